@@ -55,6 +55,10 @@ type Input struct {
 	Log io.Writer
 	// Resources are shared by all steps of a run; see Resources.
 	Resources *Resources
+	// Kill is closed when work that is already cancelled must stop at once,
+	// without the grace period a child process normally gets after SIGTERM
+	// (the operator interrupted twice). It may be nil.
+	Kill <-chan struct{}
 }
 
 // Script is a string field whose expressions are passed through the
