@@ -1,0 +1,230 @@
+package spec
+
+import (
+	"encoding"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/flowrun/flowrun/internal/suggest"
+	"github.com/flowrun/flowrun/pkg/steps"
+)
+
+var (
+	scriptType      = reflect.TypeOf(steps.Script(""))
+	durationType    = reflect.TypeOf(time.Duration(0))
+	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+	textType        = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
+)
+
+// config checks a step's configuration against its type: every key must
+// name a field, every literal must fit the field's type, and expressions
+// are compiled. A configuration without expressions is decoded and
+// validated now; Static holds the result, shared by every item.
+func (p *loader) config(n *yaml.Node, info steps.Info, sc *scope) *Value {
+	if n.Kind != yaml.MappingNode && info.Shorthand != "" {
+		n = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column,
+			Content: []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: info.Shorthand, Line: n.Line, Column: n.Column}, n}}
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		n = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+	}
+	v := &Value{Node: n}
+	before := len(p.list)
+	p.walkConfig(v, n, reflect.TypeOf(info.New()), sc, info.Type)
+	if len(p.list) > before || !v.IsLiteral() {
+		return v
+	}
+	if _, err := DecodeStep(info, n); err != nil {
+		p.errorf(n.Line, n.Column, "", "%s: %v", info.Type, err)
+	}
+	return v
+}
+
+// DecodeStep decodes a resolved configuration node into a new value of
+// the step type and validates it.
+func DecodeStep(info steps.Info, n *yaml.Node) (steps.Step, error) {
+	st := info.New()
+	rv := reflect.ValueOf(st)
+	if rv.Kind() == reflect.Pointer {
+		if err := n.Decode(st); err != nil {
+			return nil, cleanYAMLError(err)
+		}
+	} else {
+		// A value type such as a map: decode through a pointer to a copy.
+		ptr := reflect.New(rv.Type())
+		ptr.Elem().Set(rv)
+		if err := n.Decode(ptr.Interface()); err != nil {
+			return nil, cleanYAMLError(err)
+		}
+		st = ptr.Elem().Interface().(steps.Step)
+	}
+	if val, ok := st.(steps.Validator); ok {
+		if err := val.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+func cleanYAMLError(err error) error {
+	if te, ok := err.(*yaml.TypeError); ok {
+		return fmt.Errorf("%s", strings.Join(te.Errors, "; "))
+	}
+	return err
+}
+
+// walkConfig checks node n against Go type t.
+func (p *loader) walkConfig(v *Value, n *yaml.Node, t reflect.Type, sc *scope, path string) {
+	n = deref(n)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.ScalarNode && containsExpr(n.Value) {
+		tpl := p.addTemplate(v, n, sc, t == scriptType)
+		typed := t != scriptType && t.Kind() != reflect.String && t.Kind() != reflect.Interface
+		if typed && tpl != nil && tpl.Single() == nil {
+			p.errorf(n.Line, n.Column, "use a single ${{ }} to pass a typed value", "%s wants %s; text with expressions inside is a string", path, typeName(t))
+		}
+		return
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) || reflect.PointerTo(t).Implements(textType) && t.Kind() != reflect.String {
+		p.collect(v, n, sc, false)
+		p.decodeScalar(n, t, path)
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			p.errorf(n.Line, n.Column, "", "%s must be a mapping, not %s", path, kindName(n))
+			return
+		}
+		fields := structFields(t)
+		names := make([]string, 0, len(fields))
+		for name := range fields {
+			names = append(names, name)
+		}
+		sortStrings(names)
+		seen := make(map[string]int)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if line, dup := seen[k.Value]; dup {
+				p.errorf(k.Line, k.Column, fmt.Sprintf("first defined at line %d", line), "duplicate key %q in %s", k.Value, path)
+				continue
+			}
+			seen[k.Value] = k.Line
+			ft, ok := fields[k.Value]
+			if !ok {
+				detail := didYouMean(suggest.Closest(k.Value, names))
+				if detail == "" {
+					detail = "fields: " + strings.Join(names, ", ")
+				}
+				p.errorf(k.Line, k.Column, detail, "unknown field %q in %s", k.Value, path)
+				continue
+			}
+			p.walkConfig(v, n.Content[i+1], ft, sc, path+"."+k.Value)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			p.errorf(n.Line, n.Column, "", "%s must be a mapping, not %s", path, kindName(n))
+			return
+		}
+		seen := make(map[string]int)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if line, dup := seen[k.Value]; dup {
+				p.errorf(k.Line, k.Column, fmt.Sprintf("first defined at line %d", line), "duplicate key %q in %s", k.Value, path)
+				continue
+			}
+			seen[k.Value] = k.Line
+			p.decodeScalar(k, t.Key(), path+" key")
+			p.walkConfig(v, n.Content[i+1], t.Elem(), sc, path+"."+k.Value)
+		}
+	case reflect.Slice, reflect.Array:
+		if n.Kind != yaml.SequenceNode {
+			p.errorf(n.Line, n.Column, "", "%s must be a list, not %s", path, kindName(n))
+			return
+		}
+		for i, e := range n.Content {
+			p.walkConfig(v, e, t.Elem(), sc, fmt.Sprintf("%s[%d]", path, i))
+		}
+	case reflect.Interface:
+		p.collect(v, n, sc, false)
+	default:
+		if n.Kind != yaml.ScalarNode {
+			p.errorf(n.Line, n.Column, "", "%s must be %s, not %s", path, typeName(t), kindName(n))
+			return
+		}
+		p.decodeScalar(n, t, path)
+	}
+}
+
+// decodeScalar decodes n into a fresh t to report a type error at n.
+func (p *loader) decodeScalar(n *yaml.Node, t reflect.Type, path string) {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return
+	}
+	if err := n.Decode(reflect.New(t).Interface()); err != nil {
+		p.errorf(n.Line, n.Column, "", "%s must be %s, not %s", path, typeName(t), kindName(n))
+	}
+}
+
+// structFields maps yaml names to field types, following yaml v3's rules:
+// the tag's name, else the lower-cased field name; ",inline" flattens.
+func structFields(t reflect.Type) map[string]reflect.Type {
+	out := make(map[string]reflect.Type)
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if strings.Contains(opts, "inline") {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				for k, v := range structFields(ft) {
+					out[k] = v
+				}
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// typeName describes a Go type to a workflow author.
+func typeName(t reflect.Type) string {
+	if t == durationType {
+		return "a duration such as 500ms or 30s"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	}
+	return "a " + t.String()
+}

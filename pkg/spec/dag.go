@@ -1,0 +1,195 @@
+package spec
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/flowrun/flowrun/internal/suggest"
+)
+
+// exprsOf returns every expression a step evaluates.
+func exprsOf(s *Step) []*Expr {
+	var out []*Expr
+	if s.If != nil {
+		out = append(out, s.If)
+	}
+	for _, e := range s.Env {
+		out = append(out, e.Value.Exprs()...)
+	}
+	if s.Config != nil {
+		out = append(out, s.Config.Exprs()...)
+	}
+	if s.With != nil {
+		out = append(out, s.With.Exprs()...)
+	}
+	if b := s.Parallel; b != nil {
+		if b.List != nil {
+			out = append(out, b.List.Exprs()...)
+		}
+		for _, e := range []*Expr{b.Expr, b.WorkersExpr} {
+			if e != nil {
+				out = append(out, e)
+			}
+		}
+		if b.Key != nil {
+			out = append(out, b.Key.Exprs()...)
+		}
+	}
+	return out
+}
+
+// Exprs returns every expression the step evaluates, in file order.
+func (s *Step) Exprs() []*Expr { return exprsOf(s) }
+
+// dag adds inferred dependencies, checks every edge and orders the steps.
+func (p *loader) dag() {
+	w := p.wf
+	for _, e := range w.Env {
+		for _, x := range e.Value.Exprs() {
+			if len(x.Refs) > 0 {
+				p.errorf(x.Pos.Line, x.Pos.Column, "workflow env: is set before any step runs; use the step's own env:", "workflow env %s reads steps.%s", e.Name, x.Refs[0])
+			}
+		}
+	}
+	all := append(append([]*Step{}, w.Steps...), w.Finally...)
+	ids := make([]string, 0, len(all))
+	for _, s := range all {
+		ids = append(ids, s.ID)
+	}
+	for _, s := range all {
+		for _, d := range s.Deps {
+			if w.Step(d.ID) == nil {
+				p.errorf(d.Pos.Line, d.Pos.Column, didYouMean(suggest.Closest(d.ID, ids)), "step %q needs unknown step %q", s.ID, d.ID)
+			}
+		}
+		for _, x := range exprsOf(s) {
+			for _, r := range x.Refs {
+				if !s.dependsOn(r) {
+					s.Deps = append(s.Deps, Dep{ID: r, Pos: x.Pos})
+				}
+			}
+		}
+		valid := s.Deps[:0]
+		for _, d := range s.Deps {
+			dep := w.Step(d.ID)
+			switch {
+			case dep == nil:
+				continue // reported above, or by the expression check
+			case d.ID == s.ID:
+				p.errorf(d.Pos.Line, d.Pos.Column, "a step cannot read its own results", "step %q depends on itself", s.ID)
+				continue
+			case dep.Finally && !s.Finally:
+				p.errorf(d.Pos.Line, d.Pos.Column, "finally steps run after every other step", "step %q depends on finally step %q, which is not upstream", s.ID, d.ID)
+				continue
+			}
+			valid = append(valid, d)
+		}
+		s.Deps = valid
+	}
+	w.Order = p.order(w.Steps)
+	p.order(w.Finally)
+}
+
+func (s *Step) dependsOn(id string) bool {
+	for _, d := range s.Deps {
+		if d.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// order sorts steps topologically, file order breaking ties, and reports
+// cycles with their path. Dependencies outside the list (a finally step's
+// main-step dependencies) are already satisfied.
+func (p *loader) order(list []*Step) []*Step {
+	index := make(map[string]int, len(list))
+	for i, s := range list {
+		index[s.ID] = i
+	}
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := make([]int, len(list))
+	var out []*Step
+	var stack []int
+	reported := false
+	var visit func(i int)
+	visit = func(i int) {
+		color[i] = grey
+		stack = append(stack, i)
+		for _, d := range list[i].Deps {
+			j, ok := index[d.ID]
+			if !ok {
+				continue
+			}
+			switch color[j] {
+			case white:
+				visit(j)
+			case grey:
+				if !reported {
+					reported = true
+					p.cycle(list, stack, j, d)
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[i] = black
+		out = append(out, list[i])
+	}
+	for i := range list {
+		if color[i] == white {
+			visit(i)
+		}
+	}
+	return out
+}
+
+func (p *loader) cycle(list []*Step, stack []int, start int, closing Dep) {
+	var path []string
+	for k := len(stack) - 1; k >= 0; k-- {
+		path = append(path, list[stack[k]].ID)
+		if stack[k] == start {
+			break
+		}
+	}
+	// path runs from the last step visited back to start; each step in
+	// stack order depends on the next, so reversed it reads as "needs".
+	for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
+		path[i], path[j] = path[j], path[i]
+	}
+	path = append(path, list[start].ID)
+	p.errorf(closing.Pos.Line, closing.Pos.Column, "a step can only depend on steps that do not depend on it",
+		"dependency cycle: %s", strings.Join(path, " -> "))
+}
+
+// Levels groups the main steps into levels: a step's level is one more
+// than its deepest dependency's, so the steps of one level can run at once.
+func (w *Workflow) Levels() [][]*Step {
+	level := make(map[string]int)
+	var out [][]*Step
+	for _, s := range w.Order {
+		l := 0
+		for _, d := range s.Deps {
+			if dl, ok := level[d.ID]; ok && dl+1 > l {
+				l = dl + 1
+			}
+		}
+		level[s.ID] = l
+		for len(out) <= l {
+			out = append(out, nil)
+		}
+		out[l] = append(out[l], s)
+	}
+	return out
+}
+
+// String renders a dependency for plans: "list (inferred)".
+func (d Dep) String() string {
+	if d.Explicit {
+		return d.ID
+	}
+	return fmt.Sprintf("%s (inferred)", d.ID)
+}

@@ -1,0 +1,152 @@
+package spec
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Severity says whether a Diagnostic makes a workflow invalid.
+type Severity int
+
+const (
+	// Error makes the workflow invalid: it will not run.
+	Error Severity = iota
+	// Warning points at something suspicious that still runs.
+	Warning
+)
+
+func (s Severity) String() string {
+	if s == Warning {
+		return "warning"
+	}
+	return "error"
+}
+
+// MarshalText renders the severity as "error" or "warning".
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Pos is a position in a workflow file. Line and Column count from 1;
+// Column counts characters, not bytes. A zero Line means the whole file.
+type Pos struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+}
+
+func (p Pos) String() string {
+	if p.Line == 0 {
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
+}
+
+// Diagnostic is one problem found in a workflow file, as data: rendering
+// happens in one place (Diagnostics.Format and the CLI).
+type Diagnostic struct {
+	Severity Severity `json:"severity"`
+	// Summary is one line, lower case, without a trailing period.
+	Summary string `json:"summary"`
+	// Detail explains further or suggests a fix; it may be empty.
+	Detail string `json:"detail,omitempty"`
+	Pos
+}
+
+func (d *Diagnostic) Error() string {
+	s := fmt.Sprintf("%s: %s", d.Pos, d.Summary)
+	if d.Detail != "" {
+		s += " (" + d.Detail + ")"
+	}
+	return s
+}
+
+// Diagnostics is a list of problems. As an error it reports the errors
+// among them, one per line.
+type Diagnostics []*Diagnostic
+
+// HasErrors reports whether any diagnostic is an Error.
+func (ds Diagnostics) HasErrors() bool {
+	for _, d := range ds {
+		if d.Severity == Error {
+			return true
+		}
+	}
+	return false
+}
+
+// Err returns ds as an error when it has errors, or nil.
+func (ds Diagnostics) Err() error {
+	if ds.HasErrors() {
+		return ds
+	}
+	return nil
+}
+
+func (ds Diagnostics) Error() string {
+	lines := make([]string, 0, len(ds))
+	for _, d := range ds {
+		if d.Severity == Error {
+			lines = append(lines, d.Error())
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Sort orders diagnostics by file, line and column, keeping the order in
+// which they were found for equal positions.
+func (ds Diagnostics) Sort() {
+	sort.SliceStable(ds, func(i, j int) bool {
+		a, b := ds[i].Pos, ds[j].Pos
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+}
+
+// Count returns the number of errors and warnings.
+func (ds Diagnostics) Count() (errors, warnings int) {
+	for _, d := range ds {
+		if d.Severity == Error {
+			errors++
+		} else {
+			warnings++
+		}
+	}
+	return errors, warnings
+}
+
+// diags collects diagnostics for one file.
+type diags struct {
+	file string
+	list Diagnostics
+}
+
+func (c *diags) errorf(line, col int, detail, format string, args ...any) {
+	c.list = append(c.list, &Diagnostic{
+		Severity: Error,
+		Summary:  fmt.Sprintf(format, args...),
+		Detail:   detail,
+		Pos:      Pos{File: c.file, Line: line, Column: col},
+	})
+}
+
+func (c *diags) warnf(line, col int, detail, format string, args ...any) {
+	c.list = append(c.list, &Diagnostic{
+		Severity: Warning,
+		Summary:  fmt.Sprintf(format, args...),
+		Detail:   detail,
+		Pos:      Pos{File: c.file, Line: line, Column: col},
+	})
+}
+
+// didYouMean returns the detail text suggesting s, or "" when s is empty.
+func didYouMean(s string) string {
+	if s == "" {
+		return ""
+	}
+	return fmt.Sprintf("did you mean %q?", s)
+}

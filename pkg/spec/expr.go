@@ -1,0 +1,445 @@
+package spec
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/flowrun/flowrun/internal/suggest"
+)
+
+// Expr is one compiled expression, the text between `${{` and `}}`.
+type Expr struct {
+	// Source is the expression's text.
+	Source string
+	// Pos is where Source starts in the workflow file.
+	Pos Pos
+	// Refs are the step ids the expression reads through steps.<id>.
+	Refs []string
+	// UsesItem reports whether the expression reads the item variable or
+	// index: its value differs between the items of a parallel block.
+	UsesItem bool
+
+	program *vm.Program
+}
+
+// Eval runs the expression against env, the run's variables.
+func (e *Expr) Eval(env map[string]any) (any, error) {
+	v, err := vm.Run(e.program, env)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", e.Pos, e.Source, unwrapExprErr(err))
+	}
+	return v, nil
+}
+
+func unwrapExprErr(err error) error {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return errors.New(fe.Message)
+	}
+	return err
+}
+
+// Template is a YAML string that may hold `${{ }}` expressions.
+type Template struct {
+	// Raw is the string as written.
+	Raw string
+	// Pos is the position of the scalar in the file.
+	Pos   Pos
+	parts []part
+}
+
+type part struct {
+	text string
+	expr *Expr
+}
+
+// IsLiteral reports whether the template holds no expression.
+func (t *Template) IsLiteral() bool { return len(t.Exprs()) == 0 }
+
+// Single returns the expression when the template is exactly one `${{ }}`
+// (its value keeps its type), or nil.
+func (t *Template) Single() *Expr {
+	if len(t.parts) == 1 && t.parts[0].expr != nil {
+		return t.parts[0].expr
+	}
+	return nil
+}
+
+// Exprs returns the template's expressions in order.
+func (t *Template) Exprs() []*Expr {
+	var out []*Expr
+	for _, p := range t.parts {
+		if p.expr != nil {
+			out = append(out, p.expr)
+		}
+	}
+	return out
+}
+
+// Eval evaluates the template: a single expression yields its typed value;
+// anything else yields a string with each value turned into text.
+func (t *Template) Eval(env map[string]any) (any, error) {
+	if e := t.Single(); e != nil {
+		return e.Eval(env)
+	}
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.expr == nil {
+			b.WriteString(p.text)
+			continue
+		}
+		v, err := p.expr.Eval(env)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString(Text(v))
+	}
+	return b.String(), nil
+}
+
+// Script renders the template for an interpreter such as a shell: each
+// expression becomes a reference to an environment variable, ${NAME},
+// and its value is appended to vars as NAME=value. A value therefore can
+// never run as code. next numbers the variables across one step.
+func (t *Template) Script(env map[string]any, vars []string, next *int) (string, []string, error) {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.expr == nil {
+			b.WriteString(p.text)
+			continue
+		}
+		v, err := p.expr.Eval(env)
+		if err != nil {
+			return "", vars, err
+		}
+		name := "FLOWRUN_EXPR_" + strconv.Itoa(*next)
+		*next++
+		b.WriteString("${" + name + "}")
+		vars = append(vars, name+"="+Text(v))
+	}
+	return b.String(), vars, nil
+}
+
+// Text turns a value into the text that stands for it inside a string:
+// strings as they are, nil as nothing, lists and maps as JSON.
+func Text(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	case bool:
+		return strconv.FormatBool(v)
+	case int:
+		return strconv.Itoa(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case fmt.Stringer:
+		return v.String()
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// scope says which names an expression may use.
+type scope struct {
+	inputs  []string
+	steps   []string // every step id in the file, for suggestions
+	itemVar string   // "" outside a parallel block
+	// allowItems is false where the item variable is not yet defined
+	// (the parallel block's own items).
+	allowItems bool
+}
+
+// stepFields are the fields of steps.<id>.
+var stepFields = []string{"status", "output", "outputs", "results", "summary"}
+
+func (s *scope) env() map[string]any {
+	env := map[string]any{
+		"inputs": map[string]any{},
+		"env":    map[string]any{},
+		"steps":  map[string]any{},
+		"run":    map[string]any{},
+	}
+	if s.itemVar != "" && s.allowItems {
+		env[s.itemVar] = nil
+		env["index"] = 0
+	}
+	return env
+}
+
+// template parses and compiles the expressions in a scalar node.
+func (c *diags) template(n *yaml.Node, sc *scope, src []byte) *Template {
+	t := &Template{Raw: n.Value, Pos: Pos{c.file, n.Line, n.Column}}
+	rest, off := n.Value, 0
+	for {
+		i := strings.Index(rest, "${{")
+		if i < 0 {
+			if rest != "" {
+				t.parts = append(t.parts, part{text: rest})
+			}
+			return t
+		}
+		if i > 0 {
+			t.parts = append(t.parts, part{text: rest[:i]})
+		}
+		end := closing(rest[i+3:])
+		if end < 0 {
+			line, col := valuePos(n, off+i, src)
+			c.errorf(line, col, "close it with }}", "unterminated expression")
+			return t
+		}
+		srcText := rest[i+3 : i+3+end]
+		line, col := valuePos(n, off+i+3, src)
+		e := c.compile(srcText, line, col, sc, false)
+		if e != nil {
+			t.parts = append(t.parts, part{expr: e})
+		}
+		consumed := i + 3 + end + 2
+		rest, off = rest[consumed:], off+consumed
+	}
+}
+
+// closing finds the `}}` that ends an expression, skipping string literals.
+func closing(s string) int {
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case quote != 0:
+			if ch == '\\' && quote != '`' {
+				i++
+			} else if ch == quote {
+				quote = 0
+			}
+		case ch == '"' || ch == '\'' || ch == '`':
+			quote = ch
+		case ch == '}' && i+1 < len(s) && s[i+1] == '}':
+			return i
+		}
+	}
+	return -1
+}
+
+// bareExpr compiles a scalar that is an expression without braces (if:),
+// or a template that is exactly one expression.
+func (c *diags) condition(n *yaml.Node, sc *scope, src []byte) *Expr {
+	if strings.Contains(n.Value, "${{") {
+		t := c.template(n, sc, src)
+		if t == nil {
+			return nil
+		}
+		e := t.Single()
+		if e == nil && len(t.Exprs()) > 0 {
+			c.errorf(n.Line, n.Column, "write the whole condition in one ${{ }}, or without braces", "a condition must be one expression")
+			return nil
+		}
+		if e != nil {
+			return c.recompileBool(e, sc)
+		}
+		return nil
+	}
+	if strings.TrimSpace(n.Value) == "" {
+		c.errorf(n.Line, n.Column, "", "empty condition")
+		return nil
+	}
+	line, col := valuePos(n, 0, src)
+	return c.compile(n.Value, line, col, sc, true)
+}
+
+func (c *diags) recompileBool(e *Expr, sc *scope) *Expr {
+	return c.compile(e.Source, e.Pos.Line, e.Pos.Column, sc, true)
+}
+
+// compile parses, checks and compiles one expression at line:col.
+func (c *diags) compile(source string, line, col int, sc *scope, asBool bool) *Expr {
+	e := &Expr{Source: source, Pos: Pos{c.file, line, col}}
+	if strings.TrimSpace(source) == "" {
+		c.errorf(line, col, "", "empty expression")
+		return nil
+	}
+	env := sc.env()
+	cfg := conf.New(env)
+	tree, err := parser.ParseWithConfig(source, cfg)
+	if err != nil {
+		c.exprError(e, err, sc)
+		return nil
+	}
+	ok := true
+	ast.Walk(&tree.Node, visitor(func(node ast.Node) {
+		if !c.checkNames(e, node, sc) {
+			ok = false
+		}
+	}))
+	if !ok {
+		return nil
+	}
+	opts := []expr.Option{expr.Env(env), expr.MaxNodes(2000)}
+	if asBool {
+		opts = append(opts, expr.AsBool())
+	}
+	prog, err := expr.Compile(source, opts...)
+	if err != nil {
+		c.exprError(e, err, sc)
+		return nil
+	}
+	e.program = prog
+	return e
+}
+
+type visitor func(ast.Node)
+
+func (v visitor) Visit(n *ast.Node) { v(*n) }
+
+// checkNames checks steps.<id>.<field> and inputs.<name> accesses, records
+// references, and reports unknown names at their own column.
+func (c *diags) checkNames(e *Expr, node ast.Node, sc *scope) bool {
+	switch n := node.(type) {
+	case *ast.IdentifierNode:
+		if sc.itemVar != "" && sc.allowItems && (n.Value == sc.itemVar || n.Value == "index") {
+			e.UsesItem = true
+		}
+		if sc.itemVar != "" && !sc.allowItems && (n.Value == sc.itemVar || n.Value == "index") {
+			c.at(e, n.Location().From, "items cannot use the item variable: it is defined by them", "%q is not defined yet", n.Value)
+			return false
+		}
+	case *ast.MemberNode:
+		root, ok := n.Node.(*ast.IdentifierNode)
+		if !ok {
+			// steps.<id>.<field>: n.Node is steps.<id>.
+			inner, isMember := n.Node.(*ast.MemberNode)
+			if !isMember {
+				return true
+			}
+			if r, ok := inner.Node.(*ast.IdentifierNode); ok && r.Value == "steps" {
+				prop, ok := n.Property.(*ast.StringNode)
+				if ok && !contains(stepFields, prop.Value) {
+					c.at(e, prop.Location().From, didYouMean(suggest.Closest(prop.Value, stepFields)),
+						"a step has no field %q; it has %s", prop.Value, strings.Join(stepFields, ", "))
+					return false
+				}
+			}
+			return true
+		}
+		prop, ok := n.Property.(*ast.StringNode)
+		if !ok {
+			return true
+		}
+		switch root.Value {
+		case "steps":
+			if !contains(sc.steps, prop.Value) {
+				c.at(e, prop.Location().From, didYouMean(suggest.Closest(prop.Value, sc.steps)), "unknown step %q", prop.Value)
+				return false
+			}
+			if !contains(e.Refs, prop.Value) {
+				e.Refs = append(e.Refs, prop.Value)
+			}
+		case "inputs":
+			if !contains(sc.inputs, prop.Value) {
+				detail := didYouMean(suggest.Closest(prop.Value, sc.inputs))
+				if detail == "" {
+					detail = "declare it under inputs:"
+				}
+				c.at(e, prop.Location().From, detail, "unknown input %q", prop.Value)
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// at reports a problem at a rune offset inside an expression.
+func (c *diags) at(e *Expr, offset int, detail, format string, args ...any) {
+	line, col := e.Pos.Line, e.Pos.Column
+	for _, r := range e.Source {
+		if offset == 0 {
+			break
+		}
+		offset--
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	c.errorf(line, col, detail, format, args...)
+}
+
+// exprError reports an expr-lang error at the offending column.
+func (c *diags) exprError(e *Expr, err error, sc *scope) {
+	var fe *file.Error
+	if !errors.As(err, &fe) {
+		c.errorf(e.Pos.Line, e.Pos.Column, "", "invalid expression: %v", err)
+		return
+	}
+	msg, detail := fe.Message, ""
+	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
+		names := []string{"inputs", "env", "steps", "run"}
+		if sc.itemVar != "" && sc.allowItems {
+			names = append(names, sc.itemVar, "index")
+		}
+		detail = didYouMean(suggest.Closest(name, names))
+		if detail == "" {
+			detail = "names in scope: " + strings.Join(names, ", ")
+		}
+		msg = fmt.Sprintf("unknown name %q", name)
+	}
+	c.at(e, fe.From, detail, "%s", msg)
+}
+
+// valuePos maps a rune offset inside a scalar's value to its line and
+// column in the file. Plain and quoted scalars start at the node; block
+// scalars (| and >) start on the next line, indented.
+func valuePos(n *yaml.Node, byteOff int, src []byte) (int, int) {
+	before := n.Value[:min(byteOff, len(n.Value))]
+	lineIdx := strings.Count(before, "\n")
+	lastNL := strings.LastIndexByte(before, '\n')
+	colRunes := len([]rune(before[lastNL+1:]))
+	switch n.Style {
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		line := n.Line + 1 + lineIdx
+		return line, indentOf(src, line) + colRunes + 1
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		if lineIdx == 0 {
+			return n.Line, n.Column + 1 + colRunes
+		}
+	default:
+		if lineIdx == 0 {
+			return n.Line, n.Column + colRunes
+		}
+	}
+	return n.Line + lineIdx, indentOf(src, n.Line+lineIdx) + colRunes + 1
+}
+
+func indentOf(src []byte, line int) int {
+	l, ok := sourceLine(src, line)
+	if !ok {
+		return 0
+	}
+	return len(l) - len(strings.TrimLeft(l, " "))
+}

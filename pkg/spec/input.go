@@ -1,0 +1,276 @@
+package spec
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// InputTypes are the types an input may declare.
+var InputTypes = []string{"string", "integer", "number", "boolean", "list", "object"}
+
+// Input is one typed workflow input, set with `--set name=value`.
+type Input struct {
+	Name        string
+	Type        string
+	Description string
+	Required    bool
+	// Default is the value when none is set; HasDefault tells a null
+	// default from none.
+	Default    any
+	HasDefault bool
+	Pos        Pos
+}
+
+var inputKeys = []string{"type", "default", "required", "description"}
+
+func (p *loader) inputs(n *yaml.Node) []*Input {
+	f := p.fields(n, "inputs", nil)
+	if f == nil {
+		return nil
+	}
+	var out []*Input
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], deref(n.Content[i+1])
+		if pair, ok := f[k.Value]; !ok || pair.key != k {
+			continue
+		}
+		in := &Input{Name: k.Value, Type: "string", Pos: Pos{p.file, k.Line, k.Column}}
+		if !identifier.MatchString(in.Name) {
+			p.errorf(k.Line, k.Column, "input names are identifiers: letters, digits and _", "invalid input name %q", in.Name)
+		}
+		out = append(out, in)
+		if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
+			continue // `name:` alone: a string input without default
+		}
+		g := p.fields(v, "input "+in.Name, inputKeys)
+		if t, ok := g["type"]; ok {
+			if s, ok := p.str(t.value, "type"); ok {
+				if !contains(InputTypes, s) {
+					p.errorf(t.value.Line, t.value.Column, unknownKeyDetail(s, InputTypes), "unknown input type %q", s)
+				} else {
+					in.Type = s
+				}
+			}
+		}
+		if d, ok := g["description"]; ok {
+			in.Description, _ = p.str(d.value, "description")
+		}
+		if r, ok := g["required"]; ok {
+			if err := r.value.Decode(&in.Required); err != nil {
+				p.errorf(r.value.Line, r.value.Column, "", "required must be true or false, not %s", kindName(r.value))
+			}
+		}
+		if d, ok := g["default"]; ok {
+			var v any
+			if err := d.value.Decode(&v); err != nil {
+				p.errorf(d.value.Line, d.value.Column, "", "invalid default: %v", err)
+				continue
+			}
+			v, err := in.Convert(normalize(v))
+			if err != nil {
+				p.errorf(d.value.Line, d.value.Column, "", "default of input %q: %v", in.Name, err)
+				continue
+			}
+			in.Default, in.HasDefault = v, true
+			if in.Required {
+				p.errorf(d.value.Line, d.value.Column, "drop one of them", "input %q is required and has a default", in.Name)
+			}
+		}
+	}
+	return out
+}
+
+func inputNames(ins []*Input) []string {
+	out := make([]string, len(ins))
+	for i, in := range ins {
+		out[i] = in.Name
+	}
+	return out
+}
+
+// Convert checks that v, decoded from YAML or JSON, has the input's type.
+// Integers written as 3.0 are accepted as integers.
+func (in *Input) Convert(v any) (any, error) {
+	ok := false
+	switch in.Type {
+	case "string":
+		_, ok = v.(string)
+	case "integer":
+		switch n := v.(type) {
+		case int:
+			ok = true
+		case float64:
+			if n == float64(int(n)) {
+				v, ok = int(n), true
+			}
+		}
+	case "number":
+		switch n := v.(type) {
+		case int:
+			v, ok = float64(n), true
+		case float64:
+			ok = true
+		}
+	case "boolean":
+		_, ok = v.(bool)
+	case "list":
+		_, ok = v.([]any)
+	case "object":
+		_, ok = v.(map[string]any)
+	}
+	if !ok {
+		return nil, fmt.Errorf("want %s, got %s", article(in.Type), describe(v))
+	}
+	return v, nil
+}
+
+// Parse converts a command-line value to the input's type: strings are
+// taken as they are; other types are read as YAML (so lists and objects
+// may be written in JSON).
+func (in *Input) Parse(s string) (any, error) {
+	if in.Type == "string" {
+		return s, nil
+	}
+	var v any
+	if err := yaml.Unmarshal([]byte(s), &v); err != nil {
+		return nil, fmt.Errorf("want %s, got %q", article(in.Type), s)
+	}
+	if in.Type == "integer" {
+		if _, err := strconv.Atoi(strings.TrimSpace(s)); err != nil {
+			return nil, fmt.Errorf("want an integer, got %q", s)
+		}
+	}
+	return in.Convert(normalize(v))
+}
+
+func article(t string) string {
+	switch t {
+	case "integer":
+		return "an integer"
+	case "object":
+		return "an object"
+	}
+	return "a " + t
+}
+
+func describe(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return fmt.Sprintf("the string %q", truncate(v, 40))
+	case bool:
+		return "a boolean"
+	case int, float64:
+		return fmt.Sprintf("the number %v", v)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// normalize turns YAML-decoded values into JSON-shaped ones: maps keyed by
+// strings, int64/uint64 into int.
+func normalize(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			v[k] = normalize(x)
+		}
+		return v
+	case map[any]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[fmt.Sprint(k)] = normalize(x)
+		}
+		return m
+	case []any:
+		for i, x := range v {
+			v[i] = normalize(x)
+		}
+		return v
+	case int64:
+		return int(v)
+	case uint64:
+		return int(v)
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return int(i)
+		}
+		f, _ := v.Float64()
+		return f
+	}
+	return v
+}
+
+// ResolveInputs returns every input's value: set holds command-line values
+// by name (already typed, or strings to Parse); missing ones take their
+// default. The error lists every problem.
+func (w *Workflow) ResolveInputs(set map[string]any) (map[string]any, error) {
+	out := make(map[string]any, len(w.Inputs))
+	var problems []string
+	known := make(map[string]bool)
+	for _, in := range w.Inputs {
+		known[in.Name] = true
+		raw, ok := set[in.Name]
+		switch {
+		case ok:
+			var v any
+			var err error
+			if s, isStr := raw.(string); isStr {
+				v, err = in.Parse(s)
+			} else {
+				v, err = in.Convert(normalize(raw))
+			}
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("input %q: %v", in.Name, err))
+				continue
+			}
+			out[in.Name] = v
+		case in.HasDefault:
+			out[in.Name] = in.Default
+		case in.Required:
+			problems = append(problems, fmt.Sprintf("input %q is required: set it with --set %s=...", in.Name, in.Name))
+		default:
+			out[in.Name] = zeroOf(in.Type)
+		}
+	}
+	for name := range set {
+		if !known[name] {
+			msg := fmt.Sprintf("unknown input %q", name)
+			if s := closestName(name, inputNames(w.Inputs)); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			} else if len(w.Inputs) == 0 {
+				msg += "; the workflow declares no inputs"
+			}
+			problems = append(problems, msg)
+		}
+	}
+	if len(problems) > 0 {
+		sortStrings(problems)
+		return nil, fmt.Errorf("%s", strings.Join(problems, "\n"))
+	}
+	return out, nil
+}
+
+func zeroOf(t string) any {
+	switch t {
+	case "integer":
+		return 0
+	case "number":
+		return 0.0
+	case "boolean":
+		return false
+	case "list":
+		return []any{}
+	case "object":
+		return map[string]any{}
+	}
+	return ""
+}

@@ -1,0 +1,311 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/flowrun/flowrun/pkg/steps"
+)
+
+// MaxFileSize is the largest workflow file Load accepts.
+const MaxFileSize = 8 << 20
+
+// maxNodes bounds the YAML nodes visited in one file, aliases expanded, so
+// that an alias bomb is an error rather than an exhausted machine.
+const maxNodes = 1_000_000
+
+// Workflow is a loaded, checked and compiled workflow file.
+type Workflow struct {
+	// File is the path the workflow was loaded from, as given.
+	File string
+	// Dir is the directory relative paths in the workflow resolve against.
+	Dir string
+	// Source is the file's contents, for rendering diagnostics.
+	Source []byte
+
+	Version int
+	Name    string
+	Inputs  []*Input
+	Env     []*EnvVar
+	// Steps are the main steps in file order; Order is the same steps in a
+	// topological order of their dependencies.
+	Steps   []*Step
+	Order   []*Step
+	Finally []*Step
+	Outputs []*NamedValue
+}
+
+// EnvVar is one entry of an env: mapping.
+type EnvVar struct {
+	Name  string
+	Value *Template
+}
+
+// NamedValue is one entry of outputs:.
+type NamedValue struct {
+	Name  string
+	Value *Template
+}
+
+// Step returns the main or finally step with the given id, or nil.
+func (w *Workflow) Step(id string) *Step {
+	for _, s := range w.Steps {
+		if s.ID == id {
+			return s
+		}
+	}
+	for _, s := range w.Finally {
+		if s.ID == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// Options configure Load and Parse.
+type Options struct {
+	// Registry holds the step types a workflow may use; nil means
+	// steps.Default.
+	Registry *steps.Registry
+}
+
+// Load reads and parses the workflow file at path.
+func Load(path string, opts Options) (*Workflow, Diagnostics) {
+	info, err := os.Stat(path)
+	if err == nil && info.Size() > MaxFileSize {
+		err = fmt.Errorf("file is %d bytes; the limit is %d", info.Size(), MaxFileSize)
+	}
+	var src []byte
+	if err == nil {
+		src, err = os.ReadFile(path)
+	}
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			err = errors.New("no such file")
+		}
+		return nil, Diagnostics{{Severity: Error, Summary: "cannot read workflow: " + err.Error(), Pos: Pos{File: path}}}
+	}
+	return Parse(path, src, opts)
+}
+
+var topKeys = []string{"version", "name", "inputs", "env", "steps", "finally", "outputs"}
+
+// Parse parses a workflow from src; file names it in diagnostics. The
+// workflow is nil only when the file is not usable YAML at all.
+func Parse(file string, src []byte, opts Options) (*Workflow, Diagnostics) {
+	if opts.Registry == nil {
+		opts.Registry = steps.Default
+	}
+	c := &diags{file: file}
+	w := &Workflow{File: file, Dir: filepath.Dir(file), Source: src}
+	root := c.document(src)
+	if root == nil {
+		return nil, c.list
+	}
+	if n := countNodes(root, maxNodes); n > maxNodes {
+		c.errorf(root.Line, root.Column, "aliases that expand to that many nodes are not supported", "the document expands to more than %d YAML nodes", maxNodes)
+		return nil, c.list
+	}
+	p := &loader{diags: c, src: src, reg: opts.Registry, wf: w}
+	p.workflow(root)
+	c.list.Sort()
+	return w, c.list
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+// document decodes src into its root mapping node.
+func (c *diags) document(src []byte) *yaml.Node {
+	if !utf8.Valid(src) {
+		line := 1 + bytes.Count(src[:invalidUTF8(src)], []byte("\n"))
+		c.errorf(line, 1, "save the file as UTF-8", "the file is not valid UTF-8")
+		return nil
+	}
+	if len(bytes.TrimSpace(src)) == 0 {
+		c.errorf(1, 1, "a workflow needs at least `version: 1` and `steps:`", "the file is empty")
+		return nil
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	if err := dec.Decode(&doc); err != nil {
+		c.yamlError(err)
+		return nil
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		c.errorf(extra.Line, extra.Column, "a workflow file holds one YAML document; remove the `---` separator", "more than one YAML document")
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		c.errorf(1, 1, "a workflow needs at least `version: 1` and `steps:`", "the file has no content")
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		c.errorf(root.Line, root.Column, "a workflow needs at least `version: 1` and `steps:`", "a workflow must be a mapping, not %s", kindName(root))
+		return nil
+	}
+	return root
+}
+
+func invalidUTF8(src []byte) int {
+	for i := 0; i < len(src); {
+		r, size := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return len(src)
+}
+
+// yamlError turns a YAML syntax error into a diagnostic at its line.
+func (c *diags) yamlError(err error) {
+	msg := err.Error()
+	line := 1
+	if m := yamlLine.FindStringSubmatch(strings.SplitN(msg, "\n", 2)[0]); m != nil {
+		if m[1] != "" {
+			line, _ = strconv.Atoi(m[1])
+		}
+		msg = m[2]
+	}
+	detail := ""
+	if strings.Contains(msg, "found character that cannot start any token") || strings.Contains(msg, "tab") {
+		detail = "YAML does not allow tabs for indentation; use spaces"
+	}
+	c.errorf(line, 1, detail, "invalid YAML: %s", msg)
+}
+
+// countNodes counts the nodes under n with aliases expanded, stopping once
+// the count passes limit.
+func countNodes(n *yaml.Node, limit int) int {
+	count := 0
+	var walk func(*yaml.Node, int)
+	walk = func(n *yaml.Node, depth int) {
+		if n == nil || count > limit {
+			return
+		}
+		count++
+		if depth > 1000 {
+			count = limit + 1
+			return
+		}
+		if n.Kind == yaml.AliasNode {
+			walk(n.Alias, depth+1)
+			return
+		}
+		for _, ch := range n.Content {
+			walk(ch, depth+1)
+		}
+	}
+	walk(n, 0)
+	return count
+}
+
+// loader holds the state of one Parse call.
+type loader struct {
+	*diags
+	src []byte
+	reg *steps.Registry
+	wf  *Workflow
+	sc  scope
+}
+
+func (p *loader) workflow(root *yaml.Node) {
+	f := p.fields(root, "workflow", topKeys)
+	w := p.wf
+	if v, ok := f["version"]; !ok {
+		p.errorf(root.Line, root.Column, "add `version: 1` at the top of the file", "missing version")
+	} else if v.value.Value != "1" || v.value.Kind != yaml.ScalarNode {
+		p.errorf(v.value.Line, v.value.Column, "this flowrun reads format version 1", "unsupported version %s", truncate(v.value.Value, 20))
+	} else {
+		w.Version = 1
+	}
+	if v, ok := f["name"]; ok {
+		w.Name, _ = p.str(deref(v.value), "name")
+	}
+	if v, ok := f["inputs"]; ok {
+		w.Inputs = p.inputs(deref(v.value))
+	}
+	p.sc.inputs = inputNames(w.Inputs)
+	// Step ids are collected first so that expressions anywhere can be
+	// checked against them, whatever the order of the file.
+	stepsNode, finallyNode := nodeOf(f, "steps"), nodeOf(f, "finally")
+	p.sc.steps = append(p.stepIDs(stepsNode), p.stepIDs(finallyNode)...)
+	if v, ok := f["env"]; ok {
+		w.Env = p.env(deref(v.value), &p.sc)
+	}
+	if stepsNode == nil {
+		p.errorf(root.Line, root.Column, "add a list of steps under `steps:`", "missing steps")
+	} else {
+		w.Steps = p.stepList(stepsNode, "steps", false)
+	}
+	if finallyNode != nil {
+		w.Finally = p.stepList(finallyNode, "finally", true)
+	}
+	if v, ok := f["outputs"]; ok {
+		w.Outputs = p.namedValues(deref(v.value), "outputs", &p.sc)
+	}
+	p.dag()
+}
+
+func nodeOf(f map[string]field, key string) *yaml.Node {
+	if v, ok := f[key]; ok {
+		return deref(v.value)
+	}
+	return nil
+}
+
+// deref follows an alias to the node it names.
+func deref(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func (p *loader) env(n *yaml.Node, sc *scope) []*EnvVar {
+	var out []*EnvVar
+	for _, nv := range p.namedValues(n, "env", sc) {
+		out = append(out, &EnvVar{Name: nv.Name, Value: nv.Value})
+	}
+	for _, e := range out {
+		if !envName.MatchString(e.Name) {
+			p.errorf(e.Value.Pos.Line, e.Value.Pos.Column, "environment variable names are letters, digits and _", "invalid environment variable name %q", e.Name)
+		}
+	}
+	return out
+}
+
+// namedValues decodes a mapping of names to templates (env:, outputs:).
+func (p *loader) namedValues(n *yaml.Node, what string, sc *scope) []*NamedValue {
+	f := p.fields(n, what, nil)
+	if f == nil {
+		return nil
+	}
+	var out []*NamedValue
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		pair, ok := f[k.Value]
+		if !ok || pair.key != k {
+			continue
+		}
+		v := deref(pair.value)
+		if v.Kind != yaml.ScalarNode {
+			p.errorf(v.Line, v.Column, "write lists and maps with an expression, e.g. ${{ toJSON(x) }}", "%s value %q must be a scalar, not %s", what, k.Value, kindName(v))
+			continue
+		}
+		out = append(out, &NamedValue{Name: k.Value, Value: p.template(v, sc, p.src)})
+	}
+	return out
+}
