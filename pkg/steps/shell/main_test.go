@@ -1,0 +1,93 @@
+package shell_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// lineLog records what a step writes to Input.Log, one entry per Write.
+type lineLog struct {
+	mu     sync.Mutex
+	writes []string
+}
+
+func (l *lineLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.writes = append(l.writes, string(p))
+	return len(p), nil
+}
+
+func (l *lineLog) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.writes...)
+}
+
+// testEnv is a minimal environment for a child: enough PATH to find sh.
+func testEnv(extra ...string) []string {
+	return append([]string{"PATH=" + os.Getenv("PATH")}, extra...)
+}
+
+// waitPID waits for a script to write a process id to file.
+func waitPID(t *testing.T, file string) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(file)
+		if s := strings.TrimSpace(string(b)); err == nil && strings.HasSuffix(string(b), "\n") {
+			pid, err := strconv.Atoi(s)
+			if err != nil {
+				t.Fatalf("pid file %s holds %q", file, b)
+			}
+			return pid
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no pid in %s after 10s", file)
+	return 0
+}
+
+// assertGone fails unless process pid has ended. Signals are delivered
+// asynchronously, so it allows the kernel a moment; a zombie counts as
+// ended, since reaping an orphan is up to whoever adopted it.
+func assertGone(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if gone(pid) {
+			return
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("process %d still running after the step returned", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func gone(pid int) bool {
+	if err := syscall.Kill(pid, 0); err == syscall.ESRCH {
+		return true
+	}
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return os.IsNotExist(err)
+	}
+	// The state follows the command name, which is in parentheses.
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && i+2 < len(stat) && (stat[i+2] == 'Z' || stat[i+2] == 'X')
+}

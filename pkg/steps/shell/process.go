@@ -1,0 +1,258 @@
+//go:build unix
+
+package shell
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/flowrun/flowrun/pkg/steps"
+)
+
+// MaxOutput is the most stdout a step keeps, in bytes. A command that
+// writes more fails rather than silently losing the rest; a large result
+// belongs in a file.
+const MaxOutput = 64 << 20
+
+// DefaultKillGrace is how long a command gets between SIGTERM and SIGKILL
+// when its step sets no kill_grace.
+const DefaultKillGrace = 2 * time.Second
+
+// drainTimeout bounds the wait for a command's output once its process
+// group is dead. Only a process that left the group (setsid) can hold the
+// pipes open that long.
+const drainTimeout = 2 * time.Second
+
+// defaultPath is the search path when Input.Env has no PATH, as in glibc's
+// execvp.
+const defaultPath = "/bin:/usr/bin"
+
+// command is one child process to run for one item.
+type command struct {
+	argv      []string
+	dir       string // resolved against Input.Dir by run
+	grace     time.Duration
+	maxStdout int
+}
+
+// newCommand builds the command shared by Run and Exec.
+func newCommand(argv []string, dir string, grace steps.Duration) command {
+	if grace <= 0 {
+		grace = DefaultKillGrace
+	}
+	return command{argv: argv, dir: dir, grace: grace, maxStdout: MaxOutput}
+}
+
+// run starts the command, waits for it and stops its whole process group.
+// It returns the captured stdout as a string.
+func (c command) run(ctx context.Context, in *steps.Input) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	env := in.Env
+	if env == nil {
+		env = []string{} // nil would make os/exec pass flowrun's own environment
+	}
+	path, err := lookPath(c.argv[0], env)
+	if err != nil {
+		return nil, steps.Permanent(err)
+	}
+	logw := in.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+
+	// The pipes are ours rather than os/exec's so that Wait returns as soon
+	// as the child exits: a background grandchild holding stdout open must
+	// not keep the step running, it is killed with the group below.
+	stdoutR, stdoutW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	stderrR, stderrW, err := os.Pipe()
+	if err != nil {
+		stdoutR.Close()
+		stdoutW.Close()
+		return nil, err
+	}
+
+	stopping := make(chan struct{}) // closed by Cancel
+	cmd := exec.CommandContext(ctx, path)
+	cmd.Args = c.argv
+	cmd.Env = env
+	cmd.Dir = resolveDir(in.Dir, c.dir)
+	cmd.Stdout = stdoutW
+	cmd.Stderr = stderrW
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		close(stopping)
+		sig := syscall.SIGTERM
+		if isClosed(in.Kill) {
+			sig = syscall.SIGKILL
+		}
+		return signalGroup(cmd.Process.Pid, sig)
+	}
+	// After Cancel, os/exec waits WaitDelay and then SIGKILLs the child; the
+	// rest of its group follows as soon as Wait sees it exit.
+	cmd.WaitDelay = c.grace
+
+	err = cmd.Start()
+	stdoutW.Close()
+	stderrW.Close()
+	if err != nil {
+		stdoutR.Close()
+		stderrR.Close()
+		return nil, err
+	}
+	pgid := cmd.Process.Pid
+
+	var wg sync.WaitGroup
+	stdout := &capture{limit: c.maxStdout}
+	stderr := &stderrLog{w: logw}
+	wg.Go(func() { stdout.readFrom(stdoutR) })
+	wg.Go(func() { stderr.readFrom(stderrR) })
+	exited := make(chan struct{})
+	if in.Kill != nil {
+		// A second interrupt during the grace period skips the rest of it.
+		wg.Go(func() {
+			select {
+			case <-exited:
+				return
+			case <-stopping:
+			}
+			select {
+			case <-exited:
+			case <-in.Kill:
+				signalGroup(pgid, syscall.SIGKILL)
+			}
+		})
+	}
+
+	waitErr := cmd.Wait()
+	close(exited)
+	signalGroup(pgid, syscall.SIGKILL)
+	if !waitTimeout(&wg, drainTimeout) {
+		// Something outside the group (it called setsid) still holds a
+		// pipe; stop reading rather than wait for it.
+		stdoutR.Close()
+		stderrR.Close()
+		wg.Wait()
+		io.WriteString(logw, "flowrun: a process outside the step's process group kept its output open; stopped reading\n")
+	}
+	stdoutR.Close()
+	stderrR.Close()
+
+	return c.result(ctx, waitErr, stdout, stderr)
+}
+
+// result turns the outcome of Wait into the step's output or error.
+func (c command) result(ctx context.Context, waitErr error, stdout *capture, stderr *stderrLog) (any, error) {
+	var exitErr *ExitError
+	var ee *exec.ExitError
+	if errors.As(waitErr, &ee) {
+		exitErr = newExitError(ee.ProcessState, stderr.tail)
+	}
+	switch {
+	case waitErr != nil && ctx.Err() != nil:
+		// Cancelled work is reported as cancelled, not as a failure, even
+		// though the process died of our signal.
+		if exitErr != nil {
+			return nil, fmt.Errorf("%w (%w)", ctx.Err(), exitErr)
+		}
+		return nil, ctx.Err()
+	case stdout.exceeded:
+		return nil, fmt.Errorf("stdout exceeded %d MiB; write large results to a file instead", c.maxStdout>>20)
+	case exitErr != nil:
+		return nil, exitErr
+	case waitErr != nil:
+		return nil, waitErr
+	}
+	return stdout.buf.String(), nil
+}
+
+// signalGroup sends sig to every process in the group pgid.
+func signalGroup(pgid int, sig syscall.Signal) error {
+	err := syscall.Kill(-pgid, sig)
+	if errors.Is(err, syscall.ESRCH) {
+		return os.ErrProcessDone
+	}
+	return err
+}
+
+// waitTimeout waits for wg, at most d. It reports whether wg finished.
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// isClosed reports whether ch is closed; a nil channel never is.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// resolveDir returns dir resolved against base, the workflow's directory.
+func resolveDir(base, dir string) string {
+	switch {
+	case dir == "":
+		return base
+	case filepath.IsAbs(dir):
+		return dir
+	}
+	return filepath.Join(base, dir)
+}
+
+// lookPath finds file in the PATH of env, the child's environment, rather
+// than flowrun's own. Relative PATH entries are skipped, as os/exec refuses
+// them: they would resolve against a directory nobody chose.
+func lookPath(file string, env []string) (string, error) {
+	if file == "" {
+		return "", errors.New("no program to run: the first argument is empty")
+	}
+	if strings.Contains(file, "/") {
+		return file, nil
+	}
+	path, found := defaultPath, false
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path, found = v, true // the last entry wins, as in os/exec
+		}
+	}
+	if found && path == "" {
+		path = defaultPath
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if !filepath.IsAbs(dir) {
+			continue
+		}
+		p := filepath.Join(dir, file)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", &exec.Error{Name: file, Err: exec.ErrNotFound}
+}
