@@ -1,0 +1,7 @@
+package all
+
+import (
+	// Each import registers its step types in init.
+	_ "github.com/flowrun/flowrun/pkg/steps/basic"
+	_ "github.com/flowrun/flowrun/pkg/steps/shell"
+)
