@@ -1,0 +1,239 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flowrun/flowrun/pkg/steps"
+)
+
+// Run sends the request for one item and checks the response against
+// Expect. Its output is a map with status, headers, body and duration_ms;
+// see the package documentation for which errors are retried.
+func (h *HTTP) Run(ctx context.Context, in *steps.Input) (any, error) {
+	r, err := h.prepare()
+	if err != nil {
+		return nil, steps.Permanent(err)
+	}
+	var res *steps.Resources
+	if in != nil {
+		res = in.Resources
+	}
+	client := &http.Client{Transport: transport(res)}
+	if !r.follow {
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	return r.do(ctx, client)
+}
+
+func (r *request) do(ctx context.Context, client *http.Client) (any, error) {
+	// The timeout covers reading the body too: a server that sends headers
+	// and then stalls must not hold a worker forever.
+	reqCtx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(reqCtx, r.method, r.url.String(), body)
+	if err != nil {
+		return nil, steps.Permanent(r.errorf("%v", err))
+	}
+	req.Header = r.header.Clone()
+	if r.host != "" {
+		req.Host = r.host
+	}
+
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, r.failure(ctx, reqCtx, err)
+	}
+	defer drainAndClose(resp.Body)
+	raw, tooLarge, err := readLimited(resp.Body, r.maxBody)
+	if err != nil {
+		return nil, r.failure(ctx, reqCtx, err)
+	}
+	elapsed := time.Since(start)
+
+	if !r.status.match(resp.StatusCode) {
+		err := r.errorf("status %s, want %s%s", resp.Status, r.status, snippet(raw))
+		if retryable(resp.StatusCode) {
+			return nil, err
+		}
+		return nil, steps.Permanent(err)
+	}
+	if tooLarge {
+		return nil, steps.Permanent(r.errorf("response body exceeds max_body of %s", ByteSize(r.maxBody)))
+	}
+
+	out := exprEnv{Status: resp.StatusCode, Headers: firstValues(resp.Header), Body: string(raw)}
+	if isJSON(resp.Header.Get("Content-Type")) {
+		if out.Body, err = parseJSON(raw); err != nil {
+			return nil, steps.Permanent(r.errorf("response says it is JSON but is not: %v%s", err, snippet(raw)))
+		}
+	}
+	if r.contains != "" && !bytes.Contains(raw, []byte(r.contains)) {
+		return nil, steps.Permanent(r.errorf("expect.body_contains %q: not in the body%s", r.contains, snippet(raw)))
+	}
+	if r.check != nil {
+		if err := r.check.eval(out); err != nil {
+			return nil, steps.Permanent(r.errorf("%v", err))
+		}
+	}
+	return map[string]any{
+		"status":      out.Status,
+		"headers":     out.Headers,
+		"body":        out.Body,
+		"duration_ms": float64(elapsed.Microseconds()) / 1000,
+	}, nil
+}
+
+// errorf prefixes a message with the request, as in
+// "GET http://127.0.0.1:8080/x: status 404 Not Found, want 2xx".
+func (r *request) errorf(format string, args ...any) error {
+	args = append([]any{r.method, r.url.Redacted()}, args...)
+	return fmt.Errorf("%s %s: "+format, args...)
+}
+
+// failure explains an error from sending the request or reading the body,
+// telling the step's own timeout apart from the caller's cancellation.
+// Both stay retryable: the next attempt may well get through.
+func (r *request) failure(ctx, reqCtx context.Context, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		return r.errorf("%w", ctx.Err())
+	case errors.Is(reqCtx.Err(), context.DeadlineExceeded):
+		return r.errorf("no complete response within the timeout of %v: %w", r.timeout, context.DeadlineExceeded)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // its text repeats the method and URL
+	}
+	return r.errorf("%w", err)
+}
+
+// retryable reports whether a status that failed expect.status may succeed
+// when asked again: server errors, and the two client errors that ask for
+// a retry.
+func retryable(code int) bool {
+	return code >= 500 || code == http.StatusRequestTimeout || code == http.StatusTooManyRequests
+}
+
+// readLimited reads up to limit bytes and reports whether the body was
+// longer.
+func readLimited(body io.Reader, limit int64) ([]byte, bool, error) {
+	raw, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if int64(len(raw)) > limit {
+		return raw[:limit], true, nil
+	}
+	return raw, false, nil
+}
+
+// drainAndClose reads what is left of a body, up to a bound, before
+// closing it: only a body read to its end lets the transport reuse the
+// connection. A larger remainder costs less to drop with the connection.
+func drainAndClose(body io.ReadCloser) {
+	_, _ = io.CopyN(io.Discard, body, 256<<10)
+	_ = body.Close()
+}
+
+func firstValues(h http.Header) map[string]any {
+	out := make(map[string]any, len(h))
+	for k, vs := range h {
+		if len(vs) > 0 {
+			out[http.CanonicalHeaderKey(k)] = vs[0]
+		}
+	}
+	return out
+}
+
+// isJSON reports whether a Content-Type is application/json or a
+// +json type such as application/problem+json.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+func parseJSON(raw []byte) (any, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// snippet quotes the start of a body for an error message, on one line.
+func snippet(raw []byte) string {
+	const limit = 200
+	s := strings.Join(strings.Fields(string(raw)), " ")
+	if s == "" {
+		return ""
+	}
+	if len(s) > limit {
+		s = strings.ToValidUTF8(s[:limit], "") + "…"
+	}
+	return "; body: " + s
+}
+
+// transportKey stores the run's transport in steps.Resources.
+type transportKey struct{}
+
+// transport returns the transport that every http step of a run shares,
+// creating it on first use. Without Resources (a step run outside flowrun's
+// executor, as in a test of another package) it falls back to one
+// package-wide transport.
+func transport(res *steps.Resources) *http.Transport {
+	if res == nil {
+		return defaultTransport()
+	}
+	return res.Load(transportKey{}, func() any { return newTransport(res.Workers) }).(*http.Transport)
+}
+
+var defaultTransport = sync.OnceValue(func() *http.Transport { return newTransport(0) })
+
+// newTransport returns a keep-alive transport that holds an idle
+// connection per worker. net/http's default keeps 2 per host, so a block of
+// 100 workers against one backend would close and reopen 98 connections for
+// every round of items, leaving sockets in TIME_WAIT until the local ports
+// run out. Zero workers means the concurrency is unknown: the transport
+// keeps a generous pool and sets no cap.
+func newTransport(workers int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DisableKeepAlives = false
+	if workers <= 0 {
+		t.MaxIdleConnsPerHost = t.MaxIdleConns
+		return t
+	}
+	n := max(workers, http.DefaultMaxIdleConnsPerHost)
+	t.MaxIdleConnsPerHost = n
+	// MaxIdleConns bounds all hosts together; below n, even one host could
+	// not keep a connection per worker.
+	t.MaxIdleConns = max(n, t.MaxIdleConns)
+	// The cap is what makes "one connection per worker" hold: without it,
+	// a request that finds no idle connection dials, and if another
+	// connection frees up first, the dial still completes, so a burst of N
+	// workers opens more than N. A request over the cap waits for a
+	// connection, within its timeout. Two blocks that run at once against
+	// one host share the cap: Resources.Workers is the largest block's
+	// worker count, not the sum.
+	t.MaxConnsPerHost = n
+	return t
+}
