@@ -12,6 +12,7 @@ import (
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
 	"go.yaml.in/yaml/v3"
 
@@ -159,8 +160,8 @@ func Text(v any) string {
 
 // scope says which names an expression may use.
 type scope struct {
-	inputs  []string
-	steps   []string // every step id in the file, for suggestions
+	inputs  []*Input
+	steps   []string // every step id in the file
 	itemVar string   // "" outside a parallel block
 	// allowItems is false where the item variable is not yet defined
 	// (the parallel block's own items).
@@ -170,18 +171,60 @@ type scope struct {
 // stepFields are the fields of steps.<id>.
 var stepFields = []string{"status", "output", "outputs", "results", "summary"}
 
-func (s *scope) env() map[string]any {
-	env := map[string]any{
-		"inputs": map[string]any{},
-		"env":    map[string]any{},
-		"steps":  map[string]any{},
-		"run":    map[string]any{},
+// env is the type environment expressions are checked against. At run
+// time the same names hold plain maps, lists and scalars.
+func (s *scope) env() types.Map {
+	inputs := types.Map{}
+	for _, in := range s.inputs {
+		inputs[in.Name] = inputType(in.Type)
+	}
+	stepsEnv := types.Map{}
+	for _, id := range s.steps {
+		stepsEnv[id] = stepValueType
+	}
+	env := types.Map{
+		"inputs": inputs,
+		"env":    types.Map{types.Extra: types.String},
+		"steps":  stepsEnv,
+		"run":    types.Map{"id": types.String, "status": types.String},
 	}
 	if s.itemVar != "" && s.allowItems {
-		env[s.itemVar] = nil
-		env["index"] = 0
+		env[s.itemVar] = types.Any
+		env["index"] = types.Int
 	}
 	return env
+}
+
+func inputType(t string) types.Type {
+	switch t {
+	case "integer":
+		return types.Int
+	case "number":
+		return types.Float64
+	case "boolean":
+		return types.Bool
+	case "list":
+		return types.Array(types.Any)
+	case "object":
+		return types.Map{types.Extra: types.Any}
+	}
+	return types.String
+}
+
+// stepValueType is the shape of steps.<id>, as pkg/exec fills it.
+var stepValueType = types.Map{
+	"status":  types.String,
+	"output":  types.Any,
+	"outputs": types.Array(types.Any),
+	"results": types.Array(types.Map{
+		"index": types.Int, "key": types.String, "status": types.String, "output": types.Any,
+		"error": types.String, "attempts": types.Int, "duration_ms": types.Float64,
+	}),
+	"summary": types.Map{
+		"total": types.Int, "succeeded": types.Int, "failed": types.Int, "skipped": types.Int,
+		"cancelled": types.Int, "workers": types.Int, "p50_ms": types.Float64, "p95_ms": types.Float64,
+		"p99_ms": types.Float64, "max_ms": types.Float64, "items_per_sec": types.Float64, "duration_ms": types.Float64,
+	},
 }
 
 // template parses and compiles the expressions in a scalar node.
@@ -351,8 +394,8 @@ func (c *diags) checkNames(e *Expr, node ast.Node, sc *scope) bool {
 				e.Refs = append(e.Refs, prop.Value)
 			}
 		case "inputs":
-			if !contains(sc.inputs, prop.Value) {
-				detail := didYouMean(suggest.Closest(prop.Value, sc.inputs))
+			if names := inputNames(sc.inputs); !contains(names, prop.Value) {
+				detail := didYouMean(suggest.Closest(prop.Value, names))
 				if detail == "" {
 					detail = "declare it under inputs:"
 				}

@@ -177,22 +177,27 @@ func describe(v any) string {
 
 // normalize turns YAML-decoded values into JSON-shaped ones: maps keyed by
 // strings, int64/uint64 into int.
-func normalize(v any) any {
+func normalize(v any) any { return Normalize(v) }
+
+// Normalize turns YAML- or JSON-decoded values into the plain shapes
+// expressions see: maps keyed by strings, whole numbers as int (JSON read
+// with UseNumber), other numbers as float64.
+func Normalize(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, x := range v {
-			v[k] = normalize(x)
+			v[k] = Normalize(x)
 		}
 		return v
 	case map[any]any:
 		m := make(map[string]any, len(v))
 		for k, x := range v {
-			m[fmt.Sprint(k)] = normalize(x)
+			m[fmt.Sprint(k)] = Normalize(x)
 		}
 		return m
 	case []any:
 		for i, x := range v {
-			v[i] = normalize(x)
+			v[i] = Normalize(x)
 		}
 		return v
 	case int64:

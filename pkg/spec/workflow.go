@@ -235,7 +235,7 @@ func (p *loader) workflow(root *yaml.Node) {
 	if v, ok := f["inputs"]; ok {
 		w.Inputs = p.inputs(deref(v.value))
 	}
-	p.sc.inputs = inputNames(w.Inputs)
+	p.sc.inputs = w.Inputs
 	// Step ids are collected first so that expressions anywhere can be
 	// checked against them, whatever the order of the file.
 	stepsNode, finallyNode := nodeOf(f, "steps"), nodeOf(f, "finally")

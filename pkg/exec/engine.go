@@ -1,0 +1,345 @@
+package exec
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/flowrun/flowrun/pkg/spec"
+	"github.com/flowrun/flowrun/pkg/steps"
+)
+
+// Options configure a run.
+type Options struct {
+	// Inputs are the resolved input values (spec.Workflow.ResolveInputs).
+	Inputs map[string]any
+	// Workers is the worker count of parallel blocks that set none; 0
+	// means runtime.NumCPU().
+	Workers int
+	// Log receives the steps' diagnostic output (children's stderr), one
+	// prefixed line at a time; nil discards it.
+	Log io.Writer
+	// Observer is told about progress; nil means nobody listens.
+	Observer Observer
+	// Kill, when closed, stops cancelled work at once (no grace period for
+	// child processes) and cancels finally steps too: the second interrupt.
+	Kill <-chan struct{}
+	// Environ is the base environment of child processes; nil means
+	// os.Environ().
+	Environ []string
+}
+
+// Observer is told about a run's progress. Its methods may be called from
+// many goroutines at once and must return quickly.
+type Observer interface {
+	StepStarted(s *spec.Step, items int)
+	ItemFinished(s *spec.Step, r *ItemResult)
+	StepFinished(s *spec.Step, r *StepReport)
+}
+
+// ErrInterrupted is the cause of a run cancelled from outside, through the
+// context passed to Run.
+var ErrInterrupted = errors.New("interrupted")
+
+// run is the state of one Run call.
+type run struct {
+	wf       *spec.Workflow
+	opts     Options
+	report   *Report
+	inputs   map[string]any
+	env      map[string]any // workflow env, evaluated
+	environ  []string       // base environment of child processes
+	log      *lineWriter
+	res      *steps.Resources
+	steps    map[string]*stepRun
+	status   Status // run.status as finally steps see it
+	runScope map[string]any
+}
+
+// stepRun is a step's report plus the channel closed when it is done.
+type stepRun struct {
+	step   *spec.Step
+	report *StepReport
+	done   chan struct{}
+	once   sync.Once
+	val    map[string]any
+}
+
+// scopeValue is steps.<id> for expressions, computed once when read.
+func (sr *stepRun) scopeValue() map[string]any {
+	sr.once.Do(func() { sr.val = sr.report.value() })
+	return sr.val
+}
+
+// Run runs a workflow and returns its report; it never returns nil. The
+// main steps run under ctx: cancelling it interrupts the run, which then
+// reports Cancelled; finally steps run all the same, until opts.Kill.
+func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
+	r := &run{
+		wf:     wf,
+		opts:   opts,
+		inputs: opts.Inputs,
+		steps:  make(map[string]*stepRun),
+		report: &Report{Workflow: wf.Name, File: wf.File, RunID: newRunID(), StartedAt: time.Now(), Inputs: opts.Inputs, Outputs: map[string]any{}},
+		res:    &steps.Resources{Workers: maxWorkers(wf, opts)},
+		log:    newLineWriter(opts.Log),
+	}
+	if r.inputs == nil {
+		r.inputs = map[string]any{}
+	}
+	if r.opts.Workers <= 0 {
+		r.opts.Workers = runtime.NumCPU()
+	}
+	r.environ = opts.Environ
+	if r.environ == nil {
+		r.environ = os.Environ()
+	}
+	defer r.res.Close()
+	r.runScope = map[string]any{"id": r.report.RunID, "status": string(Running)}
+	for _, s := range append(append([]*spec.Step{}, wf.Steps...), wf.Finally...) {
+		sr := &stepRun{step: s, report: newStepReport(s), done: make(chan struct{})}
+		r.steps[s.ID] = sr
+		r.report.Steps = append(r.report.Steps, sr.report)
+	}
+	start := time.Now()
+	if err := r.evalWorkflowEnv(); err != nil {
+		r.report.Status, r.report.Error = Failed, err.Error()
+		r.cancelAll(wf.Steps, "the workflow env could not be evaluated")
+	} else {
+		r.report.Status = r.runSteps(ctx, wf.Steps)
+	}
+	if ctx.Err() != nil && r.report.Status != Failed {
+		r.report.Status = Cancelled
+		if r.report.Error == "" {
+			r.report.Error = "interrupted"
+		}
+	}
+
+	// Finally steps run whatever happened, under a context that only the
+	// Kill channel cancels.
+	r.status = r.report.Status
+	r.runScope = map[string]any{"id": r.report.RunID, "status": string(r.status)}
+	if len(wf.Finally) > 0 {
+		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() {
+			select {
+			case <-opts.Kill:
+				cancel()
+			case <-done:
+			}
+		}()
+		if st := r.runSteps(fctx, wf.Finally); st == Failed && r.report.Status == Succeeded {
+			r.report.Status = Failed
+		}
+		close(done)
+		cancel()
+	}
+	r.evalOutputs()
+	r.log.Flush()
+	r.report.DurationMS = ms(time.Since(start))
+	if r.report.Error == "" && r.report.Status == Failed {
+		r.report.Error = r.firstError()
+	}
+	return r.report
+}
+
+func newRunID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// maxWorkers is the largest worker count a block of the workflow names,
+// or the default: what a connection pool shared by the run should hold.
+func maxWorkers(wf *spec.Workflow, opts Options) int {
+	n := opts.Workers
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	for _, s := range append(append([]*spec.Step{}, wf.Steps...), wf.Finally...) {
+		if s.Parallel != nil && s.Parallel.Workers > n {
+			n = s.Parallel.Workers
+		}
+	}
+	return n
+}
+
+func (r *run) evalWorkflowEnv() error {
+	r.env = make(map[string]any, len(r.wf.Env))
+	scope := map[string]any{"inputs": r.inputs, "env": r.env, "steps": map[string]any{}, "run": r.runScope}
+	for _, e := range r.wf.Env {
+		v, err := e.Value.Eval(scope)
+		if err != nil {
+			return err
+		}
+		r.env[e.Name] = spec.Text(v)
+		r.environ = append(r.environ, e.Name+"="+spec.Text(v))
+	}
+	return nil
+}
+
+// runSteps schedules a list of steps as a DAG: each starts when its
+// dependencies are done. The first failure cancels the rest. It returns
+// Failed if any step failed, else Succeeded.
+func (r *run) runSteps(ctx context.Context, list []*spec.Step) Status {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	failed := false
+	for _, s := range list {
+		sr := r.steps[s.ID]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.runStep(ctx, sr)
+			// Done before cancel: a dependent then sees this step's
+			// failure, and is skipped rather than cancelled.
+			close(sr.done)
+			if sr.report.Status == Failed {
+				mu.Lock()
+				failed = true
+				mu.Unlock()
+				cancel(fmt.Errorf("step %q failed", s.ID))
+			}
+		}()
+	}
+	wg.Wait()
+	if failed {
+		return Failed
+	}
+	return Succeeded
+}
+
+// runStep waits for the step's dependencies, then runs or skips it.
+func (r *run) runStep(ctx context.Context, sr *stepRun) {
+	s, rep := sr.step, sr.report
+	deps := make(map[string]any, len(s.Deps))
+	for _, d := range s.Deps {
+		dep := r.steps[d.ID]
+		select {
+		case <-dep.done:
+		case <-ctx.Done():
+			select {
+			case <-dep.done:
+			default:
+				r.finish(sr, Cancelled, reasonFor(ctx), "")
+				return
+			}
+		}
+		switch dep.report.Status {
+		case Succeeded:
+			deps[d.ID] = dep.scopeValue()
+		case Cancelled:
+			r.finish(sr, Cancelled, fmt.Sprintf("dependency %q was cancelled", d.ID), "")
+			return
+		default:
+			r.finish(sr, Skipped, fmt.Sprintf("dependency %q %s", d.ID, dep.report.Status), "")
+			return
+		}
+	}
+	// A finally step sees every main step, whatever became of it.
+	if s.Finally {
+		for _, m := range r.wf.Steps {
+			if _, ok := deps[m.ID]; !ok {
+				deps[m.ID] = r.steps[m.ID].scopeValue()
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		r.finish(sr, Cancelled, reasonFor(ctx), "")
+		return
+	}
+	scope := map[string]any{"inputs": r.inputs, "env": r.env, "steps": deps, "run": r.runScope}
+	if s.If != nil {
+		ok, err := s.If.Eval(scope)
+		if err != nil {
+			r.finish(sr, Failed, "", err.Error())
+			return
+		}
+		if ok != true {
+			r.finish(sr, Skipped, fmt.Sprintf("if: %s was false", s.If.Source), "")
+			return
+		}
+	}
+	rep.Status, rep.StartedAt = Running, time.Now()
+	b, err := r.bind(s, scope)
+	if err != nil {
+		r.finish(sr, Failed, "", err.Error())
+		return
+	}
+	if s.Parallel != nil {
+		r.runBlock(ctx, b, rep)
+	} else {
+		r.runSingle(ctx, b, rep)
+	}
+	if c, ok := b.shared.(steps.Cleaner); ok {
+		if err := c.Cleanup(); err != nil && rep.Status == Succeeded {
+			rep.Status, rep.Error = Failed, fmt.Sprintf("%s: step %q cleanup: %v", s.Pos, s.ID, err)
+		}
+	}
+	rep.DurationMS = ms(time.Since(rep.StartedAt))
+	if obs := r.opts.Observer; obs != nil {
+		obs.StepFinished(s, rep)
+	}
+}
+
+// reasonFor explains why work under ctx was cancelled.
+func reasonFor(ctx context.Context) string {
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause.Error()
+	}
+	return "the run was interrupted"
+}
+
+// finish records a step that ends without running.
+func (r *run) finish(sr *stepRun, st Status, reason, errText string) {
+	sr.report.Status, sr.report.Reason, sr.report.Error = st, reason, errText
+	if obs := r.opts.Observer; obs != nil {
+		obs.StepFinished(sr.step, sr.report)
+	}
+}
+
+func (r *run) cancelAll(list []*spec.Step, reason string) {
+	for _, s := range list {
+		sr := r.steps[s.ID]
+		sr.report.Status, sr.report.Reason = Cancelled, reason
+		close(sr.done)
+	}
+}
+
+func (r *run) evalOutputs() {
+	all := make(map[string]any, len(r.steps))
+	for id, sr := range r.steps {
+		all[id] = sr.scopeValue()
+	}
+	scope := map[string]any{"inputs": r.inputs, "env": r.env, "steps": all, "run": r.runScope}
+	for _, o := range r.wf.Outputs {
+		v, err := o.Value.Eval(scope)
+		if err != nil {
+			if r.report.Status == Succeeded {
+				r.report.Status = Failed
+				r.report.Error = fmt.Sprintf("output %q: %v", o.Name, err)
+			}
+			continue
+		}
+		r.report.Outputs[o.Name] = v
+	}
+}
+
+func (r *run) firstError() string {
+	for _, s := range r.report.Steps {
+		if s.Status == Failed && s.Error != "" {
+			return s.Error
+		}
+	}
+	return "the run failed"
+}

@@ -1,0 +1,201 @@
+package exec
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowrun/flowrun/pkg/spec"
+	"github.com/flowrun/flowrun/pkg/steps"
+)
+
+// runSingle runs a step that is not a parallel block: one item, no item
+// variable.
+func (r *run) runSingle(ctx context.Context, b *bound, rep *StepReport) {
+	if obs := r.opts.Observer; obs != nil {
+		obs.StepStarted(b.step, -1)
+	}
+	var res ItemResult
+	r.runItem(ctx, b, -1, nil, &res)
+	rep.Status, rep.Output, rep.Attempts = res.Status, res.Output, res.Attempts
+	if res.Status == Failed {
+		rep.Error = res.Error
+	}
+	if res.Status == Cancelled {
+		rep.Reason = reasonFor(ctx)
+	}
+}
+
+// runItem runs one item with its retries and timeouts and fills res. It
+// never panics: a panic in the step becomes the item's error.
+func (r *run) runItem(ctx context.Context, b *bound, index int, item any, res *ItemResult) {
+	s := b.step
+	start := time.Now()
+	res.Index = index
+	defer func() { res.DurationMS = ms(time.Since(start)) }()
+	sc := b.itemScope(index, item)
+	if s.Parallel != nil {
+		res.Key = strconv.Itoa(index)
+		if s.Parallel.Key != nil {
+			k, err := s.Parallel.Key.Eval(sc)
+			if err != nil {
+				res.Status, res.Error = Failed, r.itemError(b, res, err)
+				return
+			}
+			res.Key = spec.Text(k)
+		}
+	}
+	st, env, err := b.instance(index, item, sc)
+	if err != nil {
+		res.Status, res.Error = Failed, r.itemError(b, res, err)
+		return
+	}
+	log := &prefixWriter{out: r.log, prefix: logPrefix(s.ID, index)}
+	defer log.Flush()
+	in := &steps.Input{StepID: s.ID, Index: index, Key: res.Key, Item: item, Env: env, Dir: r.wf.Dir, Log: log, Resources: r.res, Kill: b.kill}
+	for attempt := 1; ; attempt++ {
+		in.Attempt = attempt
+		res.Attempts = attempt
+		out, err := r.attempt(ctx, s.Timeout, st, in)
+		if err == nil {
+			out, err = parseOutput(out, s.Output)
+			if err == nil {
+				res.Status, res.Output = Succeeded, out
+				return
+			}
+			err = steps.Permanent(err)
+		}
+		if ctx.Err() != nil {
+			res.Status, res.Error = Cancelled, ""
+			return
+		}
+		if steps.IsPermanent(err) || attempt >= s.Retry.Attempts {
+			res.Status, res.Error = Failed, r.itemError(b, res, err)
+			return
+		}
+		if !sleep(ctx, backoff(s.Retry, attempt)) {
+			res.Status = Cancelled
+			return
+		}
+	}
+}
+
+func logPrefix(id string, index int) string {
+	if index < 0 {
+		return "[" + id + "] "
+	}
+	return "[" + id + "#" + strconv.Itoa(index) + "] "
+}
+
+// attempt runs the step once under the step's timeout.
+func (r *run) attempt(ctx context.Context, timeout time.Duration, st steps.Step, in *steps.Input) (out any, err error) {
+	actx := ctx
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeoutCause(ctx, timeout, errTimeout)
+		defer cancel()
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = steps.Permanent(fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
+		}
+	}()
+	out, err = st.Run(actx, in)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), errTimeout) {
+		err = fmt.Errorf("timed out after %s: %w", timeout, err)
+	}
+	return out, err
+}
+
+var errTimeout = errors.New("step timeout")
+
+// itemError renders an item's error with its origin: position, step, item.
+func (r *run) itemError(b *bound, res *ItemResult, err error) string {
+	s := b.step
+	if res.Index < 0 {
+		return fmt.Sprintf("%s: step %q: %v", s.TypePos, s.ID, err)
+	}
+	return fmt.Sprintf("%s: step %q item %d (key %q): %v", s.TypePos, s.ID, res.Index, res.Key, err)
+}
+
+// backoff is the wait before retry number attempt: exponential, capped,
+// with jitter (a random point in the upper half) so that many failing
+// items do not retry in lockstep.
+func backoff(rt spec.Retry, attempt int) time.Duration {
+	d := rt.Backoff
+	for i := 1; i < attempt && d < rt.MaxBackoff; i++ {
+		d *= 2
+	}
+	if rt.MaxBackoff > 0 && d > rt.MaxBackoff {
+		d = rt.MaxBackoff
+	}
+	if d <= 0 {
+		return 0
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// sleep waits for d or until ctx is done; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// parseOutput reads a step's text output according to output: (text, json
+// or lines). Outputs that are not text are kept as they are.
+func parseOutput(out any, format string) (any, error) {
+	var text string
+	switch v := out.(type) {
+	case string:
+		text = v
+	case []byte:
+		text = string(v)
+	default:
+		return out, nil
+	}
+	switch format {
+	case "json":
+		dec := json.NewDecoder(strings.NewReader(text))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("output is not JSON: %v (output: %q)", err, head(text, 200))
+		}
+		if dec.More() {
+			return nil, fmt.Errorf("output holds more than one JSON value (output: %q)", head(text, 200))
+		}
+		return spec.Normalize(v), nil
+	case "lines":
+		text = strings.TrimRight(text, "\r\n")
+		if text == "" {
+			return []any{}, nil
+		}
+		lines := strings.Split(text, "\n")
+		outLines := make([]any, len(lines))
+		for i, l := range lines {
+			outLines[i] = strings.TrimSuffix(l, "\r")
+		}
+		return outLines, nil
+	}
+	return strings.TrimRight(text, "\r\n"), nil
+}
+
+func head(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return string(bytes.ToValidUTF8([]byte(s[:n]), nil)) + "…"
+}

@@ -1,0 +1,174 @@
+package exec
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/flowrun/flowrun/pkg/spec"
+)
+
+// Status is the outcome of a run, a step or an item.
+type Status string
+
+// Statuses.
+const (
+	Pending   Status = ""
+	Running   Status = "running"
+	Succeeded Status = "succeeded"
+	Failed    Status = "failed"
+	Skipped   Status = "skipped"
+	Cancelled Status = "cancelled"
+)
+
+// Report is the result of a run: what `--output json` prints.
+type Report struct {
+	Workflow   string         `json:"workflow"`
+	File       string         `json:"file"`
+	RunID      string         `json:"run_id"`
+	Status     Status         `json:"status"`
+	Error      string         `json:"error,omitempty"`
+	StartedAt  time.Time      `json:"started_at"`
+	DurationMS float64        `json:"duration_ms"`
+	Inputs     map[string]any `json:"inputs"`
+	// Steps are the main steps in file order, then the finally steps.
+	Steps   []*StepReport  `json:"steps"`
+	Outputs map[string]any `json:"outputs"`
+}
+
+// Step returns the report of the step with the given id, or nil.
+func (r *Report) Step(id string) *StepReport {
+	for _, s := range r.Steps {
+		if s.ID == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// StepReport is the result of one step.
+type StepReport struct {
+	ID      string `json:"id"`
+	Type    string `json:"type"`
+	Finally bool   `json:"finally,omitempty"`
+	Status  Status `json:"status"`
+	// Reason says why a step was skipped or cancelled.
+	Reason string `json:"reason,omitempty"`
+	// Error is the failure, prefixed with its position in the file.
+	Error      string    `json:"error,omitempty"`
+	StartedAt  time.Time `json:"started_at,omitzero"`
+	DurationMS float64   `json:"duration_ms"`
+	// Output is a single step's output; a parallel block's outputs are in
+	// Results and Outputs.
+	Output  any           `json:"output,omitempty"`
+	Results []*ItemResult `json:"results,omitempty"`
+	Summary *Summary      `json:"summary,omitempty"`
+	// Attempts counts the tries of a step that is not a parallel block.
+	Attempts int `json:"attempts,omitempty"`
+}
+
+// ItemResult is the result of one item of a parallel block. Results are
+// stored by index: Results[i] is item i's, whatever order they finished in.
+type ItemResult struct {
+	Index      int     `json:"index"`
+	Key        string  `json:"key"`
+	Status     Status  `json:"status"`
+	Output     any     `json:"output"`
+	Error      string  `json:"error,omitempty"`
+	Attempts   int     `json:"attempts"`
+	DurationMS float64 `json:"duration_ms"`
+}
+
+// Summary counts a parallel block's items and describes their durations.
+type Summary struct {
+	Total       int     `json:"total"`
+	Succeeded   int     `json:"succeeded"`
+	Failed      int     `json:"failed"`
+	Skipped     int     `json:"skipped"`
+	Cancelled   int     `json:"cancelled"`
+	Workers     int     `json:"workers"`
+	P50MS       float64 `json:"p50_ms"`
+	P95MS       float64 `json:"p95_ms"`
+	P99MS       float64 `json:"p99_ms"`
+	MaxMS       float64 `json:"max_ms"`
+	ItemsPerSec float64 `json:"items_per_sec"`
+	DurationMS  float64 `json:"duration_ms"`
+}
+
+// summarize counts results and computes duration percentiles over the
+// items that ran (succeeded or failed).
+func summarize(results []*ItemResult, workers int, elapsed time.Duration) *Summary {
+	s := &Summary{Total: len(results), Workers: workers, DurationMS: ms(elapsed)}
+	durations := make([]float64, 0, len(results))
+	for _, r := range results {
+		switch r.Status {
+		case Succeeded:
+			s.Succeeded++
+		case Failed:
+			s.Failed++
+		case Skipped:
+			s.Skipped++
+		default:
+			s.Cancelled++
+		}
+		if r.Status == Succeeded || r.Status == Failed {
+			durations = append(durations, r.DurationMS)
+		}
+	}
+	slices.Sort(durations)
+	s.P50MS = percentile(durations, 50)
+	s.P95MS = percentile(durations, 95)
+	s.P99MS = percentile(durations, 99)
+	if n := len(durations); n > 0 {
+		s.MaxMS = durations[n-1]
+	}
+	if elapsed > 0 {
+		s.ItemsPerSec = round(float64(s.Succeeded+s.Failed) / elapsed.Seconds())
+	}
+	return s
+}
+
+// percentile uses the nearest-rank method on sorted values.
+func percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	return sorted[max(rank, 1)-1]
+}
+
+func ms(d time.Duration) float64 { return round(float64(d) / float64(time.Millisecond)) }
+
+func round(f float64) float64 { return math.Round(f*1000) / 1000 }
+
+// value is the steps.<id> value expressions see.
+func (s *StepReport) value() map[string]any {
+	v := map[string]any{"status": string(s.Status), "output": s.Output}
+	if s.Results == nil {
+		return v
+	}
+	results := make([]any, len(s.Results))
+	outputs := make([]any, len(s.Results))
+	for i, r := range s.Results {
+		results[i] = map[string]any{
+			"index": r.Index, "key": r.Key, "status": string(r.Status), "output": r.Output,
+			"error": r.Error, "attempts": r.Attempts, "duration_ms": r.DurationMS,
+		}
+		outputs[i] = r.Output
+	}
+	v["results"], v["outputs"] = results, outputs
+	if sm := s.Summary; sm != nil {
+		v["summary"] = map[string]any{
+			"total": sm.Total, "succeeded": sm.Succeeded, "failed": sm.Failed,
+			"skipped": sm.Skipped, "cancelled": sm.Cancelled, "workers": sm.Workers,
+			"p50_ms": sm.P50MS, "p95_ms": sm.P95MS, "p99_ms": sm.P99MS, "max_ms": sm.MaxMS,
+			"items_per_sec": sm.ItemsPerSec, "duration_ms": sm.DurationMS,
+		}
+	}
+	return v
+}
+
+// newStepReport returns the pending report of a step.
+func newStepReport(s *spec.Step) *StepReport {
+	return &StepReport{ID: s.ID, Type: s.Type, Finally: s.Finally, Status: Pending}
+}
