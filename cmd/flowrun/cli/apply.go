@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/flowrun/flowrun/pkg/exec"
+	"github.com/flowrun/flowrun/pkg/spec"
+)
+
+// ApplyCmd runs a workflow.
+type ApplyCmd struct {
+	File    string   `arg:"" name:"file" help:"Workflow file to run." type:"path"`
+	Set     []string `short:"s" placeholder:"NAME=VALUE" help:"Set an input; repeatable." `
+	Workers int      `short:"w" env:"FLOWRUN_WORKERS" help:"Default worker count of parallel blocks that set none (default: the number of CPUs)."`
+	Output  string   `short:"o" env:"FLOWRUN_OUTPUT" enum:"text,json" default:"text" help:"What to print on stdout: text (the outputs) or json (the run report)."`
+}
+
+// Help shows examples.
+func (ApplyCmd) Help() string {
+	return `Progress and step logs go to stderr; results go to stdout. Exit status:
+0 succeeded, 1 the workflow failed, 2 invalid file or arguments,
+130 interrupted (the first SIGINT or SIGTERM cancels running work and
+runs finally steps; a second one kills child processes at once).
+
+Examples:
+  flowrun apply examples/hello.yaml
+  flowrun apply migrate.yaml --set source=http://127.0.0.1:8080 --workers 16
+  flowrun apply batch.yaml -o json | jq .steps`
+}
+
+// Run runs the workflow.
+func (c *ApplyCmd) Run(e *env) error {
+	wf, ds := spec.Load(c.File, spec.Options{})
+	if ds.HasErrors() {
+		src := map[string][]byte{}
+		if wf != nil {
+			src[c.File] = wf.Source
+		}
+		ds.Format(e.stderr, src)
+		return exitError{ExitInvalid}
+	}
+	set, err := parseSet(c.Set)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "flowrun: %v\n", err)
+		return exitError{ExitInvalid}
+	}
+	inputs, err := wf.ResolveInputs(set)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "flowrun: %s: %s\n", c.File, strings.ReplaceAll(err.Error(), "\n", "\n  "))
+		return exitError{ExitInvalid}
+	}
+	if c.Workers < 0 {
+		fmt.Fprintf(e.stderr, "flowrun: --workers must be positive, got %d\n", c.Workers)
+		return exitError{ExitInvalid}
+	}
+
+	ctx, kill, stop := interrupts(e)
+	defer stop()
+	rep := exec.Run(ctx, wf, exec.Options{
+		Inputs:   inputs,
+		Workers:  c.Workers,
+		Log:      e.stderr,
+		Observer: newTextObserver(e.stderr),
+		Kill:     kill,
+	})
+	printSummary(e.stderr, rep)
+	if c.Output == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printOutputs(e.stdout, wf, rep)
+	}
+	switch {
+	case ctx.Err() != nil:
+		return exitError{ExitInterrupted}
+	case rep.Status != exec.Succeeded:
+		return exitError{ExitFailed}
+	}
+	return nil
+}
+
+// parseSet splits NAME=VALUE pairs; values stay strings, typed later by
+// the input's declared type.
+func parseSet(pairs []string) (map[string]any, error) {
+	out := make(map[string]any, len(pairs))
+	for _, p := range pairs {
+		name, value, ok := strings.Cut(p, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("--set %q: want NAME=VALUE", p)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("--set %s given twice", name)
+		}
+		out[name] = value
+	}
+	return out, nil
+}
+
+// interrupts returns a context cancelled by the first SIGINT or SIGTERM
+// and a channel closed by the second; stop releases the signals.
+func interrupts(e *env) (context.Context, <-chan struct{}, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	kill := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		for n := 0; ; n++ {
+			select {
+			case sig := <-sigs:
+				if n == 0 {
+					fmt.Fprintf(e.stderr, "flowrun: %s: cancelling running work, then running finally steps (again to kill at once)\n", sig)
+					cancel(exec.ErrInterrupted)
+					continue
+				}
+				fmt.Fprintf(e.stderr, "flowrun: %s again: killing child processes\n", sig)
+				close(kill)
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ctx, kill, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
+}
+
+// printOutputs prints the workflow's outputs, one `name: value` per line,
+// in the order the file declares them.
+func printOutputs(w interface{ Write([]byte) (int, error) }, wf *spec.Workflow, rep *exec.Report) {
+	for _, o := range wf.Outputs {
+		if v, ok := rep.Outputs[o.Name]; ok {
+			fmt.Fprintf(w, "%s: %s\n", o.Name, spec.Text(v))
+		}
+	}
+}

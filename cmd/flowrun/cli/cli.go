@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/alecthomas/kong"
+)
+
+// Exit codes, as documented in the README.
+const (
+	ExitOK          = 0
+	ExitFailed      = 1   // the workflow ran and failed
+	ExitInvalid     = 2   // the file or the command line is invalid
+	ExitInterrupted = 130 // SIGINT or SIGTERM
+)
+
+// CLI is the command tree.
+type CLI struct {
+	Apply    ApplyCmd    `cmd:"" help:"Run a workflow."`
+	Validate ValidateCmd `cmd:"" help:"Check workflow files without running them."`
+	Version  VersionCmd  `cmd:"" help:"Print the version."`
+}
+
+// env carries the process's streams to the commands.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// exitError ends a command with a specific exit code; its message, if any,
+// has already been printed.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// Main runs the command line of the current process and exits.
+func Main() {
+	os.Exit(Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Run runs flowrun with args and returns the exit code.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	var cli CLI
+	exited := false
+	parser, err := kong.New(&cli,
+		kong.Name("flowrun"),
+		kong.Description("flowrun runs declarative pipelines written as YAML workflow files."),
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(c int) { exited, code = true, c; panic(exitError{c}) }),
+		kong.Bind(&env{stdin: stdin, stdout: stdout, stderr: stderr}),
+	)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowrun: %v\n", err)
+		return ExitInvalid
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			if _, ok := p.(exitError); ok && exited {
+				return
+			}
+			panic(p)
+		}
+	}()
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowrun: %v\n", err)
+		if kctx != nil {
+			fmt.Fprintf(stderr, "run 'flowrun %s --help' for usage\n", kctx.Command())
+		}
+		return ExitInvalid
+	}
+	err = kctx.Run()
+	var ee exitError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
+		return ee.code
+	default:
+		fmt.Fprintf(stderr, "flowrun: %v\n", err)
+		return ExitInvalid
+	}
+}

@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+)
+
+// VersionCmd prints the module version and the commit it was built from.
+type VersionCmd struct{}
+
+// Version returns flowrun's version: the module version when installed
+// with `go install`, else "devel", with the VCS revision when known.
+func Version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	v := info.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "devel"
+	}
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			if len(s.Value) > 12 {
+				s.Value = s.Value[:12]
+			}
+			v += " " + s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				v += "-dirty"
+			}
+		}
+	}
+	return v
+}
+
+// Run prints the version.
+func (VersionCmd) Run(e *env) error {
+	fmt.Fprintf(e.stdout, "flowrun %s %s/%s %s\n", Version(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	return nil
+}
