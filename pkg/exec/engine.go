@@ -157,16 +157,23 @@ func newRunID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// maxWorkers is the largest worker count a block of the workflow names,
-// or the default: what a connection pool shared by the run should hold.
+// maxWorkers bounds how many items of the run can be in flight at once:
+// the sum of every block's workers (blocks may run side by side), plus
+// one per single step. A connection pool shared by the run is sized to it.
 func maxWorkers(wf *spec.Workflow, opts Options) int {
-	n := opts.Workers
-	if n <= 0 {
-		n = runtime.NumCPU()
+	def := opts.Workers
+	if def <= 0 {
+		def = runtime.NumCPU()
 	}
+	n := 0
 	for _, s := range append(append([]*spec.Step{}, wf.Steps...), wf.Finally...) {
-		if s.Parallel != nil && s.Parallel.Workers > n {
-			n = s.Parallel.Workers
+		switch {
+		case s.Parallel == nil:
+			n++
+		case s.Parallel.Workers > 0:
+			n += s.Parallel.Workers
+		default:
+			n += def
 		}
 	}
 	return n
