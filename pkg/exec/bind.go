@@ -1,9 +1,7 @@
 package exec
 
 import (
-	"encoding/json"
 	"fmt"
-	"strconv"
 
 	"github.com/flowrun/flowrun/pkg/spec"
 	"github.com/flowrun/flowrun/pkg/steps"
@@ -103,49 +101,23 @@ func (b *bound) itemScope(index int, item any) map[string]any {
 	return sc
 }
 
-// instance returns the step value and the child environment for one item.
-func (b *bound) instance(index int, item any, sc map[string]any) (steps.Step, []string, error) {
+// instance returns the step value, the shared child environment and the
+// item's script variables for one item.
+func (b *bound) instance(index int, item any, sc map[string]any) (steps.Step, []string, []string, error) {
 	st, vars := b.shared, b.sharedVars
 	if st == nil {
 		var err error
 		if st, vars, err = decode(b.step, sc); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	env := b.environ
 	if env == nil {
 		var err error
 		if env, err = stepEnviron(b.base, b.step, sc); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	extra := len(vars)
-	if b.step.Parallel != nil {
-		extra += 2
-	}
-	if extra == 0 {
-		return st, env, nil
-	}
-	out := make([]string, len(env), len(env)+extra)
-	copy(out, env)
-	if b.step.Parallel != nil {
-		out = append(out, "ITEM="+itemText(item), "INDEX="+strconv.Itoa(index))
-	}
-	return st, append(out, vars...), nil
+	return st, env, vars, nil
 }
 
-// itemText is the item as the ITEM variable holds it: strings as they
-// are, anything else as JSON.
-func itemText(item any) string {
-	switch v := item.(type) {
-	case string:
-		return v
-	case int:
-		return strconv.Itoa(v)
-	}
-	b, err := json.Marshal(item)
-	if err != nil {
-		return fmt.Sprint(item)
-	}
-	return string(b)
-}

@@ -242,23 +242,16 @@ func (r *run) runStep(ctx context.Context, sr *stepRun) {
 				return
 			}
 		}
-		switch dep.report.Status {
-		case Succeeded:
+		switch {
+		case dep.report.Status == Succeeded || s.Finally && !dep.step.Finally:
+			// A finally step reads main steps whatever became of them.
 			deps[d.ID] = dep.scopeValue()
-		case Cancelled:
+		case dep.report.Status == Cancelled:
 			r.finish(sr, Cancelled, fmt.Sprintf("dependency %q was cancelled", d.ID), "")
 			return
 		default:
 			r.finish(sr, Skipped, fmt.Sprintf("dependency %q %s", d.ID, dep.report.Status), "")
 			return
-		}
-	}
-	// A finally step sees every main step, whatever became of it.
-	if s.Finally {
-		for _, m := range r.wf.Steps {
-			if _, ok := deps[m.ID]; !ok {
-				deps[m.ID] = r.steps[m.ID].scopeValue()
-			}
 		}
 	}
 	if ctx.Err() != nil {
@@ -324,9 +317,15 @@ func (r *run) cancelAll(list []*spec.Step, reason string) {
 }
 
 func (r *run) evalOutputs() {
-	all := make(map[string]any, len(r.steps))
-	for id, sr := range r.steps {
-		all[id] = sr.scopeValue()
+	// Only the steps the outputs read: a step's value holds a map per
+	// item, which a 100,000-item block should not build for nothing.
+	all := make(map[string]any)
+	for _, o := range r.wf.Outputs {
+		for _, x := range o.Value.Exprs() {
+			for _, id := range x.Refs {
+				all[id] = r.steps[id].scopeValue()
+			}
+		}
 	}
 	scope := map[string]any{"inputs": r.inputs, "env": r.env, "steps": all, "run": r.runScope}
 	for _, o := range r.wf.Outputs {

@@ -86,7 +86,12 @@ func registry() *steps.Registry {
 
 func load(t testing.TB, src string) *spec.Workflow {
 	t.Helper()
-	wf, ds := spec.Parse("test.yaml", []byte(strings.TrimLeft(src, "\n")), spec.Options{Registry: registry()})
+	return loadWith(t, registry(), src)
+}
+
+func loadWith(t testing.TB, reg *steps.Registry, src string) *spec.Workflow {
+	t.Helper()
+	wf, ds := spec.Parse("test.yaml", []byte(strings.TrimLeft(src, "\n")), spec.Options{Registry: reg})
 	if ds.HasErrors() {
 		t.Fatalf("workflow does not load:\n%v", ds)
 	}
@@ -329,10 +334,10 @@ steps:
     probe: {fail: true}
 finally:
   - id: report
-    probe: {out: "${{ run.status }}"}
+    probe: {out: "${{ run.status + ' ' + steps.boom.status }}"}
 `, Options{})
-	if f := rep.Step("report"); f.Status != Succeeded || f.Output != "failed" {
-		t.Errorf("finally: %s output %v; want it to run and see run.status failed", f.Status, f.Output)
+	if f := rep.Step("report"); f.Status != Succeeded || f.Output != "failed failed" {
+		t.Errorf("finally: %s output %v; want it to run and see run.status and the failed step", f.Status, f.Output)
 	}
 	if rep.Status != Failed || !strings.Contains(rep.Error, "probe failed") {
 		t.Errorf("run %s %q; want failed with the step's error", rep.Status, rep.Error)

@@ -52,14 +52,14 @@ func (r *run) runItem(ctx context.Context, b *bound, index int, item any, res *I
 			res.Key = spec.Text(k)
 		}
 	}
-	st, env, err := b.instance(index, item, sc)
+	st, env, vars, err := b.instance(index, item, sc)
 	if err != nil {
 		res.Status, res.Error = Failed, r.itemError(b, res, err)
 		return
 	}
 	log := &prefixWriter{out: r.log, prefix: logPrefix(s.ID, index)}
 	defer log.Flush()
-	in := &steps.Input{StepID: s.ID, Index: index, Key: res.Key, Item: item, Env: env, Dir: r.wf.Dir, Log: log, Resources: r.res, Kill: b.kill}
+	in := &steps.Input{StepID: s.ID, Index: index, Key: res.Key, Item: item, Env: env, Vars: vars, Dir: r.wf.Dir, Log: log, Resources: r.res, Kill: b.kill}
 	for attempt := 1; ; attempt++ {
 		in.Attempt = attempt
 		res.Attempts = attempt

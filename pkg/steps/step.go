@@ -2,7 +2,10 @@ package steps
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
 	"io"
 	"time"
 )
@@ -42,10 +45,14 @@ type Input struct {
 	Item any
 	// Attempt counts from 1; it is above 1 when the step is retried.
 	Attempt int
-	// Env is the complete environment for a child process, "NAME=value"
-	// entries: the process environment, the workflow's and the step's
-	// env:, ITEM and INDEX, and the variables that Script fields refer to.
+	// Env is the environment shared by every item of the step, "NAME=value"
+	// entries: the process environment and the workflow's and the step's
+	// env:. It is shared: never modify it. A child process should get
+	// Environ(), which adds the item's own variables.
 	Env []string
+	// Vars are the item's own "NAME=value" entries besides ITEM and INDEX:
+	// the variables that Script fields refer to.
+	Vars []string
 	// Dir is the directory of the workflow file; relative paths resolve
 	// against it.
 	Dir string
@@ -59,6 +66,34 @@ type Input struct {
 	// without the grace period a child process normally gets after SIGTERM
 	// (the operator interrupted twice). It may be nil.
 	Kill <-chan struct{}
+}
+
+// Environ returns the complete environment for a child process: Env, then
+// ITEM (the item, JSON unless it is a string) and INDEX inside a parallel
+// block, then Vars. It builds a new slice on each call, so items that never
+// start a process pay nothing for it.
+func (in *Input) Environ() []string {
+	out := make([]string, 0, len(in.Env)+2+len(in.Vars))
+	out = append(out, in.Env...)
+	if in.Index >= 0 {
+		out = append(out, "ITEM="+itemText(in.Item), "INDEX="+strconv.Itoa(in.Index))
+	}
+	return append(out, in.Vars...)
+}
+
+// itemText is the item as the ITEM variable holds it.
+func itemText(item any) string {
+	switch v := item.(type) {
+	case string:
+		return v
+	case int:
+		return strconv.Itoa(v)
+	}
+	b, err := json.Marshal(item)
+	if err != nil {
+		return fmt.Sprint(item)
+	}
+	return string(b)
 }
 
 // Script is a string field whose expressions are passed through the
