@@ -120,4 +120,3 @@ func (b *bound) instance(index int, item any, sc map[string]any) (steps.Step, []
 	}
 	return st, env, vars, nil
 }
-
