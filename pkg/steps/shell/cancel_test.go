@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -151,5 +153,27 @@ func TestCancelledBeforeStart(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "ran")); !os.IsNotExist(err) {
 		t.Errorf("got %v from stat; want the script never to have run", err)
+	}
+}
+
+// TestEscapedProcessDoesNotBlock checks that a process that left the
+// step's process group, and so cannot be killed with it, does not keep the
+// step running by holding its stdout open.
+func TestEscapedProcessDoesNotBlock(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("setsid"); err != nil {
+		t.Skip("no setsid program")
+	}
+	dir := t.TempDir()
+	log := new(lineLog)
+	step := &shell.Run{Script: `setsid sh -c 'echo $$ > pid; exec sleep 30' & until [ -s pid ]; do sleep 0.01; done; echo done`}
+	r := await(t, start(context.Background(), step, &steps.Input{Dir: dir, Env: testEnv(), Log: log}))
+	pid := waitPID(t, filepath.Join(dir, "pid"))
+	syscall.Kill(pid, syscall.SIGKILL)
+	if r.err != nil || r.out != "done\n" {
+		t.Errorf("got %q, %v; want %q", r.out, r.err, "done\n")
+	}
+	if got := strings.Join(log.lines(), ""); !strings.Contains(got, "kept its output open") {
+		t.Errorf("got log %q; want a note that the output was held open", got)
 	}
 }

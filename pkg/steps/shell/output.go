@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"syscall"
 	"unicode/utf8"
 )
@@ -68,19 +69,31 @@ func signalName(sig syscall.Signal) string {
 // capture keeps a command's stdout, up to limit bytes.
 type capture struct {
 	limit    int
-	buf      bytes.Buffer
+	buf      []byte
 	exceeded bool
 }
 
 // readFrom reads r to its end. Past the limit it closes r, so that the
 // command's next write fails (SIGPIPE) instead of blocking on a pipe
-// nobody reads.
-func (c *capture) readFrom(r *os.File) {
-	io.Copy(&c.buf, io.LimitReader(r, int64(c.limit)+1))
-	if c.buf.Len() > c.limit {
-		c.exceeded = true
-		c.buf.Truncate(c.limit)
-		r.Close()
+// nobody reads. The buffer grows by doubling but never far past the
+// limit: a command at the limit costs limit bytes, not twice as many.
+func (c *capture) readFrom(r *pipe) {
+	c.buf = make([]byte, 0, min(512, c.limit+1))
+	for {
+		if len(c.buf) == cap(c.buf) {
+			c.buf = slices.Grow(c.buf, min(len(c.buf), c.limit+1-len(c.buf)))
+		}
+		n, err := r.Read(c.buf[len(c.buf):cap(c.buf)])
+		c.buf = c.buf[:len(c.buf)+n]
+		if len(c.buf) > c.limit {
+			c.exceeded = true
+			c.buf = c.buf[:c.limit]
+			r.Close()
+			return
+		}
+		if err != nil {
+			return
+		}
 	}
 }
 
@@ -95,7 +108,7 @@ type stderrLog struct {
 // longer one is split.
 const maxLine = 64 << 10
 
-func (s *stderrLog) readFrom(r io.Reader) {
+func (s *stderrLog) readFrom(r *pipe) {
 	br := bufio.NewReaderSize(r, maxLine)
 	var line []byte
 	for {

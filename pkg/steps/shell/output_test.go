@@ -19,7 +19,7 @@ func TestStdoutLimit(t *testing.T) {
 		wantErr string
 	}{
 		{name: "at the limit", script: "printf '%0100d' 0", want: strings.Repeat("0", 100)},
-		{name: "over the limit", script: "printf '%0101d' 0", wantErr: "stdout exceeded"},
+		{name: "over the limit", script: "printf '%0101d' 0", wantErr: "stdout exceeded 100 bytes"},
 		{name: "endless", script: "yes", wantErr: "stdout exceeded"},
 	}
 	for _, tt := range tests {

@@ -27,11 +27,6 @@ const MaxOutput = 64 << 20
 // when its step sets no kill_grace.
 const DefaultKillGrace = 2 * time.Second
 
-// drainTimeout bounds the wait for a command's output once its process
-// group is dead. Only a process that left the group (setsid) can hold the
-// pipes open that long.
-const drainTimeout = 2 * time.Second
-
 // defaultPath is the search path when Input.Env has no PATH, as in glibc's
 // execvp.
 const defaultPath = "/bin:/usr/bin"
@@ -58,7 +53,7 @@ func (c command) run(ctx context.Context, in *steps.Input) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	env := in.Env
+	env := in.Environ()
 	if env == nil {
 		env = []string{} // nil would make os/exec pass flowrun's own environment
 	}
@@ -74,11 +69,11 @@ func (c command) run(ctx context.Context, in *steps.Input) (any, error) {
 	// The pipes are ours rather than os/exec's so that Wait returns as soon
 	// as the child exits: a background grandchild holding stdout open must
 	// not keep the step running, it is killed with the group below.
-	stdoutR, stdoutW, err := os.Pipe()
+	stdoutR, stdoutW, err := newPipe()
 	if err != nil {
 		return nil, err
 	}
-	stderrR, stderrW, err := os.Pipe()
+	stderrR, stderrW, err := newPipe()
 	if err != nil {
 		stdoutR.Close()
 		stdoutW.Close()
@@ -118,8 +113,8 @@ func (c command) run(ctx context.Context, in *steps.Input) (any, error) {
 	var wg sync.WaitGroup
 	stdout := &capture{limit: c.maxStdout}
 	stderr := &stderrLog{w: logw}
-	wg.Go(func() { stdout.readFrom(stdoutR) })
-	wg.Go(func() { stderr.readFrom(stderrR) })
+	stdoutR.read(&wg, stdout.readFrom)
+	stderrR.read(&wg, stderr.readFrom)
 	exited := make(chan struct{})
 	if in.Kill != nil {
 		// A second interrupt during the grace period skips the rest of it.
@@ -140,13 +135,8 @@ func (c command) run(ctx context.Context, in *steps.Input) (any, error) {
 	waitErr := cmd.Wait()
 	close(exited)
 	signalGroup(pgid, syscall.SIGKILL)
-	if !waitTimeout(&wg, drainTimeout) {
-		// Something outside the group (it called setsid) still holds a
-		// pipe; stop reading rather than wait for it.
-		stdoutR.Close()
-		stderrR.Close()
-		wg.Wait()
-		io.WriteString(logw, "flowrun: a process outside the step's process group kept its output open; stopped reading\n")
+	if !drain(&wg, stdoutR, stderrR) {
+		io.WriteString(logw, "flowrun: a process that left the step's process group kept its output open; stopped reading\n")
 	}
 	stdoutR.Close()
 	stderrR.Close()
@@ -170,13 +160,21 @@ func (c command) result(ctx context.Context, waitErr error, stdout *capture, std
 		}
 		return nil, ctx.Err()
 	case stdout.exceeded:
-		return nil, fmt.Errorf("stdout exceeded %d MiB; write large results to a file instead", c.maxStdout>>20)
+		return nil, fmt.Errorf("stdout exceeded %s; write large results to a file instead", size(c.maxStdout))
 	case exitErr != nil:
 		return nil, exitErr
 	case waitErr != nil:
 		return nil, waitErr
 	}
-	return stdout.buf.String(), nil
+	return string(stdout.buf), nil
+}
+
+// size formats a byte count for a person.
+func size(n int) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // signalGroup sends sig to every process in the group pgid.
@@ -186,23 +184,6 @@ func signalGroup(pgid int, sig syscall.Signal) error {
 		return os.ErrProcessDone
 	}
 	return err
-}
-
-// waitTimeout waits for wg, at most d. It reports whether wg finished.
-func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
-	done := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-done:
-		return true
-	case <-t.C:
-		return false
-	}
 }
 
 // isClosed reports whether ch is closed; a nil channel never is.

@@ -3,6 +3,7 @@ package shell_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,6 +80,18 @@ func TestRunExitError(t *testing.T) {
 	}
 	if steps.IsPermanent(err) {
 		t.Error("got a permanent error; want an exit status to be retryable")
+	}
+}
+
+func TestRunOutputLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 64 MiB")
+	}
+	t.Parallel()
+	script := fmt.Sprintf("head -c %d /dev/zero", shell.MaxOutput+1)
+	_, err := (&shell.Run{Script: steps.Script(script)}).Run(context.Background(), &steps.Input{Env: testEnv()})
+	if want := "stdout exceeded 64 MiB"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got error %v; want %q", err, want)
 	}
 }
 
