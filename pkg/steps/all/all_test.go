@@ -13,7 +13,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestBuiltinsRegistered(t *testing.T) {
-	for _, typ := range []string{"run", "exec", "sleep", "log", "set", "assert"} {
+	for _, typ := range []string{"run", "exec", "http", "sleep", "log", "set", "assert"} {
 		t.Run(typ, func(t *testing.T) {
 			info, err := steps.Lookup(typ)
 			if err != nil {
