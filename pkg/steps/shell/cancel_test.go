@@ -52,7 +52,7 @@ func TestCancelStopsProcessGroup(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	step := &shell.Run{Script: "sleep 30 & echo $! > pid; wait"}
-	done := start(ctx, step, &steps.Input{Dir: dir, Env: testEnv()})
+	done := start(ctx, step, &steps.Input{Index: -1, Dir: dir, Env: testEnv()})
 	pid := waitPID(t, filepath.Join(dir, "pid"))
 
 	cancel()
@@ -90,7 +90,7 @@ func TestKill(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			kill := make(chan struct{})
-			in := &steps.Input{Dir: dir, Env: testEnv(), Kill: kill}
+			in := &steps.Input{Index: -1, Dir: dir, Env: testEnv(), Kill: kill}
 			if tt.kill == "never" {
 				in.Kill = nil
 			}
@@ -133,7 +133,7 @@ func TestBackgroundChildKilled(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			r := await(t, start(context.Background(), &shell.Run{Script: steps.Script(tt.script)}, &steps.Input{Dir: dir, Env: testEnv()}))
+			r := await(t, start(context.Background(), &shell.Run{Script: steps.Script(tt.script)}, &steps.Input{Index: -1, Dir: dir, Env: testEnv()}))
 			if r.err == nil && r.out != "done\n" {
 				t.Errorf("got output %q; want %q", r.out, "done\n")
 			}
@@ -147,7 +147,7 @@ func TestCancelledBeforeStart(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := (&shell.Run{Script: "touch ran"}).Run(ctx, &steps.Input{Dir: dir, Env: testEnv()})
+	_, err := (&shell.Run{Script: "touch ran"}).Run(ctx, &steps.Input{Index: -1, Dir: dir, Env: testEnv()})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("got error %v; want context.Canceled", err)
 	}
@@ -167,7 +167,7 @@ func TestEscapedProcessDoesNotBlock(t *testing.T) {
 	dir := t.TempDir()
 	log := new(lineLog)
 	step := &shell.Run{Script: `setsid sh -c 'echo $$ > pid; exec sleep 30' & until [ -s pid ]; do sleep 0.01; done; echo done`}
-	r := await(t, start(context.Background(), step, &steps.Input{Dir: dir, Env: testEnv(), Log: log}))
+	r := await(t, start(context.Background(), step, &steps.Input{Index: -1, Dir: dir, Env: testEnv(), Log: log}))
 	pid := waitPID(t, filepath.Join(dir, "pid"))
 	syscall.Kill(pid, syscall.SIGKILL)
 	if r.err != nil || r.out != "done\n" {

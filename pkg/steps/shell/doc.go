@@ -8,9 +8,9 @@
 //
 // # Processes
 //
-// The child gets exactly Input.Env as its environment and starts in the
-// step's `dir:`, resolved against Input.Dir (the workflow's directory). A
-// program named without a slash is looked up in the PATH of that
+// The child gets exactly Input.Environ() as its environment, and starts in
+// the step's `dir:`, resolved against Input.Dir (the workflow's directory).
+// A program named without a slash is looked up in the PATH of that
 // environment, not of flowrun's.
 //
 // Stdout is captured, at most MaxOutput bytes, and returned as a string that

@@ -43,7 +43,7 @@ func TestExec(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			in := &steps.Input{Dir: tmp, Env: tt.env, Log: new(lineLog)}
+			in := &steps.Input{Index: -1, Dir: tmp, Env: tt.env, Log: new(lineLog)}
 			if in.Env == nil {
 				in.Env = testEnv()
 			}
@@ -65,7 +65,7 @@ func TestExec(t *testing.T) {
 func TestExecNotFoundIsPermanent(t *testing.T) {
 	t.Parallel()
 	step := shell.Exec{Argv: []string{"flowrun-no-such-program"}}
-	_, err := step.Run(context.Background(), &steps.Input{Env: testEnv()})
+	_, err := step.Run(context.Background(), &steps.Input{Index: -1, Env: testEnv()})
 	if !steps.IsPermanent(err) {
 		t.Errorf("got %v; want a permanent error", err)
 	}

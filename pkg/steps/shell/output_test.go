@@ -27,7 +27,7 @@ func TestStdoutLimit(t *testing.T) {
 			t.Parallel()
 			c := newCommand([]string{"sh", "-c", tt.script}, "", 0)
 			c.maxStdout = 100
-			got, err := c.run(context.Background(), &steps.Input{Env: []string{}})
+			got, err := c.run(context.Background(), &steps.Input{Index: -1, Env: []string{}})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got error %v; want %q", err, tt.wantErr)

@@ -27,8 +27,8 @@ const MaxOutput = 64 << 20
 // when its step sets no kill_grace.
 const DefaultKillGrace = 2 * time.Second
 
-// defaultPath is the search path when Input.Env has no PATH, as in glibc's
-// execvp.
+// defaultPath is the search path when the child's environment has no PATH,
+// as in glibc's execvp.
 const defaultPath = "/bin:/usr/bin"
 
 // command is one child process to run for one item.

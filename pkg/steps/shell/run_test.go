@@ -45,7 +45,7 @@ func TestRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			in := &steps.Input{Dir: tmp, Env: testEnv(), Log: new(lineLog)}
+			in := &steps.Input{Index: -1, Dir: tmp, Env: testEnv(), Log: new(lineLog)}
 			got, err := tt.step.Run(context.Background(), in)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -66,7 +66,7 @@ func TestRun(t *testing.T) {
 func TestRunExitError(t *testing.T) {
 	t.Parallel()
 	step := shell.Run{Script: "echo first >&2; echo last >&2; exit 7"}
-	_, err := step.Run(context.Background(), &steps.Input{Env: testEnv()})
+	_, err := step.Run(context.Background(), &steps.Input{Index: -1, Env: testEnv()})
 	var exit *shell.ExitError
 	if !errors.As(err, &exit) {
 		t.Fatalf("got %T %v; want *shell.ExitError", err, err)
@@ -89,30 +89,31 @@ func TestRunOutputLimit(t *testing.T) {
 	}
 	t.Parallel()
 	script := fmt.Sprintf("head -c %d /dev/zero", shell.MaxOutput+1)
-	_, err := (&shell.Run{Script: steps.Script(script)}).Run(context.Background(), &steps.Input{Env: testEnv()})
+	_, err := (&shell.Run{Script: steps.Script(script)}).Run(context.Background(), &steps.Input{Index: -1, Env: testEnv()})
 	if want := "stdout exceeded 64 MiB"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("got error %v; want %q", err, want)
 	}
 }
 
-// TestRunEnv checks that the child sees Input.Env and nothing else.
+// TestRunEnv checks that the child sees Input.Environ() and nothing else.
 func TestRunEnv(t *testing.T) {
 	t.Setenv("FLOWRUN_TEST_LEAK", "leaked")
-	step := shell.Run{Script: `printf '%s|%s' "$FOO" "${FLOWRUN_TEST_LEAK-unset}"`}
-	got, err := step.Run(context.Background(), &steps.Input{Env: testEnv("FOO=bar")})
+	step := shell.Run{Script: `printf '%s|%s|%s|%s' "$FOO" "$EXPR" "${ITEM-unset}" "${FLOWRUN_TEST_LEAK-unset}"`}
+	got, err := step.Run(context.Background(), &steps.Input{Index: -1, Env: testEnv("FOO=bar"), Vars: []string{"EXPR=x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "bar|unset"; got != want {
+	if want := "bar|x|unset|unset"; got != want {
 		t.Errorf("got %q; want %q", got, want)
 	}
 }
 
-// TestRunWithoutPath checks that sh is found when Input.Env has no PATH.
+// TestRunWithoutPath checks that sh is found when the environment has no
+// PATH.
 func TestRunWithoutPath(t *testing.T) {
 	t.Parallel()
 	step := shell.Run{Script: `printf '%s' "$FOO"`}
-	got, err := step.Run(context.Background(), &steps.Input{Env: []string{"FOO=bar"}})
+	got, err := step.Run(context.Background(), &steps.Input{Index: -1, Env: []string{"FOO=bar"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func TestRunValueIsNotCode(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			in := &steps.Input{Dir: dir, Env: testEnv("ITEM="+item, "FLOWRUN_EXPR_0="+item)}
+			in := &steps.Input{Index: 0, Item: item, Dir: dir, Env: testEnv(), Vars: []string{"FLOWRUN_EXPR_0=" + item}}
 			got, err := (&shell.Run{Script: steps.Script(tt.script)}).Run(context.Background(), in)
 			if err != nil {
 				t.Fatal(err)
@@ -157,7 +158,7 @@ func TestRunStderrToLog(t *testing.T) {
 	t.Parallel()
 	log := new(lineLog)
 	step := shell.Run{Script: "echo one >&2; echo out; echo two >&2; printf three >&2"}
-	got, err := step.Run(context.Background(), &steps.Input{Env: testEnv(), Log: log})
+	got, err := step.Run(context.Background(), &steps.Input{Index: -1, Env: testEnv(), Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
