@@ -15,7 +15,7 @@ import (
 
 // ApplyCmd runs a workflow.
 type ApplyCmd struct {
-	File    string   `arg:"" name:"file" help:"Workflow file to run." type:"path"`
+	File    string   `arg:"" name:"file" help:"Workflow file to run."`
 	Set     []string `short:"s" placeholder:"NAME=VALUE" help:"Set an input; repeatable." `
 	Workers int      `short:"w" env:"FLOWRUN_WORKERS" help:"Default worker count of parallel blocks that set none (default: the number of CPUs)."`
 	Output  string   `short:"o" env:"FLOWRUN_OUTPUT" enum:"text,json" default:"text" help:"What to print on stdout: text (the outputs) or json (the run report)."`

@@ -10,7 +10,7 @@ import (
 
 // ValidateCmd checks workflow files without running them.
 type ValidateCmd struct {
-	Files  []string `arg:"" name:"file" help:"Workflow files to check." type:"path"`
+	Files  []string `arg:"" name:"file" help:"Workflow files to check."`
 	Format string   `help:"Output format: text, json or github (workflow command annotations)." enum:"text,json,github" default:"text"`
 }
 
