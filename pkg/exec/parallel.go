@@ -47,6 +47,7 @@ func (r *run) runBlock(ctx context.Context, b *bound, rep *StepReport) {
 	cancelOnError := blk.OnError == spec.OnErrorCancel
 	var next, failures atomic.Int64
 	obs := r.opts.Observer
+	pace := newGate(blk.Rate)
 
 	g, gctx := errgroup.WithContext(ctx)
 	for range min(workers, n) {
@@ -55,6 +56,9 @@ func (r *run) runBlock(ctx context.Context, b *bound, rep *StepReport) {
 				i := int(next.Add(1) - 1)
 				if i >= n {
 					return nil
+				}
+				if !pace.wait(gctx) {
+					return nil // cancelled while waiting: the item never starts
 				}
 				res := &results[i]
 				r.runItem(gctx, b, i, items.At(i), res)

@@ -36,6 +36,8 @@ type Parallel struct {
 	MaxFailures    int
 	MaxFailuresPct float64
 	MaxItems       int
+	// Rate, when set, caps how often items start; see Rate.
+	Rate *Rate
 	// StaticCount is the number of items when it is known without running
 	// (a literal list or a constant range), else -1.
 	StaticCount int
@@ -47,7 +49,7 @@ const (
 	OnErrorContinue = "continue"
 )
 
-var parallelKeys = []string{"items", "as", "key", "workers", "on_error", "max_failures", "max_items"}
+var parallelKeys = []string{"items", "as", "key", "workers", "on_error", "max_failures", "max_items", "rate"}
 
 // parallel parses a parallel block. sc is the step's scope: items are
 // evaluated in it, before the item variable exists.
@@ -110,6 +112,9 @@ func (p *loader) parallel(n *yaml.Node, sc *scope) *Parallel {
 	}
 	if v, ok := f["max_failures"]; ok {
 		p.maxFailures(b, v.value)
+	}
+	if v, ok := f["rate"]; ok {
+		b.Rate = p.rate(deref(v.value))
 	}
 	return b
 }
