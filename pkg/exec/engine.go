@@ -26,6 +26,10 @@ type Options struct {
 	// Log receives the steps' diagnostic output (children's stderr), one
 	// prefixed line at a time; nil discards it.
 	Log io.Writer
+	// QuietItems keeps the log lines of parallel blocks' items off Log, so
+	// that a long block does not flood it; a failed item's last lines are
+	// still in its ItemResult.LogTail.
+	QuietItems bool
 	// Observer is told about progress; nil means nobody listens.
 	Observer Observer
 	// Kill, when closed, stops cancelled work at once (no grace period for

@@ -58,7 +58,13 @@ func (r *run) runItem(ctx context.Context, b *bound, index int, item any, res *I
 		return
 	}
 	log := &prefixWriter{out: r.log, prefix: logPrefix(s.ID, index)}
-	defer log.Flush()
+	if s.Parallel != nil && r.opts.QuietItems {
+		log.out = nil
+	}
+	defer func() {
+		log.Flush()
+		res.LogTail = log.takeTail(res.Status == Failed)
+	}()
 	in := &steps.Input{StepID: s.ID, Index: index, Key: res.Key, Item: item, Env: env, Vars: vars, Dir: r.wf.Dir, Log: log, Resources: r.res, Kill: b.kill}
 	for attempt := 1; ; attempt++ {
 		in.Attempt = attempt

@@ -30,12 +30,14 @@ func (l *lineWriter) writeLine(b []byte) {
 func (l *lineWriter) Flush() {}
 
 // prefixWriter is one item's log: it buffers a partial line and writes
-// each complete line with the item's prefix.
+// each complete line with the item's prefix to out (unless out is nil),
+// and keeps the last lines in tail.
 type prefixWriter struct {
 	out    *lineWriter
 	prefix string
 	mu     sync.Mutex
 	buf    []byte
+	tail   logTail
 }
 
 func (p *prefixWriter) Write(b []byte) (int, error) {
@@ -48,9 +50,7 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 			p.buf = append(p.buf, b...)
 			break
 		}
-		line := make([]byte, 0, len(p.prefix)+len(p.buf)+i+1)
-		line = append(append(append(line, p.prefix...), p.buf...), b[:i+1]...)
-		p.out.writeLine(line)
+		p.writeLine(b[:i+1])
 		p.buf = p.buf[:0]
 		b = b[i+1:]
 	}
@@ -62,7 +62,32 @@ func (p *prefixWriter) Flush() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.buf) > 0 {
-		p.out.writeLine(append(append([]byte(p.prefix), p.buf...), '\n'))
+		p.writeLine([]byte{'\n'})
 		p.buf = p.buf[:0]
 	}
+}
+
+// writeLine writes p.buf followed by rest, which ends with a newline.
+func (p *prefixWriter) writeLine(rest []byte) {
+	if p.out != nil {
+		line := make([]byte, 0, len(p.prefix)+len(p.buf)+len(rest))
+		line = append(append(append(line, p.prefix...), p.buf...), rest...)
+		p.out.writeLine(line)
+	}
+	if len(p.buf) > 0 {
+		p.tail.add(p.buf)
+	}
+	p.tail.add(rest)
+}
+
+// takeTail returns the last lines written, then releases the buffer.
+func (p *prefixWriter) takeTail(keep bool) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var s string
+	if keep {
+		s = p.tail.String()
+	}
+	p.tail.release()
+	return s
 }

@@ -77,6 +77,9 @@ type ItemResult struct {
 	Error      string  `json:"error,omitempty"`
 	Attempts   int     `json:"attempts"`
 	DurationMS float64 `json:"duration_ms"`
+	// LogTail is the last lines (at most 10 and 2 KiB) a failed item wrote
+	// to its log: a child process's stderr.
+	LogTail string `json:"log_tail,omitempty"`
 }
 
 // Summary counts a parallel block's items and describes their durations.
