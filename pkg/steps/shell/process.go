@@ -134,7 +134,7 @@ func (c command) run(ctx context.Context, in *steps.Input) (any, error) {
 
 	waitErr := cmd.Wait()
 	close(exited)
-	signalGroup(pgid, syscall.SIGKILL)
+	killGroup(pgid)
 	if !drain(&wg, stdoutR, stderrR) {
 		io.WriteString(logw, "flowrun: a process that left the step's process group kept its output open; stopped reading\n")
 	}
