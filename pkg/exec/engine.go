@@ -147,7 +147,6 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 		cancel()
 	}
 	r.evalOutputs()
-	r.log.Flush()
 	r.report.DurationMS = ms(time.Since(start))
 	if r.report.Error == "" && r.report.Status == Failed {
 		r.report.Error = r.firstError()

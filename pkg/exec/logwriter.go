@@ -26,9 +26,6 @@ func (l *lineWriter) writeLine(b []byte) {
 	l.mu.Unlock()
 }
 
-// Flush exists for symmetry with prefixWriter; lineWriter holds no data.
-func (l *lineWriter) Flush() {}
-
 // prefixWriter is one item's log: it buffers a partial line and writes
 // each complete line with the item's prefix to out (unless out is nil),
 // and keeps the last lines in tail.

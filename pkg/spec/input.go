@@ -175,8 +175,6 @@ func describe(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// normalize turns YAML-decoded values into JSON-shaped ones: maps keyed by
-// strings, int64/uint64 into int.
 func normalize(v any) any { return Normalize(v) }
 
 // Normalize turns YAML- or JSON-decoded values into the plain shapes
