@@ -78,3 +78,49 @@ func BenchmarkHandWritten(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchItems), "ns/item")
 	b.ReportMetric(0, "ns/op")
 }
+
+// BenchmarkPool compares the two ways to bound a block's concurrency with
+// errgroup, on the same no-op work: a fixed pool of workers pulling
+// indexes (what runBlock does) and a goroutine per item under SetLimit.
+func BenchmarkPool(b *testing.B) {
+	var step steps.Step = nopStep{}
+	workers := runtime.NumCPU()
+	b.Run("fixed", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			results := make([]any, benchItems)
+			var next atomic.Int64
+			g, ctx := errgroup.WithContext(context.Background())
+			for range workers {
+				g.Go(func() error {
+					for ctx.Err() == nil {
+						i := int(next.Add(1) - 1)
+						if i >= benchItems {
+							return nil
+						}
+						results[i], _ = step.Run(ctx, nil)
+					}
+					return nil
+				})
+			}
+			_ = g.Wait()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchItems), "ns/item")
+	})
+	b.Run("per-item", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			results := make([]any, benchItems)
+			g, ctx := errgroup.WithContext(context.Background())
+			g.SetLimit(workers)
+			for i := range benchItems {
+				g.Go(func() error {
+					results[i], _ = step.Run(ctx, nil)
+					return nil
+				})
+			}
+			_ = g.Wait()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchItems), "ns/item")
+	})
+}
