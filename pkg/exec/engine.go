@@ -48,6 +48,12 @@ type Observer interface {
 	StepFinished(s *spec.Step, r *StepReport)
 }
 
+// ItemStarter is an Observer that is also told when an item of a parallel
+// block starts, so that it can count the items in flight.
+type ItemStarter interface {
+	ItemStarted(s *spec.Step, index int)
+}
+
 // ErrInterrupted is the cause of a run cancelled from outside, through the
 // context passed to Run.
 var ErrInterrupted = errors.New("interrupted")

@@ -47,6 +47,7 @@ func (r *run) runBlock(ctx context.Context, b *bound, rep *StepReport) {
 	cancelOnError := blk.OnError == spec.OnErrorCancel
 	var next, failures atomic.Int64
 	obs := r.opts.Observer
+	starter, _ := obs.(ItemStarter)
 	pace := newGate(blk.Rate)
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -61,6 +62,9 @@ func (r *run) runBlock(ctx context.Context, b *bound, rep *StepReport) {
 					return nil // cancelled while waiting: the item never starts
 				}
 				res := &results[i]
+				if starter != nil {
+					starter.ItemStarted(s, i)
+				}
 				r.runItem(gctx, b, i, items.At(i), res)
 				if obs != nil {
 					obs.ItemFinished(s, res)
