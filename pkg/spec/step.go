@@ -43,6 +43,8 @@ type Step struct {
 	// Uses is the workflow file a "uses" step calls; With its inputs.
 	Uses string
 	With *Value
+	// Callee is the loaded workflow Uses names; nil when it is invalid.
+	Callee *Workflow
 	// Finally marks a step of the finally: list.
 	Finally bool
 }
@@ -239,6 +241,7 @@ func (p *loader) action(s *Step, a field, f map[string]field, sc *scope) {
 		if w, ok := f["with"]; ok {
 			s.With = p.value(deref(w.value), sc)
 		}
+		p.uses(s, deref(a.value), f)
 		return
 	}
 	info, _ := p.reg.Lookup(s.Type)

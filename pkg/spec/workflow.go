@@ -76,6 +76,10 @@ type Options struct {
 	// Registry holds the step types a workflow may use; nil means
 	// steps.Default.
 	Registry *steps.Registry
+
+	// calls is the chain of files being loaded through uses:, and the
+	// files already loaded; nil for a file loaded on its own.
+	calls *calls
 }
 
 // Load reads and parses the workflow file at path.
@@ -115,7 +119,7 @@ func Parse(file string, src []byte, opts Options) (*Workflow, Diagnostics) {
 		c.errorf(root.Line, root.Column, "aliases that expand to that many nodes are not supported", "the document expands to more than %d YAML nodes", maxNodes)
 		return nil, c.list
 	}
-	p := &loader{diags: c, src: src, reg: opts.Registry, wf: w}
+	p := &loader{diags: c, src: src, reg: opts.Registry, wf: w, calls: opts.calls.enter(file)}
 	p.workflow(root)
 	c.list.Sort()
 	return w, c.list
@@ -217,6 +221,8 @@ type loader struct {
 	reg *steps.Registry
 	wf  *Workflow
 	sc  scope
+	// calls tracks uses: across files: recursion and loading each once.
+	calls *calls
 }
 
 func (p *loader) workflow(root *yaml.Node) {

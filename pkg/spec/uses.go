@@ -1,0 +1,184 @@
+package spec
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// calls is the state that a workflow shares with the files it calls
+// through uses:, directly or not: the chain of files from the one loaded
+// first down to the one being parsed, and every file loaded so far, so
+// that a file called by many steps is read and checked once.
+type calls struct {
+	chain []string // absolute paths, the first caller first
+	names []string // the same files as they are shown
+	done  map[string]*called
+}
+
+// called is a loaded callee and whether its diagnostics were reported.
+type called struct {
+	wf       *Workflow
+	diags    Diagnostics
+	reported bool
+}
+
+// enter returns the state for parsing file, called from c's last file (or
+// loaded on its own when c is nil).
+func (c *calls) enter(file string) *calls {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		abs = filepath.Clean(file)
+	}
+	if c == nil {
+		return &calls{chain: []string{abs}, names: []string{file}, done: make(map[string]*called)}
+	}
+	return &calls{
+		chain: append(slices.Clip(c.chain), abs),
+		names: append(slices.Clip(c.names), file),
+		done:  c.done,
+	}
+}
+
+// uses loads the workflow a `uses:` step calls and checks its with:
+// against the callee's inputs. n is the uses: value.
+func (p *loader) uses(s *Step, n *yaml.Node, f map[string]field) {
+	if s.Uses == "" {
+		if n.Kind == yaml.ScalarNode && n.ShortTag() != "!!null" {
+			p.errorf(n.Line, n.Column, "write the path of a workflow file, such as ./check.yaml", "uses: is empty")
+		}
+		return
+	}
+	if containsExpr(s.Uses) {
+		p.errorf(n.Line, n.Column, "the called file is loaded and checked before anything runs", "uses: takes a literal path, not an expression")
+		return
+	}
+	path := s.Uses
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(p.wf.Dir, path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = filepath.Clean(path)
+	}
+	if i := slices.Index(p.calls.chain, abs); i >= 0 {
+		chain := append(slices.Clone(p.calls.names[i:]), path)
+		p.errorf(n.Line, n.Column, "a workflow cannot call itself, directly or through others", "recursive uses: %s", strings.Join(chain, " -> "))
+		return
+	}
+	c, ok := p.calls.done[abs]
+	if !ok {
+		if info, err := os.Stat(path); err != nil || info.IsDir() {
+			p.errorf(n.Line, n.Column, fmt.Sprintf("the path is relative to the directory of %s", p.file), "cannot use %q: no workflow file at %s", s.Uses, path)
+			return
+		}
+		wf, ds := Load(path, Options{Registry: p.reg, calls: p.calls})
+		c = &called{wf: wf, diags: ds}
+		p.calls.done[abs] = c
+	}
+	if !c.reported {
+		c.reported = true
+		p.list = append(p.list, c.diags...)
+	}
+	if c.diags.HasErrors() || c.wf == nil {
+		errs, _ := c.diags.Count()
+		p.errorf(n.Line, n.Column, "each is reported at its own position", "the workflow %s that step %q uses has %d error(s)", path, s.ID, errs)
+		return
+	}
+	s.Callee = c.wf
+	p.with(s, n, f)
+}
+
+// with checks a uses step's with: against the callee's inputs: every key
+// names an input, literals have the input's type, required inputs are set.
+func (p *loader) with(s *Step, usesNode *yaml.Node, f map[string]field) {
+	callee := s.Callee
+	names := inputNames(callee.Inputs)
+	set := make(map[string]bool)
+	if w, ok := f["with"]; ok {
+		n := deref(w.value)
+		fields := p.fields(n, "with", nil)
+		for i := 0; fields != nil && i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], deref(n.Content[i+1])
+			if pair, ok := fields[k.Value]; !ok || pair.key != k {
+				continue
+			}
+			in := inputNamed(callee.Inputs, k.Value)
+			if in == nil {
+				detail := didYouMean(closestName(k.Value, names))
+				switch {
+				case detail != "":
+				case len(names) == 0:
+					detail = callee.File + " declares no inputs"
+				default:
+					detail = "its inputs: " + strings.Join(names, ", ")
+				}
+				p.errorf(k.Line, k.Column, detail, "unknown input %q of %s", k.Value, callee.File)
+				continue
+			}
+			set[in.Name] = true
+			p.withValue(in, v, callee.File)
+		}
+	}
+	for _, in := range callee.Inputs {
+		if in.Required && !set[in.Name] {
+			p.errorf(usesNode.Line, usesNode.Column, fmt.Sprintf("add `%s:` under with:", in.Name), "input %q of %s is required", in.Name, callee.File)
+		}
+	}
+}
+
+// withValue checks one with: value against its input's type, as far as it
+// is known before running: literals fully, expressions by their shape.
+func (p *loader) withValue(in *Input, v *yaml.Node, file string) {
+	if v.Kind == yaml.ScalarNode && containsExpr(v.Value) {
+		// A single ${{ }} keeps its value's type, checked when the call
+		// runs; text around an expression makes a string.
+		if in.Type != "string" && !isSingleExpr(v.Value) {
+			p.errorf(v.Line, v.Column, "use a single ${{ }} to pass a typed value", "input %q of %s wants %s; text with expressions inside is a string", in.Name, file, article(in.Type))
+		}
+		return
+	}
+	if hasExpr(v) {
+		want := map[string]yaml.Kind{"list": yaml.SequenceNode, "object": yaml.MappingNode}[in.Type]
+		if want != v.Kind {
+			p.errorf(v.Line, v.Column, "", "input %q of %s wants %s, not %s", in.Name, file, article(in.Type), kindName(v))
+		}
+		return
+	}
+	var x any
+	if err := v.Decode(&x); err != nil {
+		p.errorf(v.Line, v.Column, "", "input %q of %s: %v", in.Name, file, err)
+		return
+	}
+	if _, err := in.Convert(normalize(x)); err != nil {
+		p.errorf(v.Line, v.Column, "", "input %q of %s: %v", in.Name, file, err)
+	}
+}
+
+// isSingleExpr reports whether s is exactly one ${{ }}, spaces aside.
+func isSingleExpr(s string) bool {
+	s = strings.TrimSpace(s)
+	return strings.HasPrefix(s, "${{") && strings.HasSuffix(s, "}}") && closing(s[3:]) == len(s)-5
+}
+
+// hasExpr reports whether any scalar under n holds an expression.
+func hasExpr(n *yaml.Node) bool {
+	n = deref(n)
+	if n.Kind == yaml.ScalarNode {
+		return containsExpr(n.Value)
+	}
+	return slices.ContainsFunc(n.Content, hasExpr)
+}
+
+func inputNamed(ins []*Input, name string) *Input {
+	for _, in := range ins {
+		if in.Name == name {
+			return in
+		}
+	}
+	return nil
+}
