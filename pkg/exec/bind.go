@@ -33,10 +33,8 @@ func (r *run) bind(s *spec.Step, scope map[string]any) (*bound, error) {
 			envPerItem = envPerItem || x.UsesItem
 		}
 	}
-	if s.Type == "uses" {
-		return nil, fmt.Errorf("%s: step %q: uses: is not supported by this build", s.TypePos, s.ID)
-	}
-	configPerItem := s.Config.UsesItem
+	// A uses step evaluates its with: per item itself; see call.
+	configPerItem := s.Type != "uses" && s.Config.UsesItem
 	keyPerItem := s.Parallel != nil && s.Parallel.Key != nil
 	b.perItemScope = envPerItem || configPerItem || keyPerItem
 	if !envPerItem {
@@ -46,7 +44,9 @@ func (r *run) bind(s *spec.Step, scope map[string]any) (*bound, error) {
 		}
 		b.environ = env
 	}
-	if !configPerItem {
+	if s.Type == "uses" {
+		b.shared = r.newCall(s, scope)
+	} else if !configPerItem {
 		st, vars, err := decode(s, scope)
 		if err != nil {
 			return nil, err

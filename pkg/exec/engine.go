@@ -38,6 +38,10 @@ type Options struct {
 	// Environ is the base environment of child processes; nil means
 	// os.Environ().
 	Environ []string
+
+	// shared, when set, are the calling run's resources: a workflow called
+	// through uses: reuses its caller's connections.
+	shared *steps.Resources
 }
 
 // Observer is told about a run's progress. Its methods may be called from
@@ -98,7 +102,7 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 		inputs: opts.Inputs,
 		steps:  make(map[string]*stepRun),
 		report: &Report{Workflow: wf.Name, File: wf.File, RunID: newRunID(), StartedAt: time.Now(), Inputs: opts.Inputs, Outputs: map[string]any{}},
-		res:    &steps.Resources{Workers: maxWorkers(wf, opts)},
+		res:    opts.shared,
 		log:    newLineWriter(opts.Log),
 	}
 	if r.inputs == nil {
@@ -111,7 +115,10 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 	if r.environ == nil {
 		r.environ = os.Environ()
 	}
-	defer r.res.Close()
+	if r.res == nil {
+		r.res = &steps.Resources{Workers: maxWorkers(wf, opts)}
+		defer r.res.Close()
+	}
 	r.runScope = map[string]any{"id": r.report.RunID, "status": string(Running)}
 	for _, s := range append(append([]*spec.Step{}, wf.Steps...), wf.Finally...) {
 		sr := &stepRun{step: s, report: newStepReport(s), done: make(chan struct{})}
@@ -176,6 +183,10 @@ func maxWorkers(wf *spec.Workflow, opts Options) int {
 	}
 	n := 0
 	for _, s := range append(append([]*spec.Step{}, wf.Steps...), wf.Finally...) {
+		if s.Callee != nil {
+			n += callWidth(s, def, opts)
+			continue
+		}
 		switch {
 		case s.Parallel == nil:
 			n++

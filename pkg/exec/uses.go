@@ -1,0 +1,90 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/flowrun/flowrun/pkg/spec"
+	"github.com/flowrun/flowrun/pkg/steps"
+)
+
+// call is the step a `uses:` step runs: the called workflow, run as a
+// workflow of its own once per item. It goes through the same item path as
+// any step, so retries, timeouts, panics and a parallel block's fail-fast
+// apply to a call as they do to an http request.
+//
+// The callee was loaded and checked with its caller (spec.Step.Callee),
+// once per run whatever the number of items. Each call is a sub-run under
+// the item's context: cancelling the item cancels the callee's steps, and
+// the callee's finally steps run all the same. The sub-run shares the
+// caller's steps.Resources, so its http steps reuse the caller's
+// connections.
+type call struct {
+	r     *run
+	step  *spec.Step
+	scope map[string]any // the step's scope, without the item
+}
+
+// newCall binds a uses step.
+func (r *run) newCall(s *spec.Step, scope map[string]any) *call {
+	return &call{r: r, step: s, scope: scope}
+}
+
+// Run evaluates with: for the item, resolves the callee's inputs, runs it
+// and returns its outputs.
+func (c *call) Run(ctx context.Context, in *steps.Input) (any, error) {
+	s, callee := c.step, c.step.Callee
+	with := map[string]any{}
+	if s.With != nil {
+		sc := c.scope
+		if s.Parallel != nil && in.Index >= 0 {
+			sc = maps.Clone(c.scope)
+			sc[s.Parallel.As], sc["index"] = in.Item, in.Index
+		}
+		v, err := s.With.Eval(sc)
+		if err != nil {
+			return nil, steps.Permanent(err)
+		}
+		m, ok := v.(map[string]any)
+		if !ok && v != nil {
+			return nil, steps.Permanent(fmt.Errorf("with: must be a mapping of inputs, got %s", describe(v)))
+		}
+		with = m
+	}
+	inputs, err := callee.ResolveInputs(with)
+	if err != nil {
+		return nil, steps.Permanent(fmt.Errorf("with: %s", strings.ReplaceAll(err.Error(), "\n", "; ")))
+	}
+	rep := Run(ctx, callee, Options{
+		Inputs:  inputs,
+		Workers: c.r.opts.Workers,
+		Log:     in.Log,
+		Kill:    in.Kill,
+		Environ: c.r.opts.Environ,
+		shared:  in.Resources,
+	})
+	if rep.Status == Succeeded {
+		return rep.Outputs, nil
+	}
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	return nil, fmt.Errorf("%s -> %s: %s", c.r.wf.File, callee.File, rep.Error)
+}
+
+// callWidth is how many items a uses step may have in flight: its own
+// workers times those of the workflow it calls.
+func callWidth(s *spec.Step, def int, opts Options) int {
+	own := 1
+	if b := s.Parallel; b != nil {
+		own = def
+		if b.Workers > 0 {
+			own = b.Workers
+		}
+	}
+	return own * maxWorkers(s.Callee, opts)
+}
+
+var _ steps.Step = (*call)(nil)

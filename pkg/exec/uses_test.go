@@ -1,0 +1,170 @@
+package exec
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/flowrun/flowrun/pkg/spec"
+	"github.com/flowrun/flowrun/pkg/steps"
+)
+
+// square is a workflow called through uses: in the tests below.
+const square = `
+version: 1
+inputs:
+  n: {type: integer, required: true}
+  fail: {type: boolean, default: false}
+  block: {type: boolean, default: false}
+steps:
+  - id: sq
+    probe: {out: "${{ inputs.n * inputs.n }}", fail: "${{ inputs.fail }}", block: "${{ inputs.block }}"}
+outputs:
+  square: ${{ steps.sq.output }}
+finally:
+  - id: cleanup
+    probe: {record: "cleanup ${{ inputs.n }}"}
+`
+
+// loadFiles writes the files into a new directory and loads main.yaml.
+func loadFiles(t *testing.T, files map[string]string) *spec.Workflow {
+	t.Helper()
+	return loadFilesWith(t, registry(), files)
+}
+
+func loadFilesWith(t *testing.T, reg *steps.Registry, files map[string]string) *spec.Workflow {
+	t.Helper()
+	dir := t.TempDir()
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.TrimLeft(src, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wf, ds := spec.Load(filepath.Join(dir, "main.yaml"), spec.Options{Registry: reg})
+	if ds.HasErrors() {
+		t.Fatalf("workflow does not load:\n%v", ds)
+	}
+	return wf
+}
+
+func TestUsesInParallelBlock(t *testing.T) {
+	wf := loadFiles(t, map[string]string{"square.yaml": square, "main.yaml": `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: [3, 1, 2], as: x, workers: 3}
+    uses: ./square.yaml
+    with: {n: "${{ x }}"}
+outputs:
+  squares: ${{ map(steps.fan.outputs, .square) }}
+`})
+	resetProbes()
+	rep := Run(context.Background(), wf, Options{})
+	if rep.Status != Succeeded {
+		t.Fatalf("run %s: %s", rep.Status, rep.Error)
+	}
+	if diff := cmp.Diff([]any{9, 1, 4}, rep.Outputs["squares"]); diff != "" {
+		t.Errorf("squares (-want +got):\n%s", diff)
+	}
+	started := slices.Clone(probes.started)
+	slices.Sort(started)
+	if want := []string{"cleanup 1", "cleanup 2", "cleanup 3"}; !slices.Equal(started, want) {
+		t.Errorf("finally steps of the callee: %q; want %q, one sub-run per item", started, want)
+	}
+}
+
+func TestUsesFailureNamesTheChain(t *testing.T) {
+	wf := loadFiles(t, map[string]string{"square.yaml": square, "main.yaml": `
+version: 1
+steps:
+  - id: call
+    uses: ./square.yaml
+    with: {n: 4, fail: true}
+`})
+	resetProbes()
+	rep := Run(context.Background(), wf, Options{})
+	c := rep.Step("call")
+	for _, want := range []string{`step "call": `, `main.yaml -> `, `square.yaml: `, `square.yaml:8:5: step "sq": probe failed`} {
+		if c.Status != Failed || !strings.Contains(c.Error, want) {
+			t.Errorf("call: %s %q; want failed with an error containing %q", c.Status, c.Error, want)
+		}
+	}
+	if !slices.Contains(probes.started, "cleanup 4") {
+		t.Errorf("the callee's finally steps did not run after its failure")
+	}
+}
+
+func TestUsesBadInputAtRunTime(t *testing.T) {
+	wf := loadFiles(t, map[string]string{"square.yaml": square, "main.yaml": `
+version: 1
+steps:
+  - id: call
+    retry: 3
+    uses: ./square.yaml
+    with: {n: "${{ 'many' }}"}
+`})
+	rep := Run(context.Background(), wf, Options{})
+	c := rep.Step("call")
+	if c.Status != Failed || c.Attempts != 1 || !strings.Contains(c.Error, `with: input "n": want an integer, got "many"`) {
+		t.Errorf("call: %s after %d attempts, %q; want one failed attempt naming the input", c.Status, c.Attempts, c.Error)
+	}
+}
+
+// blocker is a step type that says it started, then waits for its
+// context to be done.
+type blocker struct{}
+
+var blockersStarted = make(chan struct{}, 16)
+
+func (blocker) Run(ctx context.Context, _ *steps.Input) (any, error) {
+	blockersStarted <- struct{}{}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestUsesCancellationReachesTheCallee(t *testing.T) {
+	reg := registry()
+	reg.Register(steps.Info{Type: "blocker", New: func() steps.Step { return blocker{} }})
+	wf := loadFilesWith(t, reg, map[string]string{"wait.yaml": `
+version: 1
+inputs:
+  n: {type: integer}
+steps:
+  - id: wait
+    blocker: {}
+finally:
+  - id: cleanup
+    probe: {record: "cleanup ${{ inputs.n }}"}
+`, "main.yaml": `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: [1, 2], workers: 2}
+    uses: ./wait.yaml
+    with: {n: "${{ item }}"}
+`})
+	resetProbes()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		// Cancel once both sub-runs are inside their step.
+		<-blockersStarted
+		<-blockersStarted
+		cancel()
+	}()
+	rep := Run(ctx, wf, Options{})
+	fan := rep.Step("fan")
+	if fan.Status != Cancelled || fan.Summary.Cancelled != 2 {
+		t.Errorf("fan: %s, summary %+v; want both items cancelled", fan.Status, fan.Summary)
+	}
+	started := slices.Clone(probes.started)
+	slices.Sort(started)
+	if want := []string{"cleanup 1", "cleanup 2"}; !slices.Equal(started, want) {
+		t.Errorf("finally steps of the callee: %q; want %q after the cancel", started, want)
+	}
+}
