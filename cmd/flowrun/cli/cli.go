@@ -21,6 +21,7 @@ const (
 type CLI struct {
 	Apply    ApplyCmd    `cmd:"" help:"Run a workflow."`
 	Validate ValidateCmd `cmd:"" help:"Check workflow files without running them."`
+	Steps    StepsCmd    `cmd:"" help:"List the step types this flowrun knows."`
 	Version  VersionCmd  `cmd:"" help:"Print the version."`
 }
 

@@ -1,0 +1,106 @@
+package steps
+
+import (
+	"encoding"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// Field is one configuration key of a step type, as `flowrun steps` and
+// editors show it.
+type Field struct {
+	// Name is the key, dotted for a key of a nested mapping
+	// ("expect.status").
+	Name string `json:"name"`
+	// Type describes the value a workflow writes: string, integer,
+	// number, boolean, duration, script, list of T, mapping of T, mapping
+	// or any.
+	Type string `json:"type"`
+}
+
+// Fields lists the configuration keys of the step type, reflected from the
+// value New returns and its `yaml` tags, in the order the Go type declares
+// them; nested mappings follow their parent. A type that is not a struct
+// (a map, say) has none: its keys are free.
+func (i Info) Fields() []Field {
+	if i.New == nil {
+		return nil
+	}
+	var out []Field
+	appendFields(&out, "", reflect.TypeOf(i.New()), 0)
+	return out
+}
+
+var (
+	durationType = reflect.TypeOf(time.Duration(0))
+	scriptType   = reflect.TypeOf(Script(""))
+	textType     = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
+)
+
+func appendFields(out *[]Field, prefix string, t reflect.Type, depth int) {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct || depth > 4 {
+		return
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("yaml")
+		if !f.IsExported() || tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if strings.Contains(opts, "inline") {
+			appendFields(out, prefix, f.Type, depth+1)
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		*out = append(*out, Field{Name: prefix + name, Type: typeText(ft)})
+		if ft.Kind() == reflect.Struct && !isText(ft) {
+			appendFields(out, prefix+name+".", ft, depth+1)
+		}
+	}
+}
+
+func isText(t reflect.Type) bool { return reflect.PointerTo(t).Implements(textType) }
+
+// typeText names a Go type the way a workflow author writes its values.
+func typeText(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == durationType:
+		return "duration"
+	case t == scriptType:
+		return "script"
+	case isText(t):
+		return "string"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.String:
+		return "string"
+	case reflect.Slice, reflect.Array:
+		return "list of " + typeText(t.Elem())
+	case reflect.Map:
+		return "mapping of " + typeText(t.Elem())
+	case reflect.Struct:
+		return "mapping"
+	}
+	return "any"
+}
