@@ -39,6 +39,7 @@ func (r *run) runItem(ctx context.Context, b *bound, index int, item any, res *I
 	s := b.step
 	start := time.Now()
 	res.Index = index
+	res.OffsetMS = ms(start.Sub(r.report.StartedAt))
 	defer func() { res.DurationMS = ms(time.Since(start)) }()
 	sc := b.itemScope(index, item)
 	if s.Parallel != nil {

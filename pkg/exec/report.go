@@ -70,12 +70,15 @@ type StepReport struct {
 // ItemResult is the result of one item of a parallel block. Results are
 // stored by index: Results[i] is item i's, whatever order they finished in.
 type ItemResult struct {
-	Index      int     `json:"index"`
-	Key        string  `json:"key"`
-	Status     Status  `json:"status"`
-	Output     any     `json:"output"`
-	Error      string  `json:"error,omitempty"`
-	Attempts   int     `json:"attempts"`
+	Index    int    `json:"index"`
+	Key      string `json:"key"`
+	Status   Status `json:"status"`
+	Output   any    `json:"output"`
+	Error    string `json:"error,omitempty"`
+	Attempts int    `json:"attempts"`
+	// OffsetMS is when the item started, in milliseconds since the run
+	// started: with DurationMS it places the item on a timeline.
+	OffsetMS   float64 `json:"offset_ms"`
 	DurationMS float64 `json:"duration_ms"`
 	// LogTail is the last lines (at most 10 and 2 KiB) a failed item wrote
 	// to its log: a child process's stderr.

@@ -19,6 +19,8 @@ type ApplyCmd struct {
 	Set     []string `short:"s" placeholder:"NAME=VALUE" help:"Set an input; repeatable." `
 	Workers int      `short:"w" env:"FLOWRUN_WORKERS" help:"Default worker count of parallel blocks that set none (default: the number of CPUs)."`
 	Output  string   `short:"o" env:"FLOWRUN_OUTPUT" enum:"text,json" default:"text" help:"What to print on stdout: text (the outputs) or json (the run report)."`
+
+	Watch watchFlags `embed:""`
 }
 
 // Help shows examples.
@@ -60,16 +62,18 @@ func (c *ApplyCmd) Run(e *env) error {
 		return exitError{ExitInvalid}
 	}
 
-	ctx, kill, stop := interrupts(e)
+	watch := newWatcher(e, c.Watch)
+	ctx, kill, stop := interrupts(&env{stderr: watch.out})
 	defer stop()
-	rep := exec.Run(ctx, wf, exec.Options{
-		Inputs:   inputs,
-		Workers:  c.Workers,
-		Log:      e.stderr,
-		Observer: newTextObserver(e.stderr),
-		Kill:     kill,
-	})
-	printSummary(e.stderr, rep)
+	opts := exec.Options{Inputs: inputs, Workers: c.Workers, Kill: kill}
+	watch.options(&opts)
+	rep := exec.Run(ctx, wf, opts)
+	watch.finish(wf, rep)
+	if c.Watch.Report != "" {
+		if err := writeReport(c.Watch.Report, rep); err != nil {
+			fmt.Fprintf(e.stderr, "flowrun: --report: %v\n", err)
+		}
+	}
 	if c.Output == "json" {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")

@@ -2,70 +2,242 @@ package cli
 
 import (
 	"fmt"
-	"io"
+	"log/slog"
 	"strings"
 	"sync"
-	"text/tabwriter"
+	"sync/atomic"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/flowrun/flowrun/pkg/exec"
 	"github.com/flowrun/flowrun/pkg/spec"
 )
 
-// textObserver prints a start and an end line per step on stderr.
-type textObserver struct {
-	mu sync.Mutex
-	w  io.Writer
+// maxItemFailuresLogged bounds how many failed items of one block are
+// logged as they happen; the summary and the report have all of them.
+const maxItemFailuresLogged = 20
+
+// observer turns a run's events into log lines and, on a terminal, live
+// progress bars. ItemStarted and ItemFinished are on the executor's hot
+// path: they only touch atomic counters, except for the rare failed item.
+type observer struct {
+	log      *slog.Logger
+	live     *mpb.Progress // nil when stderr is not a terminal
+	interval time.Duration // between progress lines without a terminal
+	now      func() time.Time
+
+	blocks sync.Map // *spec.Step -> *running
+	stop   chan struct{}
+
+	mu       sync.Mutex
+	failures []string // errors in the order they happened
+	wg       sync.WaitGroup
 }
 
-func newTextObserver(w io.Writer) *textObserver { return &textObserver{w: w} }
+// running is a step in progress.
+type running struct {
+	step  *spec.Step
+	total int // items; -1 for a step that is not a parallel block
+	start time.Time
+	bar   *mpb.Bar
 
-func (o *textObserver) StepStarted(s *spec.Step, items int) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	started, finished, failed, cancelled, logged atomic.Int64
+}
+
+func newObserver(log *slog.Logger, live *mpb.Progress, interval time.Duration) *observer {
+	o := &observer{log: log, live: live, interval: interval, now: time.Now, stop: make(chan struct{})}
+	o.wg.Add(1)
+	go o.tick()
+	return o
+}
+
+// close stops the ticker. It does not touch the live display.
+func (o *observer) close() {
+	close(o.stop)
+	o.wg.Wait()
+}
+
+func (o *observer) StepStarted(s *spec.Step, items int) {
+	st := &running{step: s, total: items, start: o.now()}
 	if items >= 0 {
-		fmt.Fprintf(o.w, "flowrun: %s started (%d items)\n", s.ID, items)
+		o.log.Info(fmt.Sprintf("%s started (%d items)", s.ID, items))
+	} else {
+		o.log.Info(s.ID + " started")
+	}
+	if o.live != nil {
+		st.bar = o.newBar(st)
+	}
+	o.blocks.Store(s, st)
+}
+
+func (o *observer) ItemStarted(s *spec.Step, _ int) {
+	if st, ok := o.blocks.Load(s); ok {
+		st.(*running).started.Add(1)
+	}
+}
+
+func (o *observer) ItemFinished(s *spec.Step, r *exec.ItemResult) {
+	v, ok := o.blocks.Load(s)
+	if !ok {
 		return
 	}
-	fmt.Fprintf(o.w, "flowrun: %s started\n", s.ID)
+	st := v.(*running)
+	switch r.Status {
+	case exec.Failed:
+		st.failed.Add(1)
+		o.failed(r.Error)
+		switch n := st.logged.Add(1); {
+		case n <= maxItemFailuresLogged:
+			o.log.Error(failureText(r.Error, r.LogTail), "status", string(exec.Failed))
+		case n == maxItemFailuresLogged+1:
+			o.log.Warn(fmt.Sprintf("%s: more items failed; the summary lists them all", s.ID))
+		}
+	case exec.Cancelled:
+		st.cancelled.Add(1)
+	}
+	st.finished.Add(1)
 }
 
-func (o *textObserver) ItemFinished(*spec.Step, *exec.ItemResult) {}
-
-func (o *textObserver) StepFinished(s *spec.Step, r *exec.StepReport) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	line := fmt.Sprintf("flowrun: %s %s", s.ID, r.Status)
-	switch {
-	case r.Status == exec.Skipped || r.Status == exec.Cancelled:
+func (o *observer) StepFinished(s *spec.Step, r *exec.StepReport) {
+	if v, ok := o.blocks.LoadAndDelete(s); ok {
+		if bar := v.(*running).bar; bar != nil {
+			bar.Abort(true)
+		}
+	}
+	if r.Status == exec.Failed && r.Error != "" && (r.Summary == nil || r.Summary.Failed == 0) {
+		o.failed(r.Error)
+	}
+	line := fmt.Sprintf("%s %s", s.ID, r.Status)
+	switch r.Status {
+	case exec.Skipped, exec.Cancelled:
 		if r.Reason != "" {
 			line += ": " + r.Reason
 		}
 	default:
-		line += fmt.Sprintf(" in %s", fmtMS(r.DurationMS))
+		line += " in " + fmtMS(r.DurationMS)
+		if sm := r.Summary; sm != nil {
+			line += " (" + counts(sm) + ")"
+		}
 	}
 	if r.Status == exec.Failed && r.Error != "" {
 		line += "\n  " + strings.ReplaceAll(r.Error, "\n", "\n  ")
 	}
-	fmt.Fprintln(o.w, line)
+	o.log.Info(line, "status", string(r.Status))
 }
 
-// printSummary prints the table of steps at the end of a run.
-func printSummary(w io.Writer, rep *exec.Report) {
-	fmt.Fprintf(w, "\nrun %s %s in %s\n", rep.RunID, rep.Status, fmtMS(rep.DurationMS))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  STEP\tSTATUS\tDURATION\tITEMS\tP50\tP99")
-	for _, s := range rep.Steps {
-		items, p50, p99 := "-", "-", "-"
-		if sm := s.Summary; sm != nil {
-			items = fmt.Sprintf("%d ok, %d failed, %d cancelled", sm.Succeeded, sm.Failed, sm.Cancelled)
-			p50, p99 = fmtMS(sm.P50MS), fmtMS(sm.P99MS)
+// failed records a failure for the summary; failures are rare, so a lock
+// is cheap enough.
+func (o *observer) failed(err string) {
+	o.mu.Lock()
+	o.failures = append(o.failures, err)
+	o.mu.Unlock()
+}
+
+// Failures returns the run's failures, first to last.
+func (o *observer) Failures() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.failures...)
+}
+
+// counts renders a block's item counts, leaving out the zeros but "ok".
+func counts(sm *exec.Summary) string {
+	parts := []string{fmt.Sprintf("%d ok", sm.Succeeded)}
+	for _, c := range []struct {
+		n    int
+		what string
+	}{{sm.Failed, "failed"}, {sm.Skipped, "skipped"}, {sm.Cancelled, "cancelled"}} {
+		if c.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Status, fmtMS(s.DurationMS), items, p50, p99)
 	}
-	tw.Flush()
-	if rep.Status == exec.Failed && rep.Error != "" {
-		fmt.Fprintf(w, "error: %s\n", rep.Error)
+	return strings.Join(parts, ", ")
+}
+
+// failureText is a failed item's error followed by the last lines of its
+// log, each marked with a bar.
+func failureText(err, tail string) string {
+	if tail == "" {
+		return err
 	}
+	return err + "\n  | " + strings.ReplaceAll(tail, "\n", "\n  | ")
+}
+
+// stats is a block's progress: "120/10000 done, 2 failed, 4 running,
+// 85.3/s, ETA 1m56s".
+func (st *running) stats(now time.Time) string {
+	done, failed := st.finished.Load(), st.failed.Load()
+	inflight := st.started.Load() - done
+	elapsed := now.Sub(st.start)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%d done, %d failed, %d running", done, st.total, failed, max(inflight, 0))
+	if elapsed > 0 && done > 0 {
+		rate := float64(done) / elapsed.Seconds()
+		eta := time.Duration(float64(int64(st.total)-done) / rate * float64(time.Second))
+		fmt.Fprintf(&b, ", %.1f/s, ETA %s", rate, fmtETA(eta))
+	}
+	return b.String()
+}
+
+func fmtETA(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return "<1s"
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	default:
+		return d.Round(time.Minute).String()
+	}
+}
+
+// tick writes a progress line per long parallel block every interval when
+// there is no live display, and moves the live bars otherwise.
+func (o *observer) tick() {
+	defer o.wg.Done()
+	every := o.interval
+	if o.live != nil {
+		every = 150 * time.Millisecond
+	}
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-o.stop:
+			return
+		case <-t.C:
+		}
+		now := o.now()
+		o.blocks.Range(func(_, v any) bool {
+			st := v.(*running)
+			switch {
+			case st.total < 0:
+			case st.bar != nil:
+				st.bar.SetCurrent(st.finished.Load())
+			case now.Sub(st.start) >= o.interval:
+				o.log.Info(st.step.ID + ": " + st.stats(now))
+			}
+			return true
+		})
+	}
+}
+
+// newBar adds a step's line to the live display: a bar with counts, rate
+// and ETA for a parallel block, a spinner for any other step.
+func (o *observer) newBar(st *running) *mpb.Bar {
+	name := decor.Name(st.step.ID, decor.WCSyncSpaceR)
+	if st.total < 0 {
+		return o.live.New(0, mpb.SpinnerStyle(), mpb.PrependDecorators(name),
+			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
+				return fmtMS(float64(o.now().Sub(st.start).Milliseconds()))
+			})))
+	}
+	return o.live.New(int64(st.total), mpb.BarStyle(), mpb.PrependDecorators(name),
+		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return st.stats(o.now()) })))
 }
 
 func fmtMS(ms float64) string {

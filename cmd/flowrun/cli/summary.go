@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/flowrun/flowrun/pkg/exec"
+	"github.com/flowrun/flowrun/pkg/spec"
+)
+
+// maxFailuresListed bounds the failures the summary lists; the report
+// holds every one.
+const maxFailuresListed = 50
+
+// summary is what printSummary shows at the end of a run.
+type summary struct {
+	rep      *exec.Report
+	wf       *spec.Workflow
+	failures []string // first to last
+	color    bool
+}
+
+// printSummary writes the end of a run on stderr: the table of steps, the
+// failures in the order they happened with their positions in the file,
+// what an interrupt cancelled, and the workflow's outputs.
+func printSummary(w io.Writer, s summary) {
+	rep := s.rep
+	paint := func(color, text string) string {
+		if !s.color || color == "" {
+			return text
+		}
+		return color + text + ansiReset
+	}
+	fmt.Fprintf(w, "\nrun %s %s in %s\n", rep.RunID, paint(statusColor(string(rep.Status)), string(rep.Status)), fmtMS(rep.DurationMS))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  STEP\tSTATUS\tDURATION\tOK\tFAILED\tSKIPPED\tCANCELLED\tP50\tP99")
+	for _, st := range rep.Steps {
+		ok, failed, skipped, cancelled, p50, p99 := "-", "-", "-", "-", "-", "-"
+		if sm := st.Summary; sm != nil {
+			ok, failed, skipped, cancelled = fmt.Sprint(sm.Succeeded), fmt.Sprint(sm.Failed), fmt.Sprint(sm.Skipped), fmt.Sprint(sm.Cancelled)
+			if sm.Succeeded+sm.Failed > 0 {
+				p50, p99 = fmtMS(sm.P50MS), fmtMS(sm.P99MS)
+			}
+		}
+		dur := "-"
+		if !st.StartedAt.IsZero() {
+			dur = fmtMS(st.DurationMS)
+		}
+		id := st.ID
+		if st.Finally {
+			id += " (finally)"
+		}
+		// tabwriter counts the colour codes as text: pad the status
+		// before painting it.
+		status := fmt.Sprintf("%-9s", st.Status)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, paint(statusColor(string(st.Status)), status), dur, ok, failed, skipped, cancelled, p50, p99)
+	}
+	tw.Flush()
+
+	if len(s.failures) > 0 {
+		fmt.Fprintf(w, "\n%s\n", paint(ansiRed+ansiBold, fmt.Sprintf("failures (%d, first to last):", len(s.failures))))
+		for i, f := range s.failures {
+			if i == maxFailuresListed {
+				fmt.Fprintf(w, "  ... and %d more: see the run report (--report FILE or --output json)\n", len(s.failures)-i)
+				break
+			}
+			fmt.Fprintf(w, "  %d. %s\n", i+1, strings.ReplaceAll(f, "\n", "\n     "))
+		}
+	} else if rep.Status == exec.Failed && rep.Error != "" {
+		fmt.Fprintf(w, "\nerror: %s\n", rep.Error)
+	}
+
+	if c := cancelled(rep); c != "" {
+		fmt.Fprintf(w, "\n%s %s\n", paint(ansiYellow+ansiBold, "cancelled:"), c)
+	}
+
+	if len(s.wf.Outputs) > 0 && len(rep.Outputs) > 0 {
+		fmt.Fprintln(w, "\noutputs:")
+		for _, o := range s.wf.Outputs {
+			if v, ok := rep.Outputs[o.Name]; ok {
+				fmt.Fprintf(w, "  %s: %s\n", o.Name, spec.Text(v))
+			}
+		}
+	}
+}
+
+// cancelled lists the cancelled steps and the blocks with cancelled
+// items: "fan (9990 of 10000 items), verify".
+func cancelled(rep *exec.Report) string {
+	var parts []string
+	for _, st := range rep.Steps {
+		switch {
+		case st.Summary != nil && st.Summary.Cancelled > 0:
+			parts = append(parts, fmt.Sprintf("%s (%d of %d items)", st.ID, st.Summary.Cancelled, st.Summary.Total))
+		case st.Status == exec.Cancelled:
+			parts = append(parts, st.ID)
+		}
+	}
+	return strings.Join(parts, ", ")
+}

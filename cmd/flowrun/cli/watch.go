@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+
+	"github.com/flowrun/flowrun/pkg/exec"
+	"github.com/flowrun/flowrun/pkg/spec"
+)
+
+// watchFlags are apply's flags about what a person sees during and after
+// a run.
+type watchFlags struct {
+	Progress string `enum:"auto,always,never" default:"auto" env:"FLOWRUN_PROGRESS" help:"Live progress bars on stderr: auto (when stderr is a terminal), always or never. Without them, plain start and end lines, and a progress line for long parallel blocks every few seconds."`
+	Color    string `enum:"auto,always,never" default:"auto" env:"FLOWRUN_COLOR" help:"Colour on stderr: auto (on a terminal, unless NO_COLOR is set), always or never."`
+	Verbose  bool   `short:"v" env:"FLOWRUN_VERBOSE" help:"Also stream the output (child stderr) of every item of parallel blocks; by default only single steps stream theirs, and failed items show their last lines."`
+	Report   string `placeholder:"FILE" env:"FLOWRUN_REPORT" help:"Also write the run report to FILE: JSON, or a self-contained HTML page when FILE ends in .html."`
+
+	ProgressInterval time.Duration `hidden:"" default:"5s" env:"FLOWRUN_PROGRESS_INTERVAL" help:"Time between progress lines of a parallel block without live progress."`
+}
+
+// watcher wires a run's output on stderr: the log, the observer and, on a
+// terminal, the live display that log lines are printed above.
+type watcher struct {
+	stderr io.Writer
+	color  bool
+	live   *mpb.Progress
+	out    io.Writer // stderr, or the live display while it runs
+	log    *slog.Logger
+	obs    *observer
+	flags  watchFlags
+}
+
+func newWatcher(e *env, f watchFlags) *watcher {
+	w := &watcher{stderr: e.stderr, out: e.stderr, flags: f, color: useColor(f.Color, e.stderr, os.Getenv)}
+	if f.Progress == "always" || f.Progress == "auto" && isTerminal(e.stderr) {
+		w.live = mpb.New(mpb.WithOutput(e.stderr), mpb.WithAutoRefresh(), mpb.WithRefreshRate(150*time.Millisecond))
+		w.out = w.live
+	}
+	w.log = slog.New(newLineHandler(w.out, w.color))
+	w.obs = newObserver(w.log, w.live, f.ProgressInterval)
+	return w
+}
+
+// options sets the run options that belong to the watcher.
+func (w *watcher) options(o *exec.Options) {
+	o.Log = w.out
+	o.Observer = w.obs
+	o.QuietItems = !w.flags.Verbose
+}
+
+// finish stops the live display, clearing its lines, and prints the
+// summary.
+func (w *watcher) finish(wf *spec.Workflow, rep *exec.Report) {
+	w.obs.close()
+	if w.live != nil {
+		w.live.Shutdown()
+		w.live = nil
+	}
+	printSummary(w.stderr, summary{rep: rep, wf: wf, failures: w.obs.Failures(), color: w.color})
+}
