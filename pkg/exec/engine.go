@@ -45,7 +45,11 @@ type Options struct {
 }
 
 // Observer is told about a run's progress. Its methods may be called from
-// many goroutines at once and must return quickly.
+// many goroutines at once and must return quickly. StepStarted's items is
+// -1 for a step that is not a parallel block, and also for a block whose
+// item count is known only at its end (items_from). ItemFinished is called
+// for every item, kept or not; r may be reused once it returns (a block
+// that keeps only failures recycles it), so copy what you keep.
 type Observer interface {
 	StepStarted(s *spec.Step, items int)
 	ItemFinished(s *spec.Step, r *ItemResult)
@@ -278,6 +282,10 @@ func (r *run) runStep(ctx context.Context, sr *stepRun) {
 		r.finish(sr, Cancelled, reasonFor(ctx), "")
 		return
 	}
+	if err := r.checkKept(fmt.Sprintf("step %q", s.ID), s.Exprs()); err != nil {
+		r.finish(sr, Failed, "", err.Error())
+		return
+	}
 	scope := map[string]any{"inputs": r.inputs, "env": r.env, "steps": deps, "run": r.runScope}
 	if s.If != nil {
 		ok, err := s.If.Eval(scope)
@@ -349,7 +357,11 @@ func (r *run) evalOutputs() {
 	}
 	scope := map[string]any{"inputs": r.inputs, "env": r.env, "steps": all, "run": r.runScope}
 	for _, o := range r.wf.Outputs {
-		v, err := o.Value.Eval(scope)
+		err := r.checkKept(fmt.Sprintf("output %q", o.Name), o.Value.Exprs())
+		var v any
+		if err == nil {
+			v, err = o.Value.Eval(scope)
+		}
 		if err != nil {
 			if r.report.Status == Succeeded {
 				r.report.Status = Failed

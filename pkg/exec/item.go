@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowrun/flowrun/pkg/spec"
@@ -37,10 +38,11 @@ func (r *run) runSingle(ctx context.Context, b *bound, rep *StepReport) {
 // never panics: a panic in the step becomes the item's error.
 func (r *run) runItem(ctx context.Context, b *bound, index int, item any, res *ItemResult) {
 	s := b.step
-	start := time.Now()
+	// Offsets from the run's start read only the monotonic clock.
+	start := time.Since(r.report.StartedAt)
 	res.Index = index
-	res.OffsetMS = ms(start.Sub(r.report.StartedAt))
-	defer func() { res.DurationMS = ms(time.Since(start)) }()
+	res.OffsetMS = ms(start)
+	defer func() { res.DurationMS = ms(time.Since(r.report.StartedAt) - start) }()
 	sc := b.itemScope(index, item)
 	if s.Parallel != nil {
 		res.Key = strconv.Itoa(index)
@@ -58,15 +60,22 @@ func (r *run) runItem(ctx context.Context, b *bound, index int, item any, res *I
 		res.Status, res.Error = Failed, r.itemError(b, res, err)
 		return
 	}
-	log := &prefixWriter{out: r.log, prefix: logPrefix(s.ID, index)}
+	// The Input and the log writer are recycled across items: a step
+	// does not keep its Input once Run returns.
+	is := itemStates.Get().(*itemState)
+	log := &is.log
+	*log = prefixWriter{out: r.log, id: s.ID, index: index, buf: log.buf[:0]}
 	if s.Parallel != nil && r.opts.QuietItems {
 		log.out = nil
 	}
 	defer func() {
 		log.Flush()
 		res.LogTail = log.takeTail(res.Status == Failed)
+		is.in = steps.Input{}
+		itemStates.Put(is)
 	}()
-	in := &steps.Input{StepID: s.ID, Index: index, Key: res.Key, Item: item, Env: env, Vars: vars, Dir: r.wf.Dir, Log: log, Resources: r.res, Kill: b.kill}
+	in := &is.in
+	*in = steps.Input{StepID: s.ID, Index: index, Key: res.Key, Item: item, Env: env, Vars: vars, Dir: r.wf.Dir, Log: log, Resources: r.res, Kill: b.kill}
 	for attempt := 1; ; attempt++ {
 		in.Attempt = attempt
 		res.Attempts = attempt
@@ -93,6 +102,14 @@ func (r *run) runItem(ctx context.Context, b *bound, index int, item any, res *I
 		}
 	}
 }
+
+// itemState is what running one item needs besides its result, pooled.
+type itemState struct {
+	in  steps.Input
+	log prefixWriter
+}
+
+var itemStates = sync.Pool{New: func() any { return new(itemState) }}
 
 func logPrefix(id string, index int) string {
 	if index < 0 {
@@ -126,6 +143,7 @@ var errTimeout = errors.New("step timeout")
 // itemError renders an item's error with its origin: position, step, item.
 func (r *run) itemError(b *bound, res *ItemResult, err error) string {
 	s := b.step
+	withKey(res)
 	if res.Index < 0 {
 		return fmt.Sprintf("%s: step %q: %v", s.TypePos, s.ID, err)
 	}

@@ -30,7 +30,11 @@ func (l *lineWriter) writeLine(b []byte) {
 // each complete line with the item's prefix to out (unless out is nil),
 // and keeps the last lines in tail.
 type prefixWriter struct {
-	out    *lineWriter
+	out *lineWriter
+	// prefix is made from id and index when the first line is written:
+	// most items write none.
+	id     string
+	index  int
 	prefix string
 	mu     sync.Mutex
 	buf    []byte
@@ -67,6 +71,9 @@ func (p *prefixWriter) Flush() {
 // writeLine writes p.buf followed by rest, which ends with a newline.
 func (p *prefixWriter) writeLine(rest []byte) {
 	if p.out != nil {
+		if p.prefix == "" {
+			p.prefix = logPrefix(p.id, p.index)
+		}
 		line := make([]byte, 0, len(p.prefix)+len(p.buf)+len(rest))
 		line = append(append(append(line, p.prefix...), p.buf...), rest...)
 		p.out.writeLine(line)

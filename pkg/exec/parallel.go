@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -17,10 +17,11 @@ import (
 // block's items.
 //
 // The pool is a fixed set of `workers` goroutines in one errgroup that
-// take item indexes from an atomic counter, so items are dispatched in
-// index order and never more than `workers` run at once. Each result is
-// written to its own slot of a slice allocated up front: no ordering by
-// completion, no lock on the hot path. A failure beyond max_failures
+// take items from the block's source as they free up (source.go), so
+// items are dispatched in index order, never more than `workers` run at
+// once, and a range or a file is never all in memory. Each worker records
+// its results in its own tally (sink.go): no ordering by completion, no
+// lock on the hot path. A failure beyond max_failures
 // with on_error: cancel returns an error from its worker, which cancels
 // the errgroup's context: items not yet taken are never started, running
 // ones see their context cancelled. (BenchmarkPool compares this with a
@@ -28,13 +29,22 @@ import (
 func (r *run) runBlock(ctx context.Context, b *bound, rep *StepReport) {
 	s, blk := b.step, b.step.Parallel
 	start := time.Now()
-	items, err := r.items(b)
+	src, err := r.source(b)
 	if err != nil {
 		rep.Status, rep.Error = Failed, err.Error()
 		return
 	}
-	n := items.Len()
+	defer src.close()
+	n := src.len()
 	workers, err := r.workers(b)
+	if err != nil {
+		rep.Status, rep.Error = Failed, err.Error()
+		return
+	}
+	if n >= 0 {
+		workers = min(workers, n)
+	}
+	col, err := newCollector(blk, n, workers, s.ID)
 	if err != nil {
 		rep.Status, rep.Error = Failed, err.Error()
 		return
@@ -42,55 +52,66 @@ func (r *run) runBlock(ctx context.Context, b *bound, rep *StepReport) {
 	if obs := r.opts.Observer; obs != nil {
 		obs.StepStarted(s, n)
 	}
-	results := make([]ItemResult, n)
-	tolerated := blk.Tolerated(n)
+	// With a share of an unknown number of items (items_from), failures
+	// are tolerated until the end, where the share of the total applies.
+	tolerated := blk.Tolerated(max(n, 0))
+	if n < 0 && blk.MaxFailures < 0 {
+		tolerated = math.MaxInt
+	}
 	cancelOnError := blk.OnError == spec.OnErrorCancel
-	var next, failures atomic.Int64
+	var failures atomic.Int64
 	obs := r.opts.Observer
 	starter, _ := obs.(ItemStarter)
 	pace := newGate(blk.Rate)
 
 	g, gctx := errgroup.WithContext(ctx)
-	for range min(workers, n) {
+	for w := range workers {
+		t := col.tallies[w]
 		g.Go(func() error {
+			defer t.done()
 			for gctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= n {
+				i, item, ok, err := src.next()
+				if err != nil {
+					return &sourceError{err}
+				}
+				if !ok {
 					return nil
 				}
+				res := t.slot(i)
 				if !pace.wait(gctx) {
-					return nil // cancelled while waiting: the item never starts
+					// Cancelled while waiting: the item never starts.
+					res.Index, res.Status = i, Cancelled
+					t.record(res)
+					return nil
 				}
-				res := &results[i]
 				if starter != nil {
 					starter.ItemStarted(s, i)
 				}
-				r.runItem(gctx, b, i, items.At(i), res)
+				r.runItem(gctx, b, i, item, res)
 				if obs != nil {
+					withKey(res)
 					obs.ItemFinished(s, res)
 				}
+				t.record(res)
 				if res.Status == Failed && failures.Add(1) > int64(tolerated) && cancelOnError {
-					return &blockError{res: res}
+					return &blockError{res: *res}
 				}
 			}
 			return nil
 		})
 	}
 	err = g.Wait()
-
-	ptrs := make([]*ItemResult, n)
-	for i := range results {
-		res := &results[i]
-		if res.Status == Pending {
-			// Never started: the block or the run was cancelled first.
-			res.Index, res.Key, res.Status = i, "", Cancelled
-		}
-		ptrs[i] = res
+	if ferr := col.finish(rep, max(workers, 1), time.Since(start)); ferr != nil && err == nil {
+		err = &sourceError{ferr}
 	}
-	rep.Results = ptrs
-	rep.Summary = summarize(ptrs, min(workers, max(n, 1)), time.Since(start))
+	if n < 0 {
+		tolerated = blk.Tolerated(rep.Summary.Total)
+	}
 	var be *blockError
+	var se *sourceError
 	switch {
+	case errors.As(err, &se):
+		rep.Status, rep.Error = Failed, se.err.Error()
 	case errors.As(err, &be):
 		rep.Status = Failed
 		rep.Error = be.res.Error
@@ -100,7 +121,7 @@ func (r *run) runBlock(ctx context.Context, b *bound, rep *StepReport) {
 	case rep.Summary.Failed > tolerated:
 		rep.Status = Failed
 		rep.Error = fmt.Sprintf("%s: step %q: %d of %d items failed (max_failures %d); first: %s",
-			blk.Pos, s.ID, rep.Summary.Failed, n, tolerated, firstFailure(ptrs))
+			blk.Pos, s.ID, rep.Summary.Failed, rep.Summary.Total, tolerated, firstFailure(rep.Results))
 	case ctx.Err() != nil:
 		rep.Status, rep.Reason = Cancelled, reasonFor(ctx)
 	default:
@@ -108,7 +129,13 @@ func (r *run) runBlock(ctx context.Context, b *bound, rep *StepReport) {
 	}
 }
 
-type blockError struct{ res *ItemResult }
+// sourceError stops a block whose items could not be read, or whose
+// results could not be written.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+
+type blockError struct{ res ItemResult }
 
 func (e *blockError) Error() string { return e.res.Error }
 
@@ -139,60 +166,4 @@ func (r *run) workers(b *bound) (int, error) {
 		return blk.Workers, nil
 	}
 	return r.opts.Workers, nil
-}
-
-// itemList gives random access to a block's items without copying a
-// typed list (such as the []int of a range) into []any.
-type itemList interface {
-	Len() int
-	At(i int) any
-}
-
-type anyList []any
-
-func (l anyList) Len() int     { return len(l) }
-func (l anyList) At(i int) any { return l[i] }
-
-type reflectList struct{ v reflect.Value }
-
-func (l reflectList) Len() int     { return l.v.Len() }
-func (l reflectList) At(i int) any { return l.v.Index(i).Interface() }
-
-// items evaluates the block's items.
-func (r *run) items(b *bound) (itemList, error) {
-	blk := b.step.Parallel
-	var v any
-	var err error
-	pos := blk.Pos
-	if blk.List != nil {
-		v, err = blk.List.Eval(b.scope)
-	} else {
-		v, err = blk.Expr.Eval(b.scope)
-		pos = blk.Expr.Pos
-	}
-	if err != nil {
-		return nil, err
-	}
-	var list itemList
-	switch x := v.(type) {
-	case []any:
-		list = anyList(x)
-	default:
-		rv := reflect.ValueOf(v)
-		if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
-			return nil, fmt.Errorf("%s: step %q: items must be a list, got %s", pos, b.step.ID, describe(v))
-		}
-		list = reflectList{rv}
-	}
-	if list.Len() > blk.MaxItems {
-		return nil, fmt.Errorf("%s: step %q: %d items exceed max_items %d; raise max_items if this is intended", pos, b.step.ID, list.Len(), blk.MaxItems)
-	}
-	return list, nil
-}
-
-func describe(v any) string {
-	if v == nil {
-		return "null"
-	}
-	return fmt.Sprintf("%T %s", v, spec.Text(v))
 }

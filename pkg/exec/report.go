@@ -2,7 +2,6 @@ package exec
 
 import (
 	"math"
-	"slices"
 	"time"
 
 	"github.com/flowrun/flowrun/pkg/spec"
@@ -62,7 +61,11 @@ type StepReport struct {
 	// Results and Outputs.
 	Output  any           `json:"output,omitempty"`
 	Results []*ItemResult `json:"results,omitempty"`
-	Summary *Summary      `json:"summary,omitempty"`
+	// ResultsKept is "failures" when Results holds only the failed items
+	// (results: failures, or more items than results: all keeps by
+	// default), each with its index; empty when it holds every item.
+	ResultsKept string   `json:"results_kept,omitempty"`
+	Summary     *Summary `json:"summary,omitempty"`
 	// Attempts counts the tries of a step that is not a parallel block.
 	Attempts int `json:"attempts,omitempty"`
 }
@@ -101,48 +104,6 @@ type Summary struct {
 	DurationMS  float64 `json:"duration_ms"`
 }
 
-// summarize counts results and computes duration percentiles over the
-// items that ran (succeeded or failed).
-func summarize(results []*ItemResult, workers int, elapsed time.Duration) *Summary {
-	s := &Summary{Total: len(results), Workers: workers, DurationMS: ms(elapsed)}
-	durations := make([]float64, 0, len(results))
-	for _, r := range results {
-		switch r.Status {
-		case Succeeded:
-			s.Succeeded++
-		case Failed:
-			s.Failed++
-		case Skipped:
-			s.Skipped++
-		default:
-			s.Cancelled++
-		}
-		if r.Status == Succeeded || r.Status == Failed {
-			durations = append(durations, r.DurationMS)
-		}
-	}
-	slices.Sort(durations)
-	s.P50MS = percentile(durations, 50)
-	s.P95MS = percentile(durations, 95)
-	s.P99MS = percentile(durations, 99)
-	if n := len(durations); n > 0 {
-		s.MaxMS = durations[n-1]
-	}
-	if elapsed > 0 {
-		s.ItemsPerSec = round(float64(s.Succeeded+s.Failed) / elapsed.Seconds())
-	}
-	return s
-}
-
-// percentile uses the nearest-rank method on sorted values.
-func percentile(sorted []float64, p float64) float64 {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
-	return sorted[max(rank, 1)-1]
-}
-
 func ms(d time.Duration) float64 { return round(float64(d) / float64(time.Millisecond)) }
 
 func round(f float64) float64 { return math.Round(f*1000) / 1000 }
@@ -150,7 +111,7 @@ func round(f float64) float64 { return math.Round(f*1000) / 1000 }
 // value is the steps.<id> value expressions see.
 func (s *StepReport) value() map[string]any {
 	v := map[string]any{"status": string(s.Status), "output": s.Output}
-	if s.Results == nil {
+	if s.Summary == nil {
 		return v
 	}
 	results := make([]any, len(s.Results))
@@ -163,6 +124,12 @@ func (s *StepReport) value() map[string]any {
 		outputs[i] = r.Output
 	}
 	v["results"], v["outputs"] = results, outputs
+	if s.ResultsKept != "" {
+		// Only the failures were kept: outputs would not line up with
+		// the items. Expressions that read it are stopped before they
+		// run (checkKept).
+		delete(v, "outputs")
+	}
 	if sm := s.Summary; sm != nil {
 		v["summary"] = map[string]any{
 			"total": sm.Total, "succeeded": sm.Succeeded, "failed": sm.Failed,

@@ -34,6 +34,9 @@ func exprsOf(s *Step) []*Expr {
 		if b.Key != nil {
 			out = append(out, b.Key.Exprs()...)
 		}
+		if b.Range != nil && b.Range.From != nil && b.Range.To != nil {
+			out = append(out, b.Range.Exprs()...)
+		}
 	}
 	return out
 }

@@ -30,6 +30,9 @@ type Expr struct {
 	// UsesItem reports whether the expression reads the item variable or
 	// index: its value differs between the items of a parallel block.
 	UsesItem bool
+	// Reads are the steps.<id>.<field> the expression reads, where each
+	// field is written out.
+	Reads []FieldRef
 
 	program *vm.Program
 }
@@ -376,6 +379,9 @@ func (c *diags) checkNames(e *Expr, node ast.Node, sc *scope) bool {
 					c.at(e, prop.Location().From, didYouMean(suggest.Closest(prop.Value, stepFields)),
 						"a step has no field %q; it has %s", prop.Value, strings.Join(stepFields, ", "))
 					return false
+				}
+				if id, isID := inner.Property.(*ast.StringNode); ok && isID {
+					e.Reads = append(e.Reads, FieldRef{ID: id.Value, Field: prop.Value, Offset: prop.Location().From})
 				}
 			}
 			return true

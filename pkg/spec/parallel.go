@@ -38,6 +38,16 @@ type Parallel struct {
 	MaxItems       int
 	// Rate, when set, caps how often items start; see Rate.
 	Rate *Rate
+	// Range and ItemsFrom are items that the block iterates lazily: a
+	// range of integers, or a file read as workers free up.
+	Range     *Range
+	ItemsFrom *ItemsFrom
+	// Results says which item results are kept in memory (ResultsAll or
+	// ResultsFailures); ResultsSet is false when it is the default.
+	// ResultsFile, when set, receives every item's result as a JSON line.
+	Results     string
+	ResultsSet  bool
+	ResultsFile *ResultsFile
 	// StaticCount is the number of items when it is known without running
 	// (a literal list or a constant range), else -1.
 	StaticCount int
@@ -49,7 +59,7 @@ const (
 	OnErrorContinue = "continue"
 )
 
-var parallelKeys = []string{"items", "as", "key", "workers", "on_error", "max_failures", "max_items", "rate"}
+var parallelKeys = []string{"items", "as", "key", "workers", "on_error", "max_failures", "max_items", "rate", "items_from", "results", "results_file"}
 
 // parallel parses a parallel block. sc is the step's scope: items are
 // evaluated in it, before the item variable exists.
@@ -78,6 +88,11 @@ func (p *loader) parallel(n *yaml.Node, sc *scope) *Parallel {
 	itemScope.itemVar, itemScope.allowItems = b.As, false
 	if v, ok := f["items"]; ok {
 		p.items(b, deref(v.value), &itemScope)
+		if w, ok := f["items_from"]; ok {
+			p.errorf(w.key.Line, w.key.Column, "keep one of them", "a parallel block has items or items_from, not both")
+		}
+	} else if v, ok := f["items_from"]; ok {
+		p.itemsFrom(b, deref(v.value))
 	} else {
 		p.errorf(n.Line, n.Column, "add `items:` with a list or an expression such as ${{ 1..10 }}", "parallel block has no items")
 	}
@@ -116,6 +131,7 @@ func (p *loader) parallel(n *yaml.Node, sc *scope) *Parallel {
 	if v, ok := f["rate"]; ok {
 		b.Rate = p.rate(deref(v.value))
 	}
+	p.results(b, f)
 	return b
 }
 
@@ -124,6 +140,7 @@ func (p *loader) items(b *Parallel, n *yaml.Node, sc *scope) {
 	case n.Kind == yaml.SequenceNode:
 		b.List = p.value(n, sc)
 		b.StaticCount = len(n.Content)
+	case n.Kind == yaml.ScalarNode && p.rangeItems(b, n, sc):
 	case n.Kind == yaml.ScalarNode && containsExpr(n.Value):
 		t := p.template(n, sc, p.src)
 		if b.Expr = t.Single(); b.Expr == nil {

@@ -261,6 +261,7 @@ func (p *loader) workflow(root *yaml.Node) {
 		w.Outputs = p.namedValues(deref(v.value), "outputs", &p.sc)
 	}
 	p.dag()
+	p.checkKeptReads()
 }
 
 func nodeOf(f map[string]field, key string) *yaml.Node {

@@ -1,0 +1,105 @@
+package spec
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// Which item results a parallel block keeps in memory.
+const (
+	// ResultsAll keeps every item's result: steps.<id>.results and
+	// outputs hold them all, index for index. Left to its default, a
+	// block keeps all results up to DefaultKeptResults items and only the
+	// failures beyond; set explicitly, it has no limit.
+	ResultsAll = "all"
+	// ResultsFailures keeps only failed items (each with its index); the
+	// summary still counts every item.
+	ResultsFailures = "failures"
+)
+
+// DefaultKeptResults is how many results a block whose results: is left
+// to its default keeps before it keeps only failures: about 100 MB of
+// results at most, whatever the item count.
+const DefaultKeptResults = 100_000
+
+// ResultsFile is a file that receives every item's result as one JSON
+// line, appended as items finish: `results_file: out.jsonl`.
+type ResultsFile struct {
+	Pos Pos
+	// File is the path as written; Path is resolved against the workflow
+	// file's directory.
+	File, Path string
+}
+
+// FieldRef is one steps.<id>.<field> read by an expression; Offset is the
+// field's rune offset in the expression's source.
+type FieldRef struct {
+	ID, Field string
+	Offset    int
+}
+
+// results parses results: and results_file:.
+func (p *loader) results(b *Parallel, f map[string]field) {
+	b.Results = ResultsAll
+	if v, ok := f["results"]; ok {
+		modes := []string{ResultsAll, ResultsFailures}
+		if s, ok := p.str(v.value, "results"); ok {
+			if contains(modes, s) {
+				b.Results, b.ResultsSet = s, true
+			} else {
+				n := deref(v.value)
+				p.errorf(n.Line, n.Column, unknownKeyDetail(s, modes), "results must be all or failures, not %q", s)
+			}
+		}
+	}
+	if v, ok := f["results_file"]; ok {
+		n := deref(v.value)
+		s, ok := p.str(n, "results_file")
+		switch {
+		case !ok:
+		case strings.TrimSpace(s) == "":
+			p.errorf(n.Line, n.Column, "name a file such as results.jsonl", "results_file is empty")
+		case containsExpr(s):
+			p.errorf(n.Line, n.Column, "write the path as plain text", "results_file cannot hold an expression")
+		default:
+			rf := &ResultsFile{Pos: Pos{p.file, n.Line, n.Column}, File: s, Path: s}
+			if !filepath.IsAbs(s) {
+				rf.Path = filepath.Join(p.wf.Dir, s)
+			}
+			b.ResultsFile = rf
+		}
+	}
+}
+
+// checkKeptReads reports expressions that read the outputs of a block
+// that keeps only its failures: they would see nothing useful.
+func (p *loader) checkKeptReads() {
+	w := p.wf
+	for _, s := range append(append([]*Step{}, w.Steps...), w.Finally...) {
+		p.checkReads(s.ID, exprsOf(s))
+	}
+	for _, o := range w.Outputs {
+		p.checkReads("", o.Value.Exprs())
+	}
+}
+
+func (p *loader) checkReads(reader string, exprs []*Expr) {
+	for _, x := range exprs {
+		for _, r := range x.Reads {
+			dep := p.wf.Step(r.ID)
+			if dep == nil || dep.Parallel == nil || dep.Parallel.Results != ResultsFailures || r.Field != "outputs" {
+				continue
+			}
+			detail := fmt.Sprintf("step %q keeps only its failed items; set results: all on it, read steps.%s.results (the failed items) or steps.%s.summary", r.ID, r.ID, r.ID)
+			if dep.Parallel.ResultsFile != nil {
+				detail += ", or read " + dep.Parallel.ResultsFile.File + " in a later step"
+			}
+			what := "output"
+			if reader != "" {
+				what = fmt.Sprintf("step %q", reader)
+			}
+			p.at(x, r.Offset, detail, "%s reads steps.%s.outputs, but %q has results: failures", what, r.ID, r.ID)
+		}
+	}
+}
