@@ -25,6 +25,7 @@ const maxItemFailuresLogged = 20
 type observer struct {
 	log      *slog.Logger
 	live     *mpb.Progress // nil when stderr is not a terminal
+	redraw   chan<- any    // the live display's refresh
 	interval time.Duration // between progress lines without a terminal
 	now      func() time.Time
 
@@ -46,8 +47,8 @@ type running struct {
 	started, finished, failed, cancelled, logged atomic.Int64
 }
 
-func newObserver(log *slog.Logger, live *mpb.Progress, interval time.Duration) *observer {
-	o := &observer{log: log, live: live, interval: interval, now: time.Now, stop: make(chan struct{})}
+func newObserver(log *slog.Logger, live *mpb.Progress, redraw chan<- any, interval time.Duration) *observer {
+	o := &observer{log: log, live: live, redraw: redraw, interval: interval, now: time.Now, stop: make(chan struct{})}
 	o.wg.Add(1)
 	go o.tick()
 	return o
@@ -223,6 +224,9 @@ func (o *observer) tick() {
 			}
 			return true
 		})
+		if o.live != nil {
+			o.redraw <- now
+		}
 	}
 }
 

@@ -29,6 +29,7 @@ type watcher struct {
 	stderr io.Writer
 	color  bool
 	live   *mpb.Progress
+	redraw chan any // asks the live display to redraw
 	out    io.Writer // stderr, or the live display while it runs
 	log    *slog.Logger
 	obs    *observer
@@ -38,11 +39,14 @@ type watcher struct {
 func newWatcher(e *env, f watchFlags) *watcher {
 	w := &watcher{stderr: e.stderr, out: e.stderr, flags: f, color: useColor(f.Color, e.stderr, os.Getenv)}
 	if f.Progress == "always" || f.Progress == "auto" && isTerminal(e.stderr) {
-		w.live = mpb.New(mpb.WithOutput(e.stderr), mpb.WithAutoRefresh(), mpb.WithRefreshRate(150*time.Millisecond))
+		// The observer's ticker drives the redraws, so that finish can
+		// ask for a last one that prints the lines still buffered.
+		w.redraw = make(chan any)
+		w.live = mpb.New(mpb.WithOutput(e.stderr), mpb.WithManualRefresh(w.redraw))
 		w.out = w.live
 	}
 	w.log = slog.New(newLineHandler(w.out, w.color))
-	w.obs = newObserver(w.log, w.live, f.ProgressInterval)
+	w.obs = newObserver(w.log, w.live, w.redraw, f.ProgressInterval)
 	return w
 }
 
@@ -58,6 +62,7 @@ func (w *watcher) options(o *exec.Options) {
 func (w *watcher) finish(wf *spec.Workflow, rep *exec.Report) {
 	w.obs.close()
 	if w.live != nil {
+		w.redraw <- time.Now()
 		w.live.Shutdown()
 		w.live = nil
 	}
