@@ -29,7 +29,7 @@ type watcher struct {
 	stderr io.Writer
 	color  bool
 	live   *mpb.Progress
-	redraw chan any // asks the live display to redraw
+	redraw chan any  // asks the live display to redraw
 	out    io.Writer // stderr, or the live display while it runs
 	log    *slog.Logger
 	obs    *observer
