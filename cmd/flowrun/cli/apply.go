@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"strings"
@@ -15,8 +16,8 @@ import (
 
 // ApplyCmd runs a workflow.
 type ApplyCmd struct {
-	File    string   `arg:"" name:"file" help:"Workflow file to run."`
-	Set     []string `short:"s" placeholder:"NAME=VALUE" help:"Set an input; repeatable." `
+	File    string   `arg:"" name:"file" help:"Workflow file to run." predictor:"file"`
+	Set     []string `short:"s" sep:"none" placeholder:"NAME=VALUE|@FILE" help:"Set an input; repeatable. @FILE reads a YAML or JSON mapping of inputs to typed values." `
 	Workers int      `short:"w" env:"FLOWRUN_WORKERS" help:"Default worker count of parallel blocks that set none (default: the number of CPUs)."`
 	Output  string   `short:"o" env:"FLOWRUN_OUTPUT" enum:"text,json" default:"text" help:"What to print on stdout: text (the outputs) or json (the run report)."`
 
@@ -93,18 +94,33 @@ func (c *ApplyCmd) Run(e *env) error {
 }
 
 // parseSet splits NAME=VALUE pairs; values stay strings, typed later by
-// the input's declared type.
+// the input's declared type. @FILE reads typed values from a YAML or JSON
+// mapping; later files win over earlier ones, and NAME=VALUE over files.
 func parseSet(pairs []string) (map[string]any, error) {
+	files := make(map[string]any)
 	out := make(map[string]any, len(pairs))
 	for _, p := range pairs {
+		if file, ok := strings.CutPrefix(p, "@"); ok {
+			vals, err := readSetFile(file)
+			if err != nil {
+				return nil, err
+			}
+			maps.Copy(files, vals)
+			continue
+		}
 		name, value, ok := strings.Cut(p, "=")
 		if !ok || name == "" {
-			return nil, fmt.Errorf("--set %q: want NAME=VALUE", p)
+			return nil, fmt.Errorf("--set %q: want NAME=VALUE or @FILE", p)
 		}
 		if _, dup := out[name]; dup {
 			return nil, fmt.Errorf("--set %s given twice", name)
 		}
 		out[name] = value
+	}
+	for k, v := range files {
+		if _, ok := out[k]; !ok {
+			out[k] = v
+		}
 	}
 	return out, nil
 }

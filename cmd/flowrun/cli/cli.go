@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/alecthomas/kong"
+	"github.com/posener/complete"
+	"github.com/willabides/kongplete"
 )
 
 // Exit codes, as documented in the README.
@@ -23,6 +25,8 @@ type CLI struct {
 	Validate ValidateCmd `cmd:"" help:"Check workflow files without running them."`
 	Steps    StepsCmd    `cmd:"" help:"List the step types this flowrun knows."`
 	Version  VersionCmd  `cmd:"" help:"Print the version."`
+
+	Completion CompletionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
 }
 
 // env carries the process's streams to the commands.
@@ -67,6 +71,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			panic(p)
 		}
 	}()
+	// Run by the shell to complete a command line (COMP_LINE set): print
+	// the candidates and exit.
+	kongplete.Complete(parser, kongplete.WithPredictor("file", complete.PredictFiles("*.y*ml")))
 	kctx, err := parser.Parse(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowrun: %v\n", err)

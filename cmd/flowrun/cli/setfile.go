@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// readSetFile reads `--set @FILE`: a mapping of input names to typed
+// values, in YAML or JSON (which YAML reads too).
+func readSetFile(file string) (map[string]any, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--set @%s: %v", file, err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return map[string]any{}, nil
+	}
+	var node yaml.Node
+	if err := yaml.Unmarshal(data, &node); err != nil {
+		return nil, fmt.Errorf("--set @%s: %v", file, err)
+	}
+	if len(node.Content) == 0 || node.Content[0].Kind != yaml.MappingNode {
+		line, col := 1, 1
+		if len(node.Content) > 0 {
+			line, col = node.Content[0].Line, node.Content[0].Column
+		}
+		return nil, fmt.Errorf("%s:%d:%d: want a mapping of input names to values, such as `count: 3`", file, line, col)
+	}
+	var vals map[string]any
+	if err := node.Decode(&vals); err != nil {
+		return nil, fmt.Errorf("--set @%s: %v", file, err)
+	}
+	return vals, nil
+}
