@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowrun/flowrun/pkg/exec"
+	"github.com/flowrun/flowrun/pkg/spec"
+)
+
+func TestRunningStats(t *testing.T) {
+	start := time.Unix(1000, 0)
+	tests := []struct {
+		name                      string
+		started, finished, failed int64
+		elapsed                   time.Duration
+		want                      string
+	}{
+		{"nothing yet", 4, 0, 0, time.Second, "0/100 done, 0 failed, 4 running"},
+		{"half way", 54, 50, 2, 10 * time.Second, "50/100 done, 2 failed, 4 running, 5.0/s, ETA 10s"},
+		{"long", 14, 10, 0, 10 * time.Second, "10/100 done, 0 failed, 4 running, 1.0/s, ETA 2m0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &running{total: 100, start: start}
+			st.started.Store(tt.started)
+			st.finished.Store(tt.finished)
+			st.failed.Store(tt.failed)
+			if got := st.stats(start.Add(tt.elapsed)); got != tt.want {
+				t.Errorf("stats = %q; want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestObserverBoundsFailureLogs: a block with many failures logs the
+// first ones as they happen, then says the rest are in the summary.
+func TestObserverBoundsFailureLogs(t *testing.T) {
+	var buf bytes.Buffer
+	o := newObserver(slog.New(newLineHandler(&buf, false)), nil, nil, 0)
+	defer o.close()
+	s := &spec.Step{ID: "fan"}
+	o.StepStarted(s, 100)
+	for i := range 100 {
+		o.ItemStarted(s, i)
+		o.ItemFinished(s, &exec.ItemResult{Index: i, Status: exec.Failed, Error: "boom", LogTail: "why"})
+	}
+	if got, want := strings.Count(buf.String(), "flowrun: error: boom\n  | why\n"), maxItemFailuresLogged; got != want {
+		t.Errorf("logged %d failures; want %d:\n%s", got, want, buf.String())
+	}
+	if !strings.Contains(buf.String(), "flowrun: warning: fan: more items failed; the summary lists them all\n") {
+		t.Errorf("no line saying more failed:\n%s", buf.String())
+	}
+	if got := len(o.Failures()); got != 100 {
+		t.Errorf("Failures() has %d; want 100", got)
+	}
+}
+
+// BenchmarkObserverItemFinished measures what the observer adds to each
+// item of a block, against an observer that does nothing.
+func BenchmarkObserverItemFinished(b *testing.B) {
+	s := &spec.Step{ID: "fan"}
+	res := &exec.ItemResult{Status: exec.Succeeded}
+	b.Run("nop", func(b *testing.B) {
+		var o exec.Observer = nopObserver{}
+		for i := 0; b.Loop(); i++ {
+			o.(exec.ItemStarter).ItemStarted(s, i)
+			o.ItemFinished(s, res)
+		}
+	})
+	b.Run("observer", func(b *testing.B) {
+		o := newObserver(slog.New(newLineHandler(&bytes.Buffer{}, false)), nil, nil, 0)
+		defer o.close()
+		o.StepStarted(s, b.N)
+		b.ResetTimer()
+		for i := 0; b.Loop(); i++ {
+			o.ItemStarted(s, i)
+			o.ItemFinished(s, res)
+		}
+	})
+}
+
+type nopObserver struct{}
+
+func (nopObserver) StepStarted(*spec.Step, int)               {}
+func (nopObserver) ItemStarted(*spec.Step, int)               {}
+func (nopObserver) ItemFinished(*spec.Step, *exec.ItemResult) {}
+func (nopObserver) StepFinished(*spec.Step, *exec.StepReport) {}
