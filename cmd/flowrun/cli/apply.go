@@ -34,7 +34,9 @@ runs finally steps; a second one kills child processes at once).
 Examples:
   flowrun apply examples/hello.yaml
   flowrun apply migrate.yaml --set source=http://127.0.0.1:8080 --workers 16
-  flowrun apply batch.yaml -o json | jq .steps`
+  flowrun apply batch.yaml -o json | jq .steps
+  flowrun apply migrate.yaml --set @inputs.json --report run.html
+  FLOWRUN_PROGRESS=never flowrun apply batch.yaml --verbose`
 }
 
 // Run runs the workflow.

@@ -36,6 +36,16 @@ func Version() string {
 	return v
 }
 
+// Help shows an example.
+func (VersionCmd) Help() string {
+	return `Prints the module version (or "devel" for a build from a checkout), the
+commit it was built from ("-dirty" when the tree had changes), the
+platform and the Go version.
+
+Examples:
+  flowrun version    # flowrun v1.2.0 3f2a1b9c0d4e linux/amd64 go1.26.8`
+}
+
 // Run prints the version.
 func (VersionCmd) Run(e *env) error {
 	fmt.Fprintf(e.stdout, "flowrun %s %s/%s %s\n", Version(), runtime.GOOS, runtime.GOARCH, runtime.Version())
