@@ -13,6 +13,12 @@ import (
 	"github.com/flowrun/flowrun/pkg/spec"
 )
 
+// defaultKept is spec.DefaultKeptResults; tests lower it.
+var defaultKept int64 = spec.DefaultKeptResults
+
+// syncFile makes a results file durable; tests count the calls.
+var syncFile = (*os.File).Sync
+
 // collector gathers a parallel block's results as its items finish: the
 // counts and durations of the summary, the results kept in memory
 // (results: all or failures) and the results file. Each worker records
@@ -49,8 +55,8 @@ type tally struct {
 func newCollector(blk *spec.Parallel, n, workers int, step string) (*collector, error) {
 	c := &collector{n: n, keepAll: blk.Results == spec.ResultsAll, durs: newDurations()}
 	if c.keepAll && !blk.ResultsSet {
-		c.limit = spec.DefaultKeptResults
-		if n > spec.DefaultKeptResults {
+		c.limit = defaultKept
+		if n > int(defaultKept) {
 			c.dropped.Store(true)
 		}
 	}
@@ -247,7 +253,7 @@ func (w *resultsFile) close() error {
 	defer w.mu.Unlock()
 	err := w.err
 	if err == nil {
-		err = w.f.Sync()
+		err = syncFile(w.f)
 	}
 	if cerr := w.f.Close(); err == nil {
 		err = cerr

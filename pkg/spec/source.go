@@ -149,7 +149,7 @@ func (p *loader) rangeItems(b *Parallel, n *yaml.Node, sc *scope) bool {
 		close := strings.LastIndexByte(src, ')')
 		args := splitArgs(src[open+1 : close])
 		if len(args) < 2 || len(args) > 3 || len(args) != len(node.Arguments) {
-			line, col := valuePos(n, lead+3, p.src)
+			line, col := valuePos(n, lead+3+len(src)-len(strings.TrimLeft(src, " ")), p.src)
 			p.errorf(line, col, "write range(from, to) or range(from, to, step)", "range takes 2 or 3 arguments, not %d", len(node.Arguments))
 			b.Range = &Range{} // handled: do not compile it as a list
 			return true
@@ -166,7 +166,7 @@ func (p *loader) rangeItems(b *Parallel, n *yaml.Node, sc *scope) bool {
 		}
 	}
 	rg := &Range{Inclusive: inclusive}
-	line, col := valuePos(n, lead+3, p.src)
+	line, col := valuePos(n, lead, p.src)
 	rg.Pos = Pos{p.file, line, col}
 	exprs := make([]*Expr, len(ends))
 	for i, e := range ends {
