@@ -20,14 +20,20 @@ const benchItems = 100_000
 
 // BenchmarkBlock runs 100,000 no-op items through a parallel block, the
 // engine's whole per-item path: dispatch, scope, attempt, result, summary.
-func BenchmarkBlock(b *testing.B) {
+func BenchmarkBlock(b *testing.B) { benchBlock(b, "all") }
+
+// BenchmarkBlockFailures is BenchmarkBlock keeping only failed results:
+// the path of a block too large to keep every result.
+func BenchmarkBlockFailures(b *testing.B) { benchBlock(b, "failures") }
+
+func benchBlock(b *testing.B, results string) {
 	reg := registry()
 	reg.Register(steps.Info{Type: "nop", New: func() steps.Step { return nopStep{} }})
 	wf := loadWith(b, reg, `
 version: 1
 steps:
   - id: fan
-    parallel: {items: "${{ 0..99999 }}"}
+    parallel: {items: "${{ 0..99999 }}", results: `+results+`}
     nop: {}
 `)
 	b.ReportAllocs()
