@@ -40,7 +40,8 @@ type observer struct {
 // running is a step in progress.
 type running struct {
 	step  *spec.Step
-	total int // items; -1 for a step that is not a parallel block
+	block bool // a parallel block
+	total int  // items; -1 when not known (a single step, or items_from)
 	start time.Time
 	bar   *mpb.Bar
 
@@ -61,10 +62,13 @@ func (o *observer) close() {
 }
 
 func (o *observer) StepStarted(s *spec.Step, items int) {
-	st := &running{step: s, total: items, start: o.now()}
-	if items >= 0 {
+	st := &running{step: s, block: s.Parallel != nil, total: items, start: o.now()}
+	switch {
+	case items >= 0:
 		o.log.Info(fmt.Sprintf("%s started (%d items)", s.ID, items))
-	} else {
+	case st.block:
+		o.log.Info(s.ID + " started (items streamed from a file)")
+	default:
 		o.log.Info(s.ID + " started")
 	}
 	if o.live != nil {
@@ -173,11 +177,19 @@ func (st *running) stats(now time.Time) string {
 	inflight := st.started.Load() - done
 	elapsed := now.Sub(st.start)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d/%d done, %d failed, %d running", done, st.total, failed, max(inflight, 0))
+	if st.total >= 0 {
+		fmt.Fprintf(&b, "%d/%d done", done, st.total)
+	} else {
+		fmt.Fprintf(&b, "%d done", done)
+	}
+	fmt.Fprintf(&b, ", %d failed, %d running", failed, max(inflight, 0))
 	if elapsed > 0 && done > 0 {
 		rate := float64(done) / elapsed.Seconds()
-		eta := time.Duration(float64(int64(st.total)-done) / rate * float64(time.Second))
-		fmt.Fprintf(&b, ", %.1f/s, ETA %s", rate, fmtETA(eta))
+		fmt.Fprintf(&b, ", %.1f/s", rate)
+		if st.total >= 0 {
+			eta := time.Duration(float64(int64(st.total)-done) / rate * float64(time.Second))
+			fmt.Fprintf(&b, ", ETA %s", fmtETA(eta))
+		}
 	}
 	return b.String()
 }
@@ -216,9 +228,10 @@ func (o *observer) tick() {
 		o.blocks.Range(func(_, v any) bool {
 			st := v.(*running)
 			switch {
-			case st.total < 0:
-			case st.bar != nil:
+			case !st.block:
+			case st.bar != nil && st.total >= 0:
 				st.bar.SetCurrent(st.finished.Load())
+			case st.bar != nil:
 			case now.Sub(st.start) >= o.interval:
 				o.log.Info(st.step.ID + ": " + st.stats(now))
 			}
@@ -234,6 +247,10 @@ func (o *observer) tick() {
 // and ETA for a parallel block, a spinner for any other step.
 func (o *observer) newBar(st *running) *mpb.Bar {
 	name := decor.Name(st.step.ID, decor.WCSyncSpaceR)
+	if st.block && st.total < 0 {
+		return o.live.New(0, mpb.SpinnerStyle(), mpb.PrependDecorators(name),
+			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return st.stats(o.now()) })))
+	}
 	if st.total < 0 {
 		return o.live.New(0, mpb.SpinnerStyle(), mpb.PrependDecorators(name),
 			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {

@@ -15,17 +15,19 @@ func TestRunningStats(t *testing.T) {
 	start := time.Unix(1000, 0)
 	tests := []struct {
 		name                      string
+		total                     int
 		started, finished, failed int64
 		elapsed                   time.Duration
 		want                      string
 	}{
-		{"nothing yet", 4, 0, 0, time.Second, "0/100 done, 0 failed, 4 running"},
-		{"half way", 54, 50, 2, 10 * time.Second, "50/100 done, 2 failed, 4 running, 5.0/s, ETA 10s"},
-		{"long", 14, 10, 0, 10 * time.Second, "10/100 done, 0 failed, 4 running, 1.0/s, ETA 2m0s"},
+		{"nothing yet", 100, 4, 0, 0, time.Second, "0/100 done, 0 failed, 4 running"},
+		{"half way", 100, 54, 50, 2, 10 * time.Second, "50/100 done, 2 failed, 4 running, 5.0/s, ETA 10s"},
+		{"long", 100, 14, 10, 0, 10 * time.Second, "10/100 done, 0 failed, 4 running, 1.0/s, ETA 2m0s"},
+		{"unknown total", -1, 14, 10, 0, 10 * time.Second, "10 done, 0 failed, 4 running, 1.0/s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := &running{total: 100, start: start}
+			st := &running{block: true, total: tt.total, start: start}
 			st.started.Store(tt.started)
 			st.finished.Store(tt.finished)
 			st.failed.Store(tt.failed)
