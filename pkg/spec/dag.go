@@ -56,8 +56,12 @@ func (p *loader) dag() {
 	}
 	all := append(append([]*Step{}, w.Steps...), w.Finally...)
 	ids := make([]string, 0, len(all))
+	w.byID = make(map[string]*Step, len(all))
 	for _, s := range all {
 		ids = append(ids, s.ID)
+		if s.ID != "" && w.byID[s.ID] == nil {
+			w.byID[s.ID] = s
+		}
 	}
 	for _, s := range all {
 		for _, d := range s.Deps {

@@ -164,25 +164,39 @@ func Text(v any) string {
 // scope says which names an expression may use.
 type scope struct {
 	inputs  []*Input
-	steps   []string // every step id in the file
-	itemVar string   // "" outside a parallel block
+	steps   []string        // every step id in the file
+	stepSet map[string]bool // the same ids, for lookups
+	itemVar string          // "" outside a parallel block
 	// allowItems is false where the item variable is not yet defined
 	// (the parallel block's own items).
 	allowItems bool
+}
+
+// hasStep reports whether id is a step of the file.
+func (s *scope) hasStep(id string) bool {
+	if s.stepSet != nil {
+		return s.stepSet[id]
+	}
+	return contains(s.steps, id)
 }
 
 // stepFields are the fields of steps.<id>.
 var stepFields = []string{"status", "output", "outputs", "results", "summary"}
 
 // env is the type environment expressions are checked against. At run
-// time the same names hold plain maps, lists and scalars.
-func (s *scope) env() types.Map {
+// time the same names hold plain maps, lists and scalars. Only the steps in
+// refs are typed, unless all is set: the cost of checking an expression
+// must not grow with the number of steps in the file.
+func (s *scope) env(refs []string, all bool) types.Map {
 	inputs := types.Map{}
 	for _, in := range s.inputs {
 		inputs[in.Name] = inputType(in.Type)
 	}
+	if all {
+		refs = s.steps
+	}
 	stepsEnv := types.Map{}
-	for _, id := range s.steps {
+	for _, id := range refs {
 		stepsEnv[id] = stepValueType
 	}
 	env := types.Map{
@@ -313,6 +327,23 @@ func (c *diags) recompileBool(e *Expr, sc *scope) *Expr {
 	return c.compile(e.Source, e.Pos.Line, e.Pos.Column, sc, true)
 }
 
+// Limits on one expression. A longer or more deeply nested expression is
+// an error rather than a parser that recurses until the stack runs out.
+const (
+	maxExprLen   = 16 << 10
+	maxExprDepth = 100
+	maxExprNodes = 2000
+)
+
+// parseConf parses expressions before their names are known: the names
+// are checked on the tree, then the expression is compiled against a type
+// environment holding only what it reads.
+var parseConf = func() *conf.Config {
+	c := conf.CreateNew()
+	c.MaxNodes = maxExprNodes
+	return c
+}()
+
 // compile parses, checks and compiles one expression at line:col.
 func (c *diags) compile(source string, line, col int, sc *scope, asBool bool) *Expr {
 	e := &Expr{Source: source, Pos: Pos{c.file, line, col}}
@@ -320,23 +351,32 @@ func (c *diags) compile(source string, line, col int, sc *scope, asBool bool) *E
 		c.errorf(line, col, "", "empty expression")
 		return nil
 	}
-	env := sc.env()
-	cfg := conf.New(env)
-	tree, err := parser.ParseWithConfig(source, cfg)
+	if len(source) > maxExprLen {
+		c.errorf(line, col, "compute large values in a step and read its output", "expression is %d bytes long; the limit is %d", len(source), maxExprLen)
+		return nil
+	}
+	if off := tooDeep(source, maxExprDepth); off >= 0 {
+		c.at(e, off, "split it, or compute the value in a step", "expression nests more than %d levels deep", maxExprDepth)
+		return nil
+	}
+	tree, err := parser.ParseWithConfig(source, parseConf)
 	if err != nil {
 		c.exprError(e, err, sc)
 		return nil
 	}
-	ok := true
+	ok, dynamic := true, false
 	ast.Walk(&tree.Node, visitor(func(node ast.Node) {
 		if !c.checkNames(e, node, sc) {
 			ok = false
+		}
+		if stepsIndexedByValue(node) {
+			dynamic = true
 		}
 	}))
 	if !ok {
 		return nil
 	}
-	opts := []expr.Option{expr.Env(env), expr.MaxNodes(2000)}
+	opts := []expr.Option{expr.Env(sc.env(e.Refs, dynamic)), expr.MaxNodes(maxExprNodes)}
 	if asBool {
 		opts = append(opts, expr.AsBool())
 	}
@@ -347,6 +387,66 @@ func (c *diags) compile(source string, line, col int, sc *scope, asBool bool) *E
 	}
 	e.program = prog
 	return e
+}
+
+// stepsIndexedByValue reports whether node reads steps[x] with a computed
+// x, or passes steps as a whole: then every step's type is needed.
+func stepsIndexedByValue(node ast.Node) bool {
+	switch n := node.(type) {
+	case *ast.MemberNode:
+		if id, ok := n.Node.(*ast.IdentifierNode); ok && id.Value == "steps" {
+			_, isConst := n.Property.(*ast.StringNode)
+			return !isConst
+		}
+	case *ast.CallNode:
+		for _, a := range n.Arguments {
+			if id, ok := a.(*ast.IdentifierNode); ok && id.Value == "steps" {
+				return true
+			}
+		}
+	case *ast.BuiltinNode:
+		for _, a := range n.Arguments {
+			if id, ok := a.(*ast.IdentifierNode); ok && id.Value == "steps" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// tooDeep returns the rune offset where brackets and prefix operators in
+// an expression first nest deeper than limit, or -1. String literals are
+// skipped.
+func tooDeep(src string, limit int) int {
+	depth, unary, quote, escaped := 0, 0, rune(0), false
+	i := 0
+	for _, r := range src {
+		switch {
+		case escaped:
+			escaped = false
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			} else if r == '\\' && quote != '`' {
+				escaped = true
+			}
+		case r == '"' || r == '\'' || r == '`':
+			quote = r
+		case r == '(' || r == '[' || r == '{':
+			depth++
+		case r == ')' || r == ']' || r == '}':
+			depth--
+		case r == '-' || r == '+' || r == '!':
+			unary++
+		case r != ' ' && r != '\t' && r != '\n':
+			unary = 0
+		}
+		if depth+unary > limit {
+			return i
+		}
+		i++
+	}
+	return -1
 }
 
 type visitor func(ast.Node)
@@ -392,7 +492,7 @@ func (c *diags) checkNames(e *Expr, node ast.Node, sc *scope) bool {
 		}
 		switch root.Value {
 		case "steps":
-			if !contains(sc.steps, prop.Value) {
+			if !sc.hasStep(prop.Value) {
 				c.at(e, prop.Location().From, didYouMean(suggest.Closest(prop.Value, sc.steps)), "unknown step %q", prop.Value)
 				return false
 			}
@@ -446,7 +546,19 @@ func (c *diags) exprError(e *Expr, err error, sc *scope) {
 		c.errorf(e.Pos.Line, e.Pos.Column, "", "invalid expression: %v", err)
 		return
 	}
-	msg, detail := fe.Message, ""
+	msg, detail, from := fe.Message, "", fe.From
+	switch {
+	case strings.Contains(msg, "exceeds maximum allowed nodes"):
+		c.errorf(e.Pos.Line, e.Pos.Column, "split it, or compute the value in a step", "expression has more than %d parts", maxExprNodes)
+		return
+	case strings.HasPrefix(msg, "invalid integer literal"), strings.HasPrefix(msg, "invalid float literal"):
+		// The position is the end of the literal; point at its start.
+		from = literalStart(e.Source, from)
+		if strings.HasSuffix(msg, "value out of range") {
+			detail = "numbers are 64-bit: integers up to 9223372036854775807, floats up to about 1.8e308"
+		}
+		msg = strings.SplitN(msg, ":", 2)[0]
+	}
 	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
 		names := []string{"inputs", "env", "steps", "run"}
 		if sc.itemVar != "" && sc.allowItems {
@@ -458,7 +570,28 @@ func (c *diags) exprError(e *Expr, err error, sc *scope) {
 		}
 		msg = fmt.Sprintf("unknown name %q", name)
 	}
-	c.at(e, fe.From, detail, "%s", msg)
+	c.at(e, from, detail, "%s", truncate(msg, 200))
+}
+
+// literalStart moves a rune offset at or just past the end of a number
+// literal back to its first character.
+func literalStart(src string, end int) int {
+	rs := []rune(src)
+	i := min(end, len(rs))
+	for i > 0 && !isLiteralRune(rs[i-1]) {
+		i-- // the offset may sit on the character after the literal
+		if end-i > 1 {
+			return end
+		}
+	}
+	for i > 0 && (isLiteralRune(rs[i-1]) || rs[i-1] == '.' && i > 1 && rs[i-2] >= '0' && rs[i-2] <= '9' && i < len(rs) && rs[i] != '.') {
+		i--
+	}
+	return i
+}
+
+func isLiteralRune(r rune) bool {
+	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_'
 }
 
 // valuePos maps a rune offset inside a scalar's value to its line and

@@ -42,6 +42,8 @@ type Workflow struct {
 	Order   []*Step
 	Finally []*Step
 	Outputs []*NamedValue
+
+	byID map[string]*Step // every step by id, once the steps are parsed
 }
 
 // EnvVar is one entry of an env: mapping.
@@ -58,6 +60,9 @@ type NamedValue struct {
 
 // Step returns the main or finally step with the given id, or nil.
 func (w *Workflow) Step(id string) *Step {
+	if w.byID != nil {
+		return w.byID[id]
+	}
 	for _, s := range w.Steps {
 		if s.ID == id {
 			return s
@@ -115,7 +120,11 @@ func Parse(file string, src []byte, opts Options) (*Workflow, Diagnostics) {
 	if root == nil {
 		return nil, c.list
 	}
-	if n := countNodes(root, maxNodes); n > maxNodes {
+	switch count, deep := countNodes(root); {
+	case deep != nil:
+		c.errorf(deep.Line, deep.Column, "flatten the document", "the document nests more than %d levels deep", maxDepth)
+		return nil, c.list
+	case count > maxNodes:
 		c.errorf(root.Line, root.Column, "aliases that expand to that many nodes are not supported", "the document expands to more than %d YAML nodes", maxNodes)
 		return nil, c.list
 	}
@@ -188,18 +197,22 @@ func (c *diags) yamlError(err error) {
 	c.errorf(line, 1, detail, "invalid YAML: %s", msg)
 }
 
+// maxDepth bounds the nesting of YAML nodes, aliases followed: every walk
+// over a document recurses once per level.
+const maxDepth = 1000
+
 // countNodes counts the nodes under n with aliases expanded, stopping once
-// the count passes limit.
-func countNodes(n *yaml.Node, limit int) int {
-	count := 0
+// the count passes maxNodes or a node lies deeper than maxDepth, which it
+// then returns.
+func countNodes(n *yaml.Node) (count int, deep *yaml.Node) {
 	var walk func(*yaml.Node, int)
 	walk = func(n *yaml.Node, depth int) {
-		if n == nil || count > limit {
+		if n == nil || count > maxNodes || deep != nil {
 			return
 		}
 		count++
-		if depth > 1000 {
-			count = limit + 1
+		if depth > maxDepth {
+			deep = n
 			return
 		}
 		if n.Kind == yaml.AliasNode {
@@ -211,7 +224,7 @@ func countNodes(n *yaml.Node, limit int) int {
 		}
 	}
 	walk(n, 0)
-	return count
+	return count, deep
 }
 
 // loader holds the state of one Parse call.
@@ -246,6 +259,10 @@ func (p *loader) workflow(root *yaml.Node) {
 	// checked against them, whatever the order of the file.
 	stepsNode, finallyNode := nodeOf(f, "steps"), nodeOf(f, "finally")
 	p.sc.steps = append(p.stepIDs(stepsNode), p.stepIDs(finallyNode)...)
+	p.sc.stepSet = make(map[string]bool, len(p.sc.steps))
+	for _, id := range p.sc.steps {
+		p.sc.stepSet[id] = true
+	}
 	if v, ok := f["env"]; ok {
 		w.Env = p.env(deref(v.value), &p.sc)
 	}

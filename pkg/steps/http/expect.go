@@ -140,7 +140,15 @@ var (
 // compiled without being kept.
 const maxPrograms = 4096
 
+// maxExprLen bounds an expectation's length: the expression parser
+// recurses once per nesting level, and a hostile file must get an error,
+// not a stack overflow.
+const maxExprLen = 16 << 10
+
 func compile(src string) (*program, error) {
+	if len(src) > maxExprLen {
+		return nil, fmt.Errorf("expression is %d bytes long; the limit is %d", len(src), maxExprLen)
+	}
 	if c, ok := programs.Load(src); ok {
 		return c.(compiled).p, c.(compiled).err
 	}
