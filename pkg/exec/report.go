@@ -104,7 +104,9 @@ type Summary struct {
 	DurationMS  float64 `json:"duration_ms"`
 }
 
-func ms(d time.Duration) float64 { return round(float64(d) / float64(time.Millisecond)) }
+// ms is d in milliseconds to the microsecond, in integer arithmetic: it is
+// on every item's path.
+func ms(d time.Duration) float64 { return float64(d.Round(time.Microsecond)/time.Microsecond) / 1000 }
 
 func round(f float64) float64 { return math.Round(f*1000) / 1000 }
 
