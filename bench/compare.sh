@@ -71,7 +71,7 @@ echo "    flowrun        ${sl} s    flowrun/ideal    $(ratio "$sl" 0.2)  (target
 echo
 
 echo "(c) 100,000 no-op items, engine vs a hand-written errgroup pool (go test -bench)"
-go test -run '^$' -bench '^(BenchmarkBlock|BenchmarkBlockFailures|BenchmarkHandWritten)$' -benchtime 10x -count "$RUNS" ./pkg/exec >"$work/bench.txt"
+go test -run '^$' -bench '^(BenchmarkBlock|BenchmarkBlockFailures|BenchmarkHandWritten)$' -benchtime 20x -count "$RUNS" ./pkg/exec >"$work/bench.txt"
 # The best ns/item of each benchmark.
 nsper() { awk -v n="$1" '$1 ~ "^"n"-" { for (i = 1; i < NF; i++) if ($(i+1) == "ns/item") v = $i; if (b == "" || v < b) b = v } END { print b }' "$work/bench.txt"; }
 hw=$(nsper BenchmarkHandWritten)
