@@ -62,7 +62,7 @@ func (c *call) Run(ctx context.Context, in *steps.Input) (any, error) {
 		Workers: c.r.opts.Workers,
 		Log:     in.Log,
 		Kill:    in.Kill,
-		Environ: c.r.opts.Environ,
+		Environ: in.Env, // the caller's environment and the step's env:
 		shared:  in.Resources,
 	})
 	if rep.Status == Succeeded {

@@ -168,3 +168,50 @@ steps:
 		t.Errorf("finally steps of the callee: %q; want %q after the cancel", started, want)
 	}
 }
+
+// getenv is a step type whose output is a variable of its environment,
+// the last entry winning as it does for a child process.
+type getenv struct {
+	Name string `yaml:"name"`
+}
+
+func (g *getenv) Run(_ context.Context, in *steps.Input) (any, error) {
+	out := "(unset)"
+	for _, kv := range in.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == g.Name {
+			out = v
+		}
+	}
+	return out, nil
+}
+
+func TestUsesPassesTheStepEnvironment(t *testing.T) {
+	reg := registry()
+	reg.Register(steps.Info{Type: "getenv", New: func() steps.Step { return new(getenv) }})
+	wf := loadFilesWith(t, reg, map[string]string{"env.yaml": `
+version: 1
+env:
+  OWN: callee
+steps:
+  - id: a
+    getenv: {name: FROM_STEP}
+  - id: b
+    getenv: {name: OWN}
+outputs:
+  a: ${{ steps.a.output }}
+  b: ${{ steps.b.output }}
+`, "main.yaml": `
+version: 1
+env:
+  OWN: caller
+steps:
+  - id: call
+    env: {FROM_STEP: "set by the uses step"}
+    uses: ./env.yaml
+`})
+	rep := Run(context.Background(), wf, Options{Environ: []string{}})
+	want := map[string]any{"a": "set by the uses step", "b": "callee"}
+	if diff := cmp.Diff(want, rep.Step("call").Output); diff != "" {
+		t.Errorf("callee outputs (-want +got):\n%s", diff)
+	}
+}
