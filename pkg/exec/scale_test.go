@@ -340,3 +340,42 @@ func TestPercentilesWithinStatedError(t *testing.T) {
 		t.Errorf("max %v; want exactly %v", got, want)
 	}
 }
+
+func TestItemsFromIsReadOnDemand(t *testing.T) {
+	// A failure at item 2 with one worker: a source that read ahead (or
+	// the whole file) would count the 1,000 lines.
+	dir := t.TempDir()
+	var lines strings.Builder
+	for i := range 1000 {
+		lines.WriteString(itoa(i) + "\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ids.txt"), []byte(lines.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := runFile(t, dir, nil, `
+version: 1
+steps:
+  - id: fan
+    parallel: {items_from: ids.txt, workers: 1}
+    probe: {fail: "${{ item == '2' }}"}
+`)
+	fan := rep.Step("fan")
+	if fan.Status != Failed || fan.Summary.Total != 3 || fan.Summary.Succeeded != 2 {
+		t.Errorf("fan %s, summary %+v; want failed after reading 3 lines", fan.Status, fan.Summary)
+	}
+}
+
+func TestRangeStepZero(t *testing.T) {
+	rep := runYAML(t, `
+version: 1
+inputs:
+  s: {type: integer, default: 0}
+steps:
+  - id: fan
+    parallel: {items: "${{ range(0, 10, inputs.s) }}"}
+    probe: {}
+`, Options{Inputs: map[string]any{"s": 0}})
+	if f := rep.Step("fan"); f.Status != Failed || !strings.Contains(f.Error, `step "fan": a range's step cannot be 0`) {
+		t.Errorf("fan %s %q; want failed: a step of 0", f.Status, f.Error)
+	}
+}
