@@ -143,7 +143,6 @@ var errTimeout = errors.New("step timeout")
 // itemError renders an item's error with its origin: position, step, item.
 func (r *run) itemError(b *bound, res *ItemResult, err error) string {
 	s := b.step
-	withKey(res)
 	if res.Index < 0 {
 		return fmt.Sprintf("%s: step %q: %v", s.TypePos, s.ID, err)
 	}

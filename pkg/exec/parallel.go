@@ -89,7 +89,6 @@ func (r *run) runBlock(ctx context.Context, b *bound, rep *StepReport) {
 				}
 				r.runItem(gctx, b, i, item, res)
 				if obs != nil {
-					withKey(res)
 					obs.ItemFinished(s, res)
 				}
 				t.record(res)

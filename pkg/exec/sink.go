@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,16 +113,7 @@ func (t *tally) record(res *ItemResult) {
 			c.dropped.Store(true)
 			return
 		}
-		withKey(res)
 		t.kept = append(t.kept, *res)
-	}
-}
-
-// withKey fills in the key of an item whose key is its index: the hot
-// path leaves it out until a result is kept, written or shown.
-func withKey(res *ItemResult) {
-	if res.Key == "" && res.Index >= 0 {
-		res.Key = strconv.Itoa(res.Index)
 	}
 }
 
@@ -146,7 +136,6 @@ const (
 )
 
 func (t *tally) write(res *ItemResult) {
-	withKey(res)
 	line, err := json.Marshal(res)
 	if err != nil {
 		cp := *res
@@ -183,7 +172,6 @@ func (c *collector) finish(rep *StepReport, workers int, elapsed time.Duration) 
 			if res.Status == Pending {
 				res.Index, res.Status = i, Cancelled
 			}
-			withKey(res)
 			results[i] = res
 		}
 	} else {
