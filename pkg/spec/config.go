@@ -23,8 +23,10 @@ var (
 // config checks a step's configuration against its type: every key must
 // name a field, every literal must fit the field's type, and expressions
 // are compiled. A configuration without expressions is decoded and
-// validated now; Static holds the result, shared by every item.
-func (p *loader) config(n *yaml.Node, info steps.Info, sc *scope) *Value {
+// validated now; Static holds the result, shared by every item. Errors
+// from decoding or the type's Validate, which name no position, are
+// reported at key, the step's action key.
+func (p *loader) config(key, n *yaml.Node, info steps.Info, sc *scope) *Value {
 	if n.Kind != yaml.MappingNode && info.Shorthand != "" {
 		n = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column,
 			Content: []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: info.Shorthand, Line: n.Line, Column: n.Column}, n}}
@@ -39,7 +41,7 @@ func (p *loader) config(n *yaml.Node, info steps.Info, sc *scope) *Value {
 		return v
 	}
 	if _, err := DecodeStep(info, n); err != nil {
-		p.errorf(n.Line, n.Column, "", "%s: %v", info.Type, err)
+		p.errorf(key.Line, key.Column, "", "%s: %v", info.Type, err)
 	}
 	return v
 }

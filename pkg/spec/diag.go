@@ -107,6 +107,19 @@ func (ds Diagnostics) Sort() {
 	})
 }
 
+// dedupe drops diagnostics that repeat the one before them: a scalar
+// reached through several aliases is reported once.
+func (ds Diagnostics) dedupe() Diagnostics {
+	var out Diagnostics
+	for _, d := range ds {
+		if len(out) > 0 && *d == *out[len(out)-1] {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
 // Count returns the number of errors and warnings.
 func (ds Diagnostics) Count() (errors, warnings int) {
 	for _, d := range ds {

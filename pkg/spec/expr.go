@@ -35,6 +35,12 @@ type Expr struct {
 	Reads []FieldRef
 
 	program *vm.Program
+	// The scalar the expression was found in, its offset in the scalar's
+	// value and the file: positions inside the expression are mapped
+	// through them, past YAML's quotes, escapes and folded lines.
+	node     *yaml.Node
+	valueOff int
+	src      []byte
 }
 
 // Eval runs the expression against env, the run's variables.
@@ -167,6 +173,9 @@ type scope struct {
 	steps   []string        // every step id in the file
 	stepSet map[string]bool // the same ids, for lookups
 	itemVar string          // "" outside a parallel block
+	// blockItem is the step's item variable where it is out of scope
+	// (the step's if:, evaluated once before any item).
+	blockItem string
 	// allowItems is false where the item variable is not yet defined
 	// (the parallel block's own items).
 	allowItems bool
@@ -266,8 +275,7 @@ func (c *diags) template(n *yaml.Node, sc *scope, src []byte) *Template {
 			return t
 		}
 		srcText := rest[i+3 : i+3+end]
-		line, col := valuePos(n, off+i+3, src)
-		e := c.compile(srcText, line, col, sc, false)
+		e := c.compileAt(srcText, n, off+i+3, src, sc, false)
 		if e != nil {
 			t.parts = append(t.parts, part{expr: e})
 		}
@@ -319,12 +327,22 @@ func (c *diags) condition(n *yaml.Node, sc *scope, src []byte) *Expr {
 		c.errorf(n.Line, n.Column, "", "empty condition")
 		return nil
 	}
-	line, col := valuePos(n, 0, src)
-	return c.compile(n.Value, line, col, sc, true)
+	return c.compileAt(n.Value, n, 0, src, sc, true)
 }
 
 func (c *diags) recompileBool(e *Expr, sc *scope) *Expr {
+	if e.node != nil {
+		return c.compileAt(e.Source, e.node, e.valueOff, e.src, sc, true)
+	}
 	return c.compile(e.Source, e.Pos.Line, e.Pos.Column, sc, true)
+}
+
+// compileAt compiles the expression that starts at byte valueOff of the
+// scalar n's value.
+func (c *diags) compileAt(source string, n *yaml.Node, valueOff int, src []byte, sc *scope, asBool bool) *Expr {
+	line, col := valuePos(n, valueOff, src)
+	e := &Expr{Source: source, Pos: Pos{c.file, line, col}, node: n, valueOff: valueOff, src: src}
+	return c.compileExpr(e, sc, asBool)
 }
 
 // Limits on one expression. A longer or more deeply nested expression is
@@ -346,7 +364,11 @@ var parseConf = func() *conf.Config {
 
 // compile parses, checks and compiles one expression at line:col.
 func (c *diags) compile(source string, line, col int, sc *scope, asBool bool) *Expr {
-	e := &Expr{Source: source, Pos: Pos{c.file, line, col}}
+	return c.compileExpr(&Expr{Source: source, Pos: Pos{c.file, line, col}}, sc, asBool)
+}
+
+func (c *diags) compileExpr(e *Expr, sc *scope, asBool bool) *Expr {
+	source, line, col := e.Source, e.Pos.Line, e.Pos.Column
 	if strings.TrimSpace(source) == "" {
 		c.errorf(line, col, "", "empty expression")
 		return nil
@@ -466,6 +488,9 @@ func (c *diags) checkNames(e *Expr, node ast.Node, sc *scope) bool {
 			return false
 		}
 	case *ast.MemberNode:
+		if !c.checkSummaryField(e, n) {
+			return false
+		}
 		root, ok := n.Node.(*ast.IdentifierNode)
 		if !ok {
 			// steps.<id>.<field>: n.Node is steps.<id>.
@@ -524,6 +549,19 @@ func contains(list []string, s string) bool {
 
 // at reports a problem at a rune offset inside an expression.
 func (c *diags) at(e *Expr, offset int, detail, format string, args ...any) {
+	if e.node != nil {
+		byteOff := len(e.Source)
+		for i := range e.Source {
+			if offset == 0 {
+				byteOff = i
+				break
+			}
+			offset--
+		}
+		line, col := valuePos(e.node, e.valueOff+byteOff, e.src)
+		c.errorf(line, col, detail, format, args...)
+		return
+	}
 	line, col := e.Pos.Line, e.Pos.Column
 	for _, r := range e.Source {
 		if offset == 0 {
@@ -543,6 +581,10 @@ func (c *diags) at(e *Expr, offset int, detail, format string, args ...any) {
 func (c *diags) exprError(e *Expr, err error, sc *scope) {
 	var fe *file.Error
 	if !errors.As(err, &fe) {
+		if got, ok := strings.CutPrefix(err.Error(), "expected bool, but got "); ok {
+			c.at(e, len([]rune(e.Source))-len([]rune(strings.TrimLeft(e.Source, " "))), conditionDetail, "a condition must be true or false, not %s", exprTypeName(got))
+			return
+		}
 		c.errorf(e.Pos.Line, e.Pos.Column, "", "invalid expression: %v", err)
 		return
 	}
@@ -559,12 +601,19 @@ func (c *diags) exprError(e *Expr, err error, sc *scope) {
 		}
 		msg = strings.SplitN(msg, ":", 2)[0]
 	}
+	if got, ok := strings.CutPrefix(msg, "expected bool, but got "); ok {
+		c.at(e, from, conditionDetail, "a condition must be true or false, not %s", exprTypeName(got))
+		return
+	}
 	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
 		names := []string{"inputs", "env", "steps", "run"}
 		if sc.itemVar != "" && sc.allowItems {
 			names = append(names, sc.itemVar, "index")
 		}
 		detail = didYouMean(suggest.Closest(name, names))
+		if d := itemOutOfScope(name, sc); d != "" {
+			detail = d
+		}
 		if detail == "" {
 			detail = "names in scope: " + strings.Join(names, ", ")
 		}
@@ -592,36 +641,4 @@ func literalStart(src string, end int) int {
 
 func isLiteralRune(r rune) bool {
 	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_'
-}
-
-// valuePos maps a rune offset inside a scalar's value to its line and
-// column in the file. Plain and quoted scalars start at the node; block
-// scalars (| and >) start on the next line, indented.
-func valuePos(n *yaml.Node, byteOff int, src []byte) (int, int) {
-	before := n.Value[:min(byteOff, len(n.Value))]
-	lineIdx := strings.Count(before, "\n")
-	lastNL := strings.LastIndexByte(before, '\n')
-	colRunes := len([]rune(before[lastNL+1:]))
-	switch n.Style {
-	case yaml.LiteralStyle, yaml.FoldedStyle:
-		line := n.Line + 1 + lineIdx
-		return line, indentOf(src, line) + colRunes + 1
-	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
-		if lineIdx == 0 {
-			return n.Line, n.Column + 1 + colRunes
-		}
-	default:
-		if lineIdx == 0 {
-			return n.Line, n.Column + colRunes
-		}
-	}
-	return n.Line + lineIdx, indentOf(src, n.Line+lineIdx) + colRunes + 1
-}
-
-func indentOf(src []byte, line int) int {
-	l, ok := sourceLine(src, line)
-	if !ok {
-		return 0
-	}
-	return len(l) - len(strings.TrimLeft(l, " "))
 }

@@ -22,7 +22,7 @@ func kindName(n *yaml.Node) string {
 		case "!!null":
 			return "null"
 		case "!!int", "!!float":
-			return "a number"
+			return "the number " + truncate(n.Value, 20)
 		case "!!bool":
 			return "a boolean"
 		}
@@ -74,6 +74,19 @@ func (c *diags) fields(n *yaml.Node, what string, known []string) map[string]fie
 	return out
 }
 
+// misspelled reports whether mapping n has an unknown key whose closest
+// known key is want: that key is reported already, and "missing want"
+// would only repeat it.
+func misspelled(n *yaml.Node, known []string, want string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i].Value
+		if !slices.Contains(known, k) && suggest.Closest(k, known) == want {
+			return true
+		}
+	}
+	return false
+}
+
 func unknownKeyDetail(key string, known []string) string {
 	if s := suggest.Closest(key, known); s != "" {
 		return didYouMean(s)
@@ -83,7 +96,7 @@ func unknownKeyDetail(key string, known []string) string {
 			return fmt.Sprintf("keys are snake_case: did you mean %q?", toSnake(key))
 		}
 	}
-	return "valid keys: " + strings.Join(known, ", ")
+	return "expected one of: " + strings.Join(known, ", ")
 }
 
 func toSnake(s string) string {

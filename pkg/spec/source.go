@@ -117,7 +117,7 @@ func formatFor(file string) string {
 func (p *loader) rangeItems(b *Parallel, n *yaml.Node, sc *scope) bool {
 	v := strings.TrimSpace(n.Value)
 	lead := strings.Index(n.Value, v)
-	if !strings.HasPrefix(v, "${{") || closing(v[3:]) != len(v)-5 {
+	if !strings.HasPrefix(v, "${{") || len(v) < 5 || closing(v[3:]) != len(v)-5 {
 		return false
 	}
 	src := v[3 : len(v)-2]

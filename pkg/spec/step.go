@@ -139,6 +139,7 @@ func (p *loader) step(n *yaml.Node, finally bool) *Step {
 	known := append(append([]string{}, StepKeys...), p.reg.Names()...)
 	f := p.fields(n, "step", nil)
 	var actions []field
+	unknownKeys := false
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := n.Content[i]
 		pair, ok := f[k.Value]
@@ -155,6 +156,7 @@ func (p *loader) step(n *yaml.Node, finally bool) *Step {
 				detail = "step keys: " + strings.Join(StepKeys, ", ") + "; step types: " + strings.Join(p.reg.Names(), ", ")
 			}
 			p.errorf(k.Line, k.Column, detail, "unknown key %q in step (not a step key nor a registered step type)", k.Value)
+			unknownKeys = true
 		}
 	}
 	if v, ok := f["id"]; ok {
@@ -181,7 +183,7 @@ func (p *loader) step(n *yaml.Node, finally bool) *Step {
 	}
 	if v, ok := f["if"]; ok {
 		ifScope := sc
-		ifScope.itemVar = ""
+		ifScope.itemVar, ifScope.blockItem = "", sc.itemVar
 		if n := deref(v.value); n.Kind != yaml.ScalarNode {
 			p.errorf(n.Line, n.Column, "", "if must be an expression, not %s", kindName(n))
 		} else {
@@ -215,6 +217,9 @@ func (p *loader) step(n *yaml.Node, finally bool) *Step {
 
 	switch len(actions) {
 	case 0:
+		if unknownKeys {
+			break // most likely the action, misspelled: reported above
+		}
 		p.errorf(n.Line, n.Column, "add one of: "+strings.Join(p.reg.Names(), ", ")+", or uses:", "step %q has no action", s.ID)
 	case 1:
 		p.action(s, actions[0], f, &sc)
@@ -246,7 +251,7 @@ func (p *loader) action(s *Step, a field, f map[string]field, sc *scope) {
 	}
 	info, _ := p.reg.Lookup(s.Type)
 	s.Info = info
-	s.Config = p.config(deref(a.value), info, sc)
+	s.Config = p.config(a.key, deref(a.value), info, sc)
 }
 
 func (p *loader) duration(n *yaml.Node, what string) time.Duration {
@@ -286,7 +291,7 @@ func (p *loader) retry(n *yaml.Node, r *Retry) {
 
 func (p *loader) positiveInt(n *yaml.Node, what string) int {
 	var i int
-	if n.Kind != yaml.ScalarNode || n.Decode(&i) != nil || i < 1 {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || n.Decode(&i) != nil || i < 1 {
 		p.errorf(n.Line, n.Column, "", "%s must be a positive integer, not %s", what, kindName(n))
 		return 1
 	}

@@ -161,7 +161,7 @@ steps:
     rnu: echo
 `}, []string{
 			`bad.yaml:4:5: unknown key "rnu" in step`,
-			`main.yaml:4:11: the workflow bad.yaml that step "call" uses has 2 error(s)`,
+			`main.yaml:4:11: the workflow bad.yaml that step "call" uses has 1 error(s)`,
 		}},
 		{"with without uses", map[string]string{"main.yaml": `
 version: 1

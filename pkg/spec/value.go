@@ -59,7 +59,18 @@ func (p *loader) addTemplate(v *Value, n *yaml.Node, sc *scope, script bool) *Te
 	if !containsExpr(n.Value) {
 		return nil
 	}
-	t := p.template(n, sc, p.src)
+	if t, seen := v.templates[n]; seen {
+		return t // an alias to a scalar of this value: counted already
+	}
+	key := templateKey{n, sc.itemVar, sc.allowItems, sc.blockItem}
+	t, ok := p.templates[key]
+	if !ok {
+		t = p.template(n, sc, p.src)
+		if p.templates == nil {
+			p.templates = make(map[templateKey]*Template)
+		}
+		p.templates[key] = t
+	}
 	if t.IsLiteral() {
 		return nil // its errors are reported
 	}
@@ -82,6 +93,14 @@ func (p *loader) addTemplate(v *Value, n *yaml.Node, sc *scope, script bool) *Te
 		}
 	}
 	return t
+}
+
+// templateKey identifies a scalar compiled in a scope.
+type templateKey struct {
+	node       *yaml.Node
+	itemVar    string
+	allowItems bool
+	blockItem  string
 }
 
 func containsExpr(s string) bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -131,6 +132,7 @@ func Parse(file string, src []byte, opts Options) (*Workflow, Diagnostics) {
 	p := &loader{diags: c, src: src, reg: opts.Registry, wf: w, calls: opts.calls.enter(file)}
 	p.workflow(root)
 	c.list.Sort()
+	c.list = c.list.dedupe()
 	return w, c.list
 }
 
@@ -139,8 +141,10 @@ var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 // document decodes src into its root mapping node.
 func (c *diags) document(src []byte) *yaml.Node {
 	if !utf8.Valid(src) {
-		line := 1 + bytes.Count(src[:invalidUTF8(src)], []byte("\n"))
-		c.errorf(line, 1, "save the file as UTF-8", "the file is not valid UTF-8")
+		bad := invalidUTF8(src)
+		line := 1 + bytes.Count(src[:bad], []byte("\n"))
+		col := 1 + utf8.RuneCount(src[bytes.LastIndexByte(src[:bad], '\n')+1:bad])
+		c.errorf(line, col, "save the file as UTF-8", "the file is not valid UTF-8")
 		return nil
 	}
 	if len(bytes.TrimSpace(src)) == 0 {
@@ -149,7 +153,10 @@ func (c *diags) document(src []byte) *yaml.Node {
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
-	if err := dec.Decode(&doc); err != nil {
+	if err := dec.Decode(&doc); err == io.EOF {
+		c.errorf(1, 1, "a workflow needs at least `version: 1` and `steps:`", "the file has no content")
+		return nil
+	} else if err != nil {
 		c.yamlError(err)
 		return nil
 	}
@@ -236,6 +243,9 @@ type loader struct {
 	sc  scope
 	// calls tracks uses: across files: recursion and loading each once.
 	calls *calls
+	// templates caches the templates of scalars by node and scope: an
+	// alias makes one scalar appear many times, and it is compiled once.
+	templates map[templateKey]*Template
 }
 
 func (p *loader) workflow(root *yaml.Node) {
@@ -267,7 +277,9 @@ func (p *loader) workflow(root *yaml.Node) {
 		w.Env = p.env(deref(v.value), &p.sc)
 	}
 	if stepsNode == nil {
-		p.errorf(root.Line, root.Column, "add a list of steps under `steps:`", "missing steps")
+		if !misspelled(root, topKeys, "steps") {
+			p.errorf(root.Line, root.Column, "add a list of steps under `steps:`", "missing steps")
+		}
 	} else {
 		w.Steps = p.stepList(stepsNode, "steps", false)
 	}
