@@ -70,6 +70,11 @@ type HTTP struct {
 	MaxBody ByteSize `yaml:"max_body"`
 	// Expect is what the response must satisfy for the step to succeed.
 	Expect Expect `yaml:"expect"`
+
+	// prepared is the request Validate built, so that Run does not build
+	// it again for every item that shares this value. flowrun validates a
+	// step before any of its items runs; Run itself never writes it.
+	prepared *request
 }
 
 // Expect lists the checks a response must pass.
@@ -106,7 +111,8 @@ type request struct {
 // values, and expectations that parse and compile. It reports every problem
 // it finds, not just the first.
 func (h *HTTP) Validate() error {
-	_, err := h.prepare()
+	r, err := h.prepare()
+	h.prepared = r
 	return err
 }
 

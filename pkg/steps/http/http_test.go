@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/flowrun/flowrun/pkg/steps"
@@ -60,7 +61,7 @@ expect:
 		MaxBody:         512 << 10,
 		Expect:          Expect{Status: []any{200, "3xx"}, JSON: "body.ok", BodyContains: "copied"},
 	}
-	if diff := cmp.Diff(want, h); diff != "" {
+	if diff := cmp.Diff(want, h, cmpopts.IgnoreUnexported(HTTP{})); diff != "" {
 		t.Errorf("decoded (-want +got):\n%s", diff)
 	}
 	if err := h.Validate(); err != nil {

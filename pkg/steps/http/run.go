@@ -21,7 +21,10 @@ import (
 // Expect. Its output is a map with status, headers, body and duration_ms;
 // see the package documentation for which errors are retried.
 func (h *HTTP) Run(ctx context.Context, in *steps.Input) (any, error) {
-	r, err := h.prepare()
+	r, err := h.prepared, error(nil)
+	if r == nil {
+		r, err = h.prepare()
+	}
 	if err != nil {
 		return nil, steps.Permanent(err)
 	}
