@@ -1,0 +1,48 @@
+package spec_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/flowrun/flowrun/pkg/spec"
+)
+
+// workflowOf generates a workflow of n steps, each with a parallel block
+// over the previous step's outputs, an if:, and expressions in its
+// configuration and env.
+func workflowOf(n int) []byte {
+	var b strings.Builder
+	b.WriteString("version: 1\nname: generated\ninputs:\n  base: {type: string, default: \"http://127.0.0.1\"}\n  limit: {type: integer, default: 10}\nsteps:\n")
+	b.WriteString("  - id: s0\n    run: echo '[1, 2, 3]'\n    output: json\n")
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, `  - id: s%d
+    if: steps.s%d.summary.failed == 0 || inputs.limit > %d
+    parallel:
+      items: ${{ 1..inputs.limit }}
+      as: n
+      workers: 4
+      max_failures: "10%%"
+    env:
+      PREV: ${{ steps.s%d.status }}
+    http:
+      url: "${{ inputs.base }}/items/${{ n }}?from=s%d"
+      method: POST
+      expect: {status: [200, 201]}
+`, i, i-1, i, i-1, i)
+	}
+	return []byte(b.String())
+}
+
+// BenchmarkValidate1000Steps parses and checks a generated 1,000-step
+// workflow with expressions and a parallel block in every step.
+func BenchmarkValidate1000Steps(b *testing.B) {
+	src := workflowOf(1000)
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ds := spec.Parse("generated.yaml", src, spec.Options{}); ds.HasErrors() {
+			b.Fatal(ds)
+		}
+	}
+}
