@@ -25,7 +25,8 @@ type Input struct {
 	Pos        Pos
 }
 
-var inputKeys = []string{"type", "default", "required", "description"}
+// InputKeys are the keys of an input declaration.
+var InputKeys = []string{"type", "default", "required", "description"}
 
 func (p *loader) inputs(n *yaml.Node) []*Input {
 	f := p.fields(n, "inputs", nil)
@@ -46,7 +47,7 @@ func (p *loader) inputs(n *yaml.Node) []*Input {
 		if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
 			continue // `name:` alone: a string input without default
 		}
-		g := p.fields(v, "input "+in.Name, inputKeys)
+		g := p.fields(v, "input "+in.Name, InputKeys)
 		if t, ok := g["type"]; ok {
 			if s, ok := p.str(t.value, "type"); ok {
 				if !contains(InputTypes, s) {

@@ -59,12 +59,14 @@ const (
 	OnErrorContinue = "continue"
 )
 
-var parallelKeys = []string{"items", "as", "key", "workers", "on_error", "max_failures", "max_items", "rate", "items_from", "results", "results_file"}
+// ParallelKeys are the keys of a parallel: block. The JSON schema is
+// generated from this list: add a key here and run go generate ./schema.
+var ParallelKeys = []string{"items", "as", "key", "workers", "on_error", "max_failures", "max_items", "rate", "items_from", "results", "results_file"}
 
 // parallel parses a parallel block. sc is the step's scope: items are
 // evaluated in it, before the item variable exists.
 func (p *loader) parallel(n *yaml.Node, sc *scope) *Parallel {
-	f := p.fields(n, "parallel block", parallelKeys)
+	f := p.fields(n, "parallel block", ParallelKeys)
 	if f == nil {
 		return nil
 	}

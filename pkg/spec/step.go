@@ -267,14 +267,15 @@ func (p *loader) duration(n *yaml.Node, what string) time.Duration {
 	return d
 }
 
-var retryKeys = []string{"attempts", "backoff", "max_backoff"}
+// RetryKeys are the keys of a step's retry: mapping.
+var RetryKeys = []string{"attempts", "backoff", "max_backoff"}
 
 func (p *loader) retry(n *yaml.Node, r *Retry) {
 	if n.Kind == yaml.ScalarNode {
 		r.Attempts = p.positiveInt(n, "retry attempts")
 		return
 	}
-	f := p.fields(n, "retry", retryKeys)
+	f := p.fields(n, "retry", RetryKeys)
 	if v, ok := f["attempts"]; ok {
 		r.Attempts = p.positiveInt(v.value, "attempts")
 	}

@@ -107,7 +107,8 @@ func Load(path string, opts Options) (*Workflow, Diagnostics) {
 	return Parse(path, src, opts)
 }
 
-var topKeys = []string{"version", "name", "inputs", "env", "steps", "finally", "outputs"}
+// TopKeys are the keys of a workflow file.
+var TopKeys = []string{"version", "name", "inputs", "env", "steps", "finally", "outputs"}
 
 // Parse parses a workflow from src; file names it in diagnostics. The
 // workflow is nil only when the file is not usable YAML at all.
@@ -249,7 +250,7 @@ type loader struct {
 }
 
 func (p *loader) workflow(root *yaml.Node) {
-	f := p.fields(root, "workflow", topKeys)
+	f := p.fields(root, "workflow", TopKeys)
 	w := p.wf
 	if v, ok := f["version"]; !ok {
 		p.errorf(root.Line, root.Column, "add `version: 1` at the top of the file", "missing version")
@@ -277,7 +278,7 @@ func (p *loader) workflow(root *yaml.Node) {
 		w.Env = p.env(deref(v.value), &p.sc)
 	}
 	if stepsNode == nil {
-		if !misspelled(root, topKeys, "steps") {
+		if !misspelled(root, TopKeys, "steps") {
 			p.errorf(root.Line, root.Column, "add a list of steps under `steps:`", "missing steps")
 		}
 	} else {
