@@ -155,11 +155,14 @@ func drainAndClose(body io.ReadCloser) {
 	_ = body.Close()
 }
 
+// firstValues keeps the first value of each response header. The keys of
+// a response's Header are canonical already: net/http canonicalizes them
+// as it reads them.
 func firstValues(h http.Header) map[string]any {
 	out := make(map[string]any, len(h))
 	for k, vs := range h {
 		if len(vs) > 0 {
-			out[http.CanonicalHeaderKey(k)] = vs[0]
+			out[k] = vs[0]
 		}
 	}
 	return out
