@@ -120,8 +120,17 @@ func parallelProps() object {
 			object{"type": "string", "pattern": `^\s*\d+(\.\d+)?\s*%$`},
 		}},
 		"max_items": object{"type": "integer", "minimum": 1},
+		"rate": object{"anyOf": []any{rateText, object{
+			"type":                 "object",
+			"properties":           object{"limit": rateText, "burst": object{"type": "integer", "minimum": 1}},
+			"required":             []any{"limit"},
+			"additionalProperties": false,
+		}}},
 	}
 }
+
+// rateText is a rate such as 200/s, 30/m or 1000/h.
+var rateText = object{"type": "string", "pattern": `^\s*[^/\s]+\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$`}
 
 var duration = object{"type": "string", "pattern": `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`}
 
