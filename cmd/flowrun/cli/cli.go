@@ -23,6 +23,9 @@ const (
 type CLI struct {
 	Apply    ApplyCmd    `cmd:"" help:"Run a workflow."`
 	Validate ValidateCmd `cmd:"" help:"Check workflow files without running them."`
+	Plan     PlanCmd     `cmd:"" help:"Print a workflow's steps in run order, without running them."`
+	Graph    GraphCmd    `cmd:"" help:"Print a workflow's DAG as Mermaid or Graphviz DOT."`
+	Schema   SchemaCmd   `cmd:"" help:"Print the JSON schema of workflow files."`
 	Steps    StepsCmd    `cmd:"" help:"List the step types this flowrun knows."`
 	Version  VersionCmd  `cmd:"" help:"Print the version."`
 

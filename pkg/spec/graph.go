@@ -1,0 +1,153 @@
+package spec
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Graph formats.
+const (
+	GraphMermaid = "mermaid"
+	GraphDOT     = "dot"
+)
+
+// Graph writes the plan's DAG as a Mermaid flowchart or a Graphviz DOT
+// digraph. Explicit dependencies (needs:) are solid edges, inferred ones
+// dashed; a parallel step's label carries its fan-out.
+func (p *Plan) Graph(w io.Writer, format string) error {
+	switch format {
+	case GraphMermaid, "":
+		p.mermaid(w)
+	case GraphDOT:
+		p.dot(w)
+	default:
+		return fmt.Errorf("unknown graph format %q: want mermaid or dot", format)
+	}
+	return nil
+}
+
+// label is a node's text: id, type and fan-out.
+func (s PlanStep) label(newline string) string {
+	l := s.ID + newline + s.Type
+	if s.Uses != "" {
+		l = s.ID + newline + "uses " + s.Uses
+	}
+	if b := s.Parallel; b != nil {
+		if b.Items >= 0 {
+			l += fmt.Sprintf(" ×%d", b.Items)
+		} else {
+			l += " ×N"
+		}
+	}
+	if s.If != "" {
+		l += newline + "if " + s.If
+	}
+	return l
+}
+
+// mermaidID keeps a step id from reading as a Mermaid keyword: a node
+// named end closes a subgraph.
+func mermaidID(id string) string {
+	switch strings.ToLower(id) {
+	case "end", "graph", "flowchart", "subgraph", "style", "class", "classdef", "click", "linkstyle", "direction", "default":
+		return id + "_"
+	}
+	return id
+}
+
+// mermaidText escapes text for a quoted Mermaid label.
+func mermaidText(s string) string {
+	return strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;").Replace(s)
+}
+
+func (p *Plan) mermaid(w io.Writer) {
+	fmt.Fprintln(w, "flowchart TD")
+	node := func(s PlanStep) {
+		open, close := "[", "]"
+		if s.Parallel != nil {
+			open, close = "[[", "]]"
+		}
+		fmt.Fprintf(w, "  %s%s\"%s\"%s\n", mermaidID(s.ID), open, strings.ReplaceAll(mermaidText(s.label("\x00")), "\x00", "<br/>"), close)
+	}
+	edges := func(s PlanStep) {
+		for _, d := range s.Needs {
+			arrow := "-.->"
+			if d.Explicit {
+				arrow = "-->"
+			}
+			fmt.Fprintf(w, "  %s %s %s\n", mermaidID(d.ID), arrow, mermaidID(s.ID))
+		}
+	}
+	for _, level := range p.Levels {
+		for _, s := range level {
+			node(s)
+		}
+	}
+	if len(p.Finally) > 0 {
+		fmt.Fprintln(w, "  subgraph finally")
+		for _, s := range p.Finally {
+			node(s)
+		}
+		fmt.Fprintln(w, "  end")
+	}
+	for _, level := range p.Levels {
+		for _, s := range level {
+			edges(s)
+		}
+	}
+	for _, s := range p.Finally {
+		edges(s)
+	}
+}
+
+// dotText escapes text for a quoted DOT string.
+func dotText(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
+}
+
+func (p *Plan) dot(w io.Writer) {
+	name := p.Name
+	if name == "" {
+		name = "workflow"
+	}
+	fmt.Fprintf(w, "digraph \"%s\" {\n  rankdir=TB;\n  node [shape=box];\n", dotText(name))
+	node := func(s PlanStep) {
+		shape := ""
+		if s.Parallel != nil {
+			shape = ", shape=box3d"
+		}
+		fmt.Fprintf(w, "  %q [label=\"%s\"%s];\n", s.ID, strings.ReplaceAll(dotText(s.label("\x00")), "\x00", `\n`), shape)
+	}
+	edges := func(s PlanStep) {
+		for _, d := range s.Needs {
+			style := " [style=dashed]"
+			if d.Explicit {
+				style = ""
+			}
+			fmt.Fprintf(w, "  %q -> %q%s;\n", d.ID, s.ID, style)
+		}
+	}
+	for _, level := range p.Levels {
+		for _, s := range level {
+			node(s)
+		}
+	}
+	if len(p.Finally) > 0 {
+		fmt.Fprintln(w, "  subgraph cluster_finally {\n    label=\"finally\";")
+		for _, s := range p.Finally {
+			fmt.Fprint(w, "  ")
+			node(s)
+		}
+		fmt.Fprintln(w, "  }")
+	}
+	for _, level := range p.Levels {
+		for _, s := range level {
+			edges(s)
+		}
+	}
+	for _, s := range p.Finally {
+		edges(s)
+	}
+	fmt.Fprintln(w, "}")
+}
