@@ -45,6 +45,7 @@ func (p *loader) collect(v *Value, n *yaml.Node, sc *scope, script bool) {
 			p.addTemplate(v, n, sc, script)
 		}
 	case yaml.MappingNode:
+		p.duplicateKeys(n)
 		for i := 1; i < len(n.Content); i += 2 {
 			p.collect(v, n.Content[i], sc, false)
 		}
@@ -52,6 +53,27 @@ func (p *loader) collect(v *Value, n *yaml.Node, sc *scope, script bool) {
 		for _, e := range n.Content {
 			p.collect(v, e, sc, false)
 		}
+	}
+}
+
+// duplicateKeys reports keys that repeat in a free-form mapping (a set:
+// value, an http json: body, a with: or an items list): YAML would keep
+// only the last one, silently.
+func (p *loader) duplicateKeys(n *yaml.Node) {
+	if len(n.Content) < 4 {
+		return
+	}
+	seen := make(map[string]int, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Kind != yaml.ScalarNode {
+			continue
+		}
+		if line, dup := seen[k.Value]; dup {
+			p.errorf(k.Line, k.Column, fmt.Sprintf("first defined at line %d", line), "duplicate key %q", k.Value)
+			continue
+		}
+		seen[k.Value] = k.Line
 	}
 }
 
