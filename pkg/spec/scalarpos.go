@@ -77,6 +77,9 @@ func alignScalar(n *yaml.Node, byteOff int, src []byte) (line, col int, ok bool)
 			}
 			continue
 		}
+		if i > byteOff || i >= len(val) {
+			return 0, 0, false // byteOff is inside a rune or an escape
+		}
 		r, size := utf8.DecodeRuneInString(val[i:])
 		switch {
 		case dq && c == '\\' && j+1 < len(src):
