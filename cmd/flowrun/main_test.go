@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/flowrun/flowrun/cmd/flowrun/cli"
+	"github.com/flowrun/flowrun/internal/proc"
 	_ "github.com/flowrun/flowrun/pkg/steps/all"
 )
 
@@ -146,7 +146,7 @@ finally:
 	}
 	for i := range 2 {
 		pid := readPID(t, filepath.Join(dir, "child-"+strconv.Itoa(i)+".pid"))
-		if alive(pid) {
+		if proc.Alive(pid) {
 			t.Errorf("child %d (sleep 30) is still alive after flowrun exited", pid)
 		}
 	}
@@ -171,21 +171,6 @@ func waitFor(t *testing.T, files ...string) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-}
-
-// alive reports whether pid runs. A zombie does not: in a container
-// without an init process nobody may reap it.
-func alive(pid int) bool {
-	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-		return false
-	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	// The state follows the command name in parentheses: "pid (comm) S ...".
-	i := bytes.LastIndexByte(stat, ')')
-	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
 
 func readPID(t *testing.T, file string) int {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/flowrun/flowrun/internal/proc"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -214,7 +215,7 @@ steps:
 	waitLine(t, lines, "cancelling running work")
 	// The children ignore SIGTERM: they are still running now.
 	for i := range 2 {
-		if pid := readPID(t, filepath.Join(dir, "child-"+strconv.Itoa(i)+".pid")); !alive(pid) {
+		if pid := readPID(t, filepath.Join(dir, "child-"+strconv.Itoa(i)+".pid")); !proc.Alive(pid) {
 			t.Fatalf("child %d died of SIGTERM; the test needs one that ignores it", pid)
 		}
 	}
@@ -231,7 +232,7 @@ steps:
 		t.Fatalf("flowrun exited with %v; want exit status 130\n%s", err, rest.String())
 	}
 	for i := range 2 {
-		if pid := readPID(t, filepath.Join(dir, "child-"+strconv.Itoa(i)+".pid")); alive(pid) {
+		if pid := readPID(t, filepath.Join(dir, "child-"+strconv.Itoa(i)+".pid")); proc.Alive(pid) {
 			t.Errorf("child %d outlived flowrun", pid)
 		}
 	}

@@ -1,16 +1,14 @@
 package exec
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
+	"github.com/flowrun/flowrun/internal/proc"
 	"github.com/flowrun/flowrun/pkg/spec"
 	"github.com/flowrun/flowrun/pkg/steps"
 	_ "github.com/flowrun/flowrun/pkg/steps/shell"
@@ -55,7 +53,7 @@ steps:
 			t.Fatal(err)
 		}
 		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-		if alive(pid) {
+		if proc.Alive(pid) {
 			t.Errorf("item %d's child %d (sleep 30) outlived its cancelled step", i, pid)
 		}
 	}
@@ -64,17 +62,4 @@ steps:
 			t.Errorf("item %d started after the failure", i)
 		}
 	}
-}
-
-// alive reports whether pid runs; a zombie that nobody reaps does not.
-func alive(pid int) bool {
-	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-		return false
-	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(stat, ')')
-	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }

@@ -1,12 +1,10 @@
 package shell
 
 import (
-	"bytes"
-	"errors"
-	"os"
-	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/flowrun/flowrun/internal/proc"
 )
 
 // killGroup SIGKILLs what is left of process group pgid and waits, for at
@@ -19,42 +17,7 @@ func killGroup(pgid int) {
 		return // ESRCH: the group is already empty, the common case
 	}
 	deadline := time.Now().Add(time.Second)
-	for groupAlive(pgid) && time.Now().Before(deadline) {
+	for proc.GroupAlive(pgid) && time.Now().Before(deadline) {
 		time.Sleep(2 * time.Millisecond)
 	}
-}
-
-// groupAlive reports whether a process of group pgid is alive. Zombies do
-// not count: in a container whose init does not reap orphans they stay.
-func groupAlive(pgid int) bool {
-	if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
-		return false
-	}
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return false
-	}
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// "pid (comm) state ppid pgrp ...": comm may hold spaces and
-		// parentheses, so parse from the last ')'.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			continue
-		}
-		fields := bytes.Fields(stat[i+1:])
-		if len(fields) < 3 || string(fields[0]) == "Z" {
-			continue
-		}
-		if pgrp, _ := strconv.Atoi(string(fields[2])); pgrp == pgid {
-			return true
-		}
-	}
-	return false
 }
