@@ -46,3 +46,21 @@ func BenchmarkValidate1000Steps(b *testing.B) {
 		}
 	}
 }
+
+// TestParseConcurrent parses from several goroutines at once: the
+// expression compiler's shared configuration is only read (go test -race).
+func TestParseConcurrent(t *testing.T) {
+	src := workflowOf(20)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			_, ds := spec.Parse("generated.yaml", src, spec.Options{})
+			errs <- ds.Err()
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
@@ -398,11 +397,7 @@ func (c *diags) compileExpr(e *Expr, sc *scope, asBool bool) *Expr {
 	if !ok {
 		return nil
 	}
-	opts := []expr.Option{expr.Env(sc.env(e.Refs, dynamic)), expr.MaxNodes(maxExprNodes)}
-	if asBool {
-		opts = append(opts, expr.AsBool())
-	}
-	prog, err := expr.Compile(source, opts...)
+	prog, err := compileTree(tree, sc.env(e.Refs, dynamic), asBool)
 	if err != nil {
 		c.exprError(e, err, sc)
 		return nil
