@@ -14,7 +14,7 @@ import (
 func workflowOf(n int) []byte {
 	var b strings.Builder
 	b.WriteString("version: 1\nname: generated\ninputs:\n  base: {type: string, default: \"http://127.0.0.1\"}\n  limit: {type: integer, default: 10}\nsteps:\n")
-	b.WriteString("  - id: s0\n    run: echo '[1, 2, 3]'\n    output: json\n")
+	b.WriteString("  - id: s0\n    parallel: {items: [1, 2, 3]}\n    run: echo $ITEM\n")
 	for i := 1; i < n; i++ {
 		fmt.Fprintf(&b, `  - id: s%d
     if: steps.s%d.summary.failed == 0 || inputs.limit > %d

@@ -292,6 +292,7 @@ func (p *loader) workflow(root *yaml.Node) {
 	}
 	p.dag()
 	p.checkKeptReads()
+	p.checkShapes()
 }
 
 func nodeOf(f map[string]field, key string) *yaml.Node {
