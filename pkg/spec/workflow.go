@@ -158,7 +158,7 @@ func (c *diags) document(src []byte) *yaml.Node {
 		c.errorf(1, 1, "a workflow needs at least `version: 1` and `steps:`", "the file has no content")
 		return nil
 	} else if err != nil {
-		c.yamlError(err)
+		c.yamlError(err, src)
 		return nil
 	}
 	var extra yaml.Node
@@ -188,8 +188,10 @@ func invalidUTF8(src []byte) int {
 	return len(src)
 }
 
-// yamlError turns a YAML syntax error into a diagnostic at its line.
-func (c *diags) yamlError(err error) {
+// yamlError turns a YAML syntax error into a diagnostic at its line. The
+// YAML decoder names no column; a tab in the line's indentation is the
+// likely culprit and gets the caret.
+func (c *diags) yamlError(err error, src []byte) {
 	msg := err.Error()
 	line := 1
 	if m := yamlLine.FindStringSubmatch(strings.SplitN(msg, "\n", 2)[0]); m != nil {
@@ -198,11 +200,24 @@ func (c *diags) yamlError(err error) {
 		}
 		msg = m[2]
 	}
-	detail := ""
+	detail, col := "", 1
 	if strings.Contains(msg, "found character that cannot start any token") || strings.Contains(msg, "tab") {
 		detail = "YAML does not allow tabs for indentation; use spaces"
+		// The decoder may name the line where the enclosing block
+		// starts: look at the few lines after it too.
+		for l := line; l <= line+3; l++ {
+			text, ok := sourceLine(src, l)
+			if !ok {
+				break
+			}
+			indent := text[:len(text)-len(strings.TrimLeft(text, " \t"))]
+			if i := strings.IndexByte(indent, '\t'); i >= 0 {
+				line, col = l, i+1
+				break
+			}
+		}
 	}
-	c.errorf(line, 1, detail, "invalid YAML: %s", msg)
+	c.errorf(line, col, detail, "invalid YAML: %s", msg)
 }
 
 // maxDepth bounds the nesting of YAML nodes, aliases followed: every walk
