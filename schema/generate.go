@@ -126,6 +126,15 @@ func parallelProps() object {
 			"required":             []any{"limit"},
 			"additionalProperties": false,
 		}}},
+		"items_from": object{"anyOf": []any{
+			object{"type": "string", "description": "a file, relative to the workflow file"},
+			object{"type": "object", "required": []any{"file"}, "properties": object{
+				"file":   stringish,
+				"format": object{"enum": []any{spec.FormatLines, spec.FormatJSONL, spec.FormatCSV}},
+			}, "additionalProperties": false},
+		}},
+		"results":      object{"enum": []any{spec.ResultsAll, spec.ResultsFailures}},
+		"results_file": stringish,
 	}
 }
 
