@@ -124,6 +124,20 @@ type lineIndex struct {
 // make checking a file quadratic in its size.
 var lastLines atomic.Pointer[lineIndex]
 
+// indexLines indexes src's lines and makes it the cached file. Parse
+// calls it first, so that a caller reusing a buffer for another file never
+// meets a stale index.
+func indexLines(src []byte) *lineIndex {
+	idx := &lineIndex{src: src, starts: []int{0}}
+	for i, b := range src {
+		if b == '\n' {
+			idx.starts = append(idx.starts, i+1)
+		}
+	}
+	lastLines.Store(idx)
+	return idx
+}
+
 // lineStart returns the byte offset where line (from 1) starts in src.
 func lineStart(src []byte, line int) (int, bool) {
 	if len(src) == 0 {
@@ -131,13 +145,7 @@ func lineStart(src []byte, line int) (int, bool) {
 	}
 	idx := lastLines.Load()
 	if idx == nil || len(idx.src) != len(src) || &idx.src[0] != &src[0] {
-		idx = &lineIndex{src: src, starts: []int{0}}
-		for i, b := range src {
-			if b == '\n' {
-				idx.starts = append(idx.starts, i+1)
-			}
-		}
-		lastLines.Store(idx)
+		idx = indexLines(src)
 	}
 	if line < 1 || line > len(idx.starts) {
 		return 0, false

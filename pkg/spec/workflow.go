@@ -118,6 +118,7 @@ func Parse(file string, src []byte, opts Options) (*Workflow, Diagnostics) {
 	}
 	c := &diags{file: file}
 	w := &Workflow{File: file, Dir: filepath.Dir(file), Source: src}
+	indexLines(src)
 	root := c.document(src)
 	if root == nil {
 		return nil, c.list
