@@ -56,6 +56,7 @@ steps:
   - id: greet
     run: echo hello
   - id: fan
+    needs: [greet] # else fan's failure may cancel greet first
     parallel: {items: "${{ 1..inputs.n }}", key: "k${{ item }}", workers: 1, on_error: continue}
     run: |
       echo "on $ITEM" >&2
