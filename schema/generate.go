@@ -4,7 +4,6 @@ import (
 	"encoding"
 	"encoding/json"
 	"reflect"
-	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -179,8 +178,10 @@ func configSchema(info steps.Info) object {
 	full := typeSchema(t, 0)
 	alts := []any{object{"type": "null"}, full}
 	if info.Shorthand != "" {
-		if f, ok := fields(deref(t))[info.Shorthand]; ok {
-			alts = append(alts, typeSchema(f, 0))
+		for _, f := range steps.ConfigFields(t) {
+			if f.Name == info.Shorthand {
+				alts = append(alts, typeSchema(f.Type, 0))
+			}
 		}
 	}
 	s := object{"anyOf": alts}
@@ -233,42 +234,14 @@ func typeSchema(t reflect.Type, depth int) object {
 		return orExpr(object{"type": "object", "additionalProperties": typeSchema(t.Elem(), depth+1)})
 	case reflect.Struct:
 		props := object{}
-		for name, ft := range fields(t) {
-			props[name] = typeSchema(ft, depth+1)
+		for _, f := range steps.ConfigFields(t) {
+			props[f.Name] = typeSchema(f.Type, depth+1)
 		}
 		return object{"type": "object", "properties": props, "additionalProperties": false}
 	}
 	return object{}
 }
 
-// fields maps yaml names to field types with yaml v3's rules, as pkg/spec
-// does: the tag's name, else the lower-cased field name; ",inline"
-// flattens.
-func fields(t reflect.Type) map[string]reflect.Type {
-	out := make(map[string]reflect.Type)
-	if t.Kind() != reflect.Struct {
-		return out
-	}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("yaml")
-		if !f.IsExported() || tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if strings.Contains(opts, "inline") {
-			for k, v := range fields(deref(f.Type)) {
-				out[k] = v
-			}
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		out[name] = f.Type
-	}
-	return out
-}
 
 func merge(a, b object) object {
 	out := object{}

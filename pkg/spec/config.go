@@ -174,36 +174,11 @@ func (p *loader) decodeScalar(n *yaml.Node, t reflect.Type, path string) {
 	}
 }
 
-// structFields maps yaml names to field types, following yaml v3's rules:
-// the tag's name, else the lower-cased field name; ",inline" flattens.
+// structFields maps yaml names to field types (steps.ConfigFields).
 func structFields(t reflect.Type) map[string]reflect.Type {
 	out := make(map[string]reflect.Type)
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		tag := f.Tag.Get("yaml")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if strings.Contains(opts, "inline") {
-			ft := f.Type
-			for ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				for k, v := range structFields(ft) {
-					out[k] = v
-				}
-			}
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		out[name] = f.Type
+	for _, f := range steps.ConfigFields(t) {
+		out[f.Name] = f.Type
 	}
 	return out
 }

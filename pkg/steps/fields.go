@@ -38,34 +38,61 @@ var (
 	textType     = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
 )
 
-func appendFields(out *[]Field, prefix string, t reflect.Type, depth int) {
+// ConfigField is one key of the mapping a configuration type decodes from.
+type ConfigField struct {
+	Name string
+	Type reflect.Type
+}
+
+// ConfigFields returns the keys a value of type t decodes from, in the
+// order the Go type declares them, by the rules flowrun's decoder (yaml v3)
+// follows: a field's `yaml` tag name, else its lower-cased Go name; a field
+// tagged ",inline" (embedded or not) contributes its own fields; unexported
+// fields and those tagged "-" are left out. A type that is not a struct has none. flowrun's
+// validation, `flowrun steps` and the JSON schema all read fields through
+// it, so they cannot disagree.
+func ConfigFields(t reflect.Type) []ConfigField {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t == nil || t.Kind() != reflect.Struct || depth > 4 {
-		return
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
 	}
+	var out []ConfigField
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("yaml")
-		if !f.IsExported() || tag == "-" {
+		if !f.IsExported() && !f.Anonymous || tag == "-" {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
 		if strings.Contains(opts, "inline") {
-			appendFields(out, prefix, f.Type, depth+1)
+			out = append(out, ConfigFields(f.Type)...)
+			continue
+		}
+		if !f.IsExported() {
 			continue
 		}
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
+		out = append(out, ConfigField{Name: name, Type: f.Type})
+	}
+	return out
+}
+
+func appendFields(out *[]Field, prefix string, t reflect.Type, depth int) {
+	if depth > 4 {
+		return
+	}
+	for _, f := range ConfigFields(t) {
 		ft := f.Type
 		for ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
 		}
-		*out = append(*out, Field{Name: prefix + name, Type: typeText(ft)})
+		*out = append(*out, Field{Name: prefix + f.Name, Type: typeText(ft)})
 		if ft.Kind() == reflect.Struct && !isText(ft) {
-			appendFields(out, prefix+name+".", ft, depth+1)
+			appendFields(out, prefix+f.Name+".", ft, depth+1)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -43,5 +44,32 @@ func TestFields(t *testing.T) {
 	}
 	if got := (Info{Type: "set", New: func() Step { return free{} }}).Fields(); got != nil {
 		t.Errorf("Fields() of a map type = %v; want none", got)
+	}
+}
+
+func TestConfigFields(t *testing.T) {
+	type common struct {
+		Retries int `yaml:"retries"`
+	}
+	type config struct {
+		URL     string `yaml:"url"`
+		Plain   bool
+		Skipped string `yaml:"-"`
+		hidden  string
+		common  `yaml:",inline"`
+		Nested  *struct {
+			A int `yaml:"a"`
+		} `yaml:"nested,omitempty"`
+	}
+	var got []string
+	for _, f := range ConfigFields(reflect.TypeOf(&config{})) {
+		got = append(got, f.Name+":"+f.Type.String())
+	}
+	want := []string{"url:string", "plain:bool", "retries:int", "nested:*struct { A int \"yaml:\\\"a\\\"\" }"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ConfigFields (-want +got):\n%s", diff)
+	}
+	if f := ConfigFields(reflect.TypeOf(map[string]any{})); f != nil {
+		t.Errorf("ConfigFields(map) = %v; want none", f)
 	}
 }
