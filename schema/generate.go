@@ -242,7 +242,6 @@ func typeSchema(t reflect.Type, depth int) object {
 	return object{}
 }
 
-
 func merge(a, b object) object {
 	out := object{}
 	for k, v := range a {
