@@ -41,14 +41,9 @@ Examples:
 
 // Run runs the workflow.
 func (c *ApplyCmd) Run(e *env) error {
-	wf, ds := spec.Load(c.File, spec.Options{})
-	if ds.HasErrors() {
-		src := map[string][]byte{}
-		if wf != nil {
-			src[c.File] = wf.Source
-		}
-		ds.Format(e.stderr, src)
-		return exitError{ExitInvalid}
+	wf, err := loadChecked(e, c.File)
+	if err != nil {
+		return err
 	}
 	set, err := parseSet(c.Set)
 	if err != nil {

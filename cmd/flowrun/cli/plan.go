@@ -2,9 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
-
-	"github.com/flowrun/flowrun/pkg/spec"
 )
 
 // PlanCmd prints a workflow's DAG in run order without running it.
@@ -40,23 +37,4 @@ func (c *PlanCmd) Run(e *env) error {
 	}
 	plan.Format(e.stdout)
 	return nil
-}
-
-// loadChecked loads a workflow for a command that needs a valid one: any
-// diagnostics go to stderr, and errors end the command with exit code 2.
-func loadChecked(e *env, file string) (*spec.Workflow, error) {
-	wf, ds := spec.Load(file, spec.Options{})
-	if len(ds) > 0 {
-		sources := map[string][]byte{}
-		if wf != nil {
-			sources[file] = wf.Source
-		}
-		ds.Format(e.stderr, sources)
-	}
-	if ds.HasErrors() {
-		errs, _ := ds.Count()
-		fmt.Fprintf(e.stderr, "%d error(s) in %s\n", errs, file)
-		return nil, exitError{ExitInvalid}
-	}
-	return wf, nil
 }

@@ -44,12 +44,8 @@ type jsonDiagnostic struct {
 // Run validates the files.
 func (c *ValidateCmd) Run(e *env) error {
 	var all spec.Diagnostics
-	sources := make(map[string][]byte)
 	for _, f := range c.Files {
-		wf, ds := spec.Load(f, spec.Options{})
-		if wf != nil {
-			sources[f] = wf.Source
-		}
+		_, ds := spec.Load(f, spec.Options{})
 		all = append(all, ds...)
 	}
 	errs, warns := all.Count()
@@ -73,7 +69,7 @@ func (c *ValidateCmd) Run(e *env) error {
 			fmt.Fprintf(e.stdout, "::%s file=%s,line=%d,col=%d::%s\n", d.Severity, ghEscapeProp(d.File), d.Line, d.Column, ghEscape(msg))
 		}
 	default:
-		all.Format(e.stdout, sources)
+		all.Format(e.stdout, sourcesOf(all))
 		if errs > 0 || warns > 0 {
 			fmt.Fprintf(e.stdout, "%d error(s), %d warning(s) in %d file(s)\n", errs, warns, len(c.Files))
 		}
