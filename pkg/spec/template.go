@@ -1,0 +1,169 @@
+package spec
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Template is a YAML string that may hold `${{ }}` expressions.
+type Template struct {
+	// Raw is the string as written.
+	Raw string
+	// Pos is the position of the scalar in the file.
+	Pos   Pos
+	parts []part
+}
+
+type part struct {
+	text string
+	expr *Expr
+}
+
+// IsLiteral reports whether the template holds no expression.
+func (t *Template) IsLiteral() bool { return len(t.Exprs()) == 0 }
+
+// Single returns the expression when the template is exactly one `${{ }}`
+// (its value keeps its type), or nil.
+func (t *Template) Single() *Expr {
+	if len(t.parts) == 1 && t.parts[0].expr != nil {
+		return t.parts[0].expr
+	}
+	return nil
+}
+
+// Exprs returns the template's expressions in order.
+func (t *Template) Exprs() []*Expr {
+	var out []*Expr
+	for _, p := range t.parts {
+		if p.expr != nil {
+			out = append(out, p.expr)
+		}
+	}
+	return out
+}
+
+// Eval evaluates the template: a single expression yields its typed value;
+// anything else yields a string with each value turned into text.
+func (t *Template) Eval(env map[string]any) (any, error) {
+	if e := t.Single(); e != nil {
+		return e.Eval(env)
+	}
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.expr == nil {
+			b.WriteString(p.text)
+			continue
+		}
+		v, err := p.expr.Eval(env)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString(Text(v))
+	}
+	return b.String(), nil
+}
+
+// Script renders the template for an interpreter such as a shell: each
+// expression becomes a reference to an environment variable, ${NAME},
+// and its value is appended to vars as NAME=value. A value therefore can
+// never run as code. next numbers the variables across one step.
+func (t *Template) Script(env map[string]any, vars []string, next *int) (string, []string, error) {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.expr == nil {
+			b.WriteString(p.text)
+			continue
+		}
+		v, err := p.expr.Eval(env)
+		if err != nil {
+			return "", vars, err
+		}
+		name := "FLOWRUN_EXPR_" + strconv.Itoa(*next)
+		*next++
+		b.WriteString("${" + name + "}")
+		vars = append(vars, name+"="+Text(v))
+	}
+	return b.String(), vars, nil
+}
+
+// Text turns a value into the text that stands for it inside a string:
+// strings as they are, nil as nothing, lists and maps as JSON.
+func Text(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	case bool:
+		return strconv.FormatBool(v)
+	case int:
+		return strconv.Itoa(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case fmt.Stringer:
+		return v.String()
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// template parses and compiles the expressions in a scalar node.
+func (c *diags) template(n *yaml.Node, sc *scope, src []byte) *Template {
+	t := &Template{Raw: n.Value, Pos: Pos{c.file, n.Line, n.Column}}
+	rest, off := n.Value, 0
+	for {
+		i := strings.Index(rest, "${{")
+		if i < 0 {
+			if rest != "" {
+				t.parts = append(t.parts, part{text: rest})
+			}
+			return t
+		}
+		if i > 0 {
+			t.parts = append(t.parts, part{text: rest[:i]})
+		}
+		end := closing(rest[i+3:])
+		if end < 0 {
+			line, col := valuePos(n, off+i, src)
+			c.errorf(line, col, "close it with }}", "unterminated expression")
+			return t
+		}
+		srcText := rest[i+3 : i+3+end]
+		e := c.compileAt(srcText, n, off+i+3, src, sc, false)
+		if e != nil {
+			t.parts = append(t.parts, part{expr: e})
+		}
+		consumed := i + 3 + end + 2
+		rest, off = rest[consumed:], off+consumed
+	}
+}
+
+// closing finds the `}}` that ends an expression, skipping string literals.
+func closing(s string) int {
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case quote != 0:
+			if ch == '\\' && quote != '`' {
+				i++
+			} else if ch == quote {
+				quote = 0
+			}
+		case ch == '"' || ch == '\'' || ch == '`':
+			quote = ch
+		case ch == '}' && i+1 < len(s) && s[i+1] == '}':
+			return i
+		}
+	}
+	return -1
+}
