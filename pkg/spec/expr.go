@@ -43,7 +43,7 @@ type Expr struct {
 func (e *Expr) Eval(env map[string]any) (any, error) {
 	v, err := vm.Run(e.program, env)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", e.Pos, e.Source, unwrapExprErr(err))
+		return nil, fmt.Errorf("%s: ${{ %s }}: %w", e.Pos, strings.TrimSpace(e.Source), unwrapExprErr(err))
 	}
 	return v, nil
 }
