@@ -79,10 +79,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	kongplete.Complete(parser, kongplete.WithPredictor("file", complete.PredictFiles("*.y*ml")))
 	kctx, err := parser.Parse(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "flowrun: %v\n", err)
-		if kctx != nil {
-			fmt.Fprintf(stderr, "run 'flowrun %s --help' for usage\n", kctx.Command())
-		}
+		usageError(stderr, args, err)
 		return ExitInvalid
 	}
 	err = kctx.Run()
@@ -96,4 +93,25 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "flowrun: %v\n", err)
 		return ExitInvalid
 	}
+}
+
+// usageError reports a command line kong could not parse: the usage when
+// no command was given at all, else the error and where help is.
+func usageError(stderr io.Writer, args []string, err error) {
+	var pe *kong.ParseError
+	var kctx *kong.Context
+	if errors.As(err, &pe) {
+		kctx = pe.Context
+	}
+	if len(args) == 0 && kctx != nil {
+		kctx.Kong.Stdout = stderr // usage for a mistake is not a result
+		_ = kctx.PrintUsage(true)
+		fmt.Fprintln(stderr)
+	}
+	fmt.Fprintf(stderr, "flowrun: %v\n", err)
+	path := "flowrun"
+	if kctx != nil && kctx.Selected() != nil {
+		path = kctx.Selected().FullPath()
+	}
+	fmt.Fprintf(stderr, "run '%s --help' for usage\n", path)
 }
