@@ -17,6 +17,10 @@ type Step interface {
 	// representable as JSON (nil, bool, numbers, string, []any,
 	// map[string]any, or a struct with json tags). A string output is
 	// parsed according to the step's `output:` format.
+	//
+	// in, and its Log, belong to the step only until Run returns: flowrun
+	// reuses them for later items, so a step must not keep them, nor
+	// write to Log from a goroutine that outlives the call.
 	Run(ctx context.Context, in *Input) (any, error)
 }
 
