@@ -121,7 +121,7 @@ func (s *StepReport) value() map[string]any {
 	for i, r := range s.Results {
 		results[i] = map[string]any{
 			"index": r.Index, "key": r.Key, "status": string(r.Status), "output": r.Output,
-			"error": r.Error, "attempts": r.Attempts, "duration_ms": r.DurationMS,
+			"error": r.Error, "attempts": r.Attempts, "duration_ms": r.DurationMS, "log_tail": r.LogTail,
 		}
 		outputs[i] = r.Output
 	}

@@ -49,20 +49,9 @@ func (p *loader) config(key, n *yaml.Node, info steps.Info, sc *scope) *Value {
 // DecodeStep decodes a resolved configuration node into a new value of
 // the step type and validates it.
 func DecodeStep(info steps.Info, n *yaml.Node) (steps.Step, error) {
-	st := info.New()
-	rv := reflect.ValueOf(st)
-	if rv.Kind() == reflect.Pointer {
-		if err := n.Decode(st); err != nil {
-			return nil, cleanYAMLError(err)
-		}
-	} else {
-		// A value type such as a map: decode through a pointer to a copy.
-		ptr := reflect.New(rv.Type())
-		ptr.Elem().Set(rv)
-		if err := n.Decode(ptr.Interface()); err != nil {
-			return nil, cleanYAMLError(err)
-		}
-		st = ptr.Elem().Interface().(steps.Step)
+	st, err := decodeStep(info, n)
+	if err != nil {
+		return nil, err
 	}
 	if val, ok := st.(steps.Validator); ok {
 		if err := val.Validate(); err != nil {
@@ -70,6 +59,25 @@ func DecodeStep(info steps.Info, n *yaml.Node) (steps.Step, error) {
 		}
 	}
 	return st, nil
+}
+
+// decodeStep decodes n into a new value of the step type.
+func decodeStep(info steps.Info, n *yaml.Node) (steps.Step, error) {
+	st := info.New()
+	rv := reflect.ValueOf(st)
+	if rv.Kind() == reflect.Pointer {
+		if err := n.Decode(st); err != nil {
+			return nil, cleanYAMLError(err)
+		}
+		return st, nil
+	}
+	// A value type such as a map: decode through a pointer to a copy.
+	ptr := reflect.New(rv.Type())
+	ptr.Elem().Set(rv)
+	if err := n.Decode(ptr.Interface()); err != nil {
+		return nil, cleanYAMLError(err)
+	}
+	return ptr.Elem().Interface().(steps.Step), nil
 }
 
 func cleanYAMLError(err error) error {

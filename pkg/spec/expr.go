@@ -37,6 +37,10 @@ type Expr struct {
 	node     *yaml.Node
 	valueOff int
 	src      []byte
+	// The scope and kind it was compiled in, to check it again once the
+	// output types of the steps it reads are known (output.go).
+	sc     *scope
+	asBool bool
 }
 
 // Eval runs the expression against env, the run's variables.
@@ -155,6 +159,8 @@ func (c *diags) compileExpr(e *Expr, sc *scope, asBool bool) *Expr {
 		return nil
 	}
 	e.program = prog
+	scopeCopy := *sc
+	e.sc, e.asBool = &scopeCopy, asBool
 	return e
 }
 

@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"maps"
+
 	"github.com/expr-lang/expr/types"
 )
 
@@ -16,6 +18,9 @@ type scope struct {
 	// allowItems is false where the item variable is not yet defined
 	// (the parallel block's own items).
 	allowItems bool
+	// outputs are the types of steps' outputs known before they run; nil
+	// until every step is loaded (output.go).
+	outputs map[string]types.Type
 }
 
 // hasStep reports whether id is a step of the file.
@@ -43,7 +48,7 @@ func (s *scope) env(refs []string, all bool) types.Map {
 	}
 	stepsEnv := types.Map{}
 	for _, id := range refs {
-		stepsEnv[id] = stepValueType
+		stepsEnv[id] = s.stepType(id)
 	}
 	env := types.Map{
 		"inputs": inputs,
@@ -74,15 +79,32 @@ func inputType(t string) types.Type {
 	return types.String
 }
 
+// stepType is the type of steps.<id>: stepValueType, with the output's
+// type where it is known.
+func (s *scope) stepType(id string) types.Type {
+	out, ok := s.outputs[id]
+	if !ok {
+		return stepValueType
+	}
+	v := maps.Clone(stepValueType)
+	result := maps.Clone(resultType)
+	result["output"] = out
+	v["output"], v["outputs"], v["results"] = out, types.Array(out), types.Array(result)
+	return v
+}
+
+// resultType is one entry of steps.<id>.results.
+var resultType = types.Map{
+	"index": types.Int, "key": types.String, "status": types.String, "output": types.Any,
+	"error": types.String, "attempts": types.Int, "duration_ms": types.Float64, "log_tail": types.String,
+}
+
 // stepValueType is the shape of steps.<id>, as pkg/exec fills it.
 var stepValueType = types.Map{
 	"status":  types.String,
 	"output":  types.Any,
 	"outputs": types.Array(types.Any),
-	"results": types.Array(types.Map{
-		"index": types.Int, "key": types.String, "status": types.String, "output": types.Any,
-		"error": types.String, "attempts": types.Int, "duration_ms": types.Float64,
-	}),
+	"results": types.Array(resultType),
 	"summary": types.Map{
 		"total": types.Int, "succeeded": types.Int, "failed": types.Int, "skipped": types.Int,
 		"cancelled": types.Int, "workers": types.Int, "p50_ms": types.Float64, "p95_ms": types.Float64,

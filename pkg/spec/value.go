@@ -158,18 +158,36 @@ func (v *Value) Resolve(env map[string]any, vars []string) (*yaml.Node, []string
 	}
 	next := 0
 	var err error
+	out := v.replace(func(n *yaml.Node, t *Template) *yaml.Node {
+		if err != nil {
+			return n
+		}
+		if v.scripts[n] {
+			var s string
+			s, vars, err = t.Script(env, vars, &next)
+			return strNode(s)
+		}
+		var x any
+		x, err = t.Eval(env)
+		return ToNode(x)
+	})
+	return out, vars, err
+}
+
+// zeroed returns a copy of the node with every expression replaced by
+// null: the value as far as it is known before anything runs.
+func (v *Value) zeroed() *yaml.Node {
+	return v.replace(func(*yaml.Node, *Template) *yaml.Node { return ToNode(nil) })
+}
+
+// replace returns a copy of the node in which each scalar holding
+// expressions is the node with returns; the rest is shared, not copied.
+func (v *Value) replace(with func(*yaml.Node, *Template) *yaml.Node) *yaml.Node {
 	var clone func(n *yaml.Node) *yaml.Node
 	clone = func(n *yaml.Node) *yaml.Node {
 		n = deref(n)
-		if t, ok := v.templates[n]; ok && err == nil {
-			if v.scripts[n] {
-				var s string
-				s, vars, err = t.Script(env, vars, &next)
-				return strNode(s)
-			}
-			var x any
-			x, err = t.Eval(env)
-			return ToNode(x)
+		if t, ok := v.templates[n]; ok {
+			return with(n, t)
 		}
 		if len(n.Content) == 0 {
 			return n
@@ -181,8 +199,7 @@ func (v *Value) Resolve(env map[string]any, vars []string) (*yaml.Node, []string
 		}
 		return &c
 	}
-	out := clone(v.Node)
-	return out, vars, err
+	return clone(v.Node)
 }
 
 // Eval returns the value as plain Go values (map[string]any, []any,

@@ -309,6 +309,7 @@ func (p *loader) workflow(root *yaml.Node) {
 	p.dag()
 	p.checkKeptReads()
 	p.checkShapes()
+	p.checkOutputTypes()
 }
 
 func nodeOf(f map[string]field, key string) *yaml.Node {

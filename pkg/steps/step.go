@@ -30,6 +30,18 @@ type Validator interface {
 	Validate() error
 }
 
+// OutputShaper is implemented by step types whose output has a shape
+// known before they run, so that an expression reading a field the output
+// will not have (steps.total.output.sun) is an error when the workflow is
+// validated, not a null at run time. flowrun calls OutputShape on a value
+// decoded from the step's configuration with every expression left at its
+// zero value. It returns a sample of the output: a map whose keys are the
+// keys the output will have (an empty map: any keys), a struct with json
+// tags, a string, a number, a boolean, a slice, or nil for "anything".
+type OutputShaper interface {
+	OutputShape() any
+}
+
 // Cleaner is implemented by steps that hold resources across items. Cleanup
 // is called once, after the last item of the step finished.
 type Cleaner interface {

@@ -96,6 +96,16 @@ func (s *Set) Run(context.Context, *steps.Input) (any, error) {
 	return out, nil
 }
 
+// OutputShape is the mapping itself: its keys are the output's keys.
+func (s *Set) OutputShape() any {
+	out := make(map[string]any, len(*s))
+	maps.Copy(out, *s)
+	return out
+}
+
+// OutputShape says that the output is the message, a string.
+func (l *Log) OutputShape() any { return "" }
+
 // Assert is the `assert` step type: it fails unless That holds. Retrying
 // cannot change a condition flowrun has already evaluated, so the failure
 // is permanent. Its output is nil.
@@ -125,4 +135,9 @@ var (
 	_ steps.Step      = (*Log)(nil)
 	_ steps.Step      = (*Set)(nil)
 	_ steps.Step      = (*Assert)(nil)
+)
+
+var (
+	_ steps.OutputShaper = (*Set)(nil)
+	_ steps.OutputShaper = (*Log)(nil)
 )

@@ -103,6 +103,14 @@ func (r *request) do(ctx context.Context, client *http.Client) (any, error) {
 	}, nil
 }
 
+// OutputShape is the output's fields: status, headers, body (parsed when
+// JSON) and duration_ms.
+func (h *HTTP) OutputShape() any {
+	return map[string]any{"status": 0, "headers": map[string]any{}, "body": nil, "duration_ms": 0.0}
+}
+
+var _ steps.OutputShaper = (*HTTP)(nil)
+
 // errorf prefixes a message with the request, as in
 // "GET http://127.0.0.1:8080/x: status 404 Not Found, want 2xx".
 func (r *request) errorf(format string, args ...any) error {

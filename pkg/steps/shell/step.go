@@ -123,3 +123,16 @@ var (
 	_ steps.Step      = (*Exec)(nil)
 	_ steps.Validator = (*Exec)(nil)
 )
+
+// OutputShape says that the output is text (stdout), before `output:`
+// reads it as JSON or lines.
+func (r *Run) OutputShape() any { return "" }
+
+// OutputShape says that the output is text (stdout), before `output:`
+// reads it as JSON or lines.
+func (e *Exec) OutputShape() any { return "" }
+
+var (
+	_ steps.OutputShaper = (*Run)(nil)
+	_ steps.OutputShaper = (*Exec)(nil)
+)
