@@ -112,6 +112,15 @@ steps:
   - id: call
     uses: ./check.yaml
 `}, []string{`main.yaml:4:11: input "url" of check.yaml is required (add ` + "`url:`" + ` under with:)`}},
+		{"unknown output", map[string]string{"main.yaml": `
+version: 1
+steps:
+  - id: call
+    uses: ./check.yaml
+    with: {url: x}
+  - id: after
+    run: echo ${{ steps.call.output.sayd }}
+`}, []string{`main.yaml:7:37: unknown field "sayd" (did you mean "said"?)`}},
 		{"missing file", map[string]string{"main.yaml": `
 version: 1
 steps:
