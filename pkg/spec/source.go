@@ -245,27 +245,20 @@ type arg struct {
 func splitArgs(s string) []arg {
 	var out []arg
 	depth, start := 0, 0
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch {
-		case quote != 0:
-			if ch == '\\' && quote != '`' {
-				i++
-			} else if ch == quote {
-				quote = 0
-			}
-		case ch == '"' || ch == '\'' || ch == '`':
-			quote = ch
-		case ch == '(' || ch == '[' || ch == '{':
+	scanCode(s, func(i int) bool {
+		switch s[i] {
+		case '(', '[', '{':
 			depth++
-		case ch == ')' || ch == ']' || ch == '}':
+		case ')', ']', '}':
 			depth--
-		case ch == ',' && depth == 0:
-			out = append(out, arg{s[start:i], start})
-			start = i + 1
+		case ',':
+			if depth == 0 {
+				out = append(out, arg{s[start:i], start})
+				start = i + 1
+			}
 		}
-	}
+		return true
+	})
 	if strings.TrimSpace(s[start:]) != "" || len(out) > 0 {
 		out = append(out, arg{s[start:], start})
 	}

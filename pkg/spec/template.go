@@ -147,8 +147,28 @@ func (c *diags) template(n *yaml.Node, sc *scope, src []byte) *Template {
 	}
 }
 
-// closing finds the `}}` that ends an expression, skipping string literals.
+// closing finds the `}}` that ends an expression, skipping string literals
+// and the braces of map literals (`${{ {a: {b: 1}} }}`).
 func closing(s string) int {
+	end, depth := -1, 0
+	scanCode(s, func(i int) bool {
+		switch {
+		case s[i] == '{':
+			depth++
+		case s[i] == '}' && depth > 0:
+			depth--
+		case s[i] == '}' && i+1 < len(s) && s[i+1] == '}':
+			end = i
+			return false
+		}
+		return true
+	})
+	return end
+}
+
+// scanCode calls fn with the index of each byte of an expression's text
+// that is outside its string literals, until fn returns false.
+func scanCode(s string, fn func(i int) bool) {
 	var quote byte
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
@@ -161,9 +181,10 @@ func closing(s string) int {
 			}
 		case ch == '"' || ch == '\'' || ch == '`':
 			quote = ch
-		case ch == '}' && i+1 < len(s) && s[i+1] == '}':
-			return i
+		default:
+			if !fn(i) {
+				return
+			}
 		}
 	}
-	return -1
 }
