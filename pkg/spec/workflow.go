@@ -218,6 +218,18 @@ func (c *diags) yamlError(err error, src []byte) {
 			}
 		}
 	}
+	if strings.Contains(msg, "mapping values are not allowed") {
+		// A plain value holding ": " (an expression with a map literal
+		// or a ternary, a shell command): point at the second colon.
+		if text, ok := sourceLine(src, line); ok {
+			if first := strings.Index(text, ": "); first >= 0 {
+				if second := strings.Index(text[first+2:], ": "); second >= 0 {
+					col = len([]rune(text[:first+2+second])) + 1
+				}
+			}
+		}
+		detail = `a value that holds ": " must be quoted: key: "a: b"`
+	}
 	c.errorf(line, col, detail, "invalid YAML: %s", msg)
 }
 
