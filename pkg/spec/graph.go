@@ -79,26 +79,13 @@ func (p *Plan) mermaid(w io.Writer) {
 			fmt.Fprintf(w, "  %s %s %s\n", mermaidID(d.ID), arrow, mermaidID(s.ID))
 		}
 	}
-	for _, level := range p.Levels {
-		for _, s := range level {
-			node(s)
+	p.render(node, edges, func(open bool) {
+		if open {
+			fmt.Fprintln(w, "  subgraph finally")
+		} else {
+			fmt.Fprintln(w, "  end")
 		}
-	}
-	if len(p.Finally) > 0 {
-		fmt.Fprintln(w, "  subgraph finally")
-		for _, s := range p.Finally {
-			node(s)
-		}
-		fmt.Fprintln(w, "  end")
-	}
-	for _, level := range p.Levels {
-		for _, s := range level {
-			edges(s)
-		}
-	}
-	for _, s := range p.Finally {
-		edges(s)
-	}
+	})
 }
 
 // dotText escapes text for a quoted DOT string.
@@ -128,18 +115,34 @@ func (p *Plan) dot(w io.Writer) {
 			fmt.Fprintf(w, "  %q -> %q%s;\n", d.ID, s.ID, style)
 		}
 	}
+	indent := ""
+	p.render(func(s PlanStep) { fmt.Fprint(w, indent); node(s) }, edges, func(open bool) {
+		if open {
+			fmt.Fprintln(w, "  subgraph cluster_finally {\n    label=\"finally\";")
+			indent = "  "
+		} else {
+			fmt.Fprintln(w, "  }")
+			indent = ""
+		}
+	})
+	fmt.Fprintln(w, "}")
+}
+
+// render walks the plan in the order both graph formats write it: the
+// main steps' nodes level by level, the finally steps' nodes inside a
+// group that finallyGroup opens and closes, then every step's edges.
+func (p *Plan) render(node, edges func(PlanStep), finallyGroup func(open bool)) {
 	for _, level := range p.Levels {
 		for _, s := range level {
 			node(s)
 		}
 	}
 	if len(p.Finally) > 0 {
-		fmt.Fprintln(w, "  subgraph cluster_finally {\n    label=\"finally\";")
+		finallyGroup(true)
 		for _, s := range p.Finally {
-			fmt.Fprint(w, "  ")
 			node(s)
 		}
-		fmt.Fprintln(w, "  }")
+		finallyGroup(false)
 	}
 	for _, level := range p.Levels {
 		for _, s := range level {
@@ -149,5 +152,4 @@ func (p *Plan) dot(w io.Writer) {
 	for _, s := range p.Finally {
 		edges(s)
 	}
-	fmt.Fprintln(w, "}")
 }
