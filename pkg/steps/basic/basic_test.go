@@ -166,33 +166,3 @@ func TestAssert(t *testing.T) {
 		})
 	}
 }
-
-func TestRegistered(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		typ, shorthand string
-		want           steps.Step
-	}{
-		{"sleep", "duration", new(basic.Sleep)},
-		{"log", "message", new(basic.Log)},
-		{"set", "", new(basic.Set)},
-		{"assert", "that", new(basic.Assert)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.typ, func(t *testing.T) {
-			info, err := steps.Lookup(tt.typ)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if info.Shorthand != tt.shorthand {
-				t.Errorf("got Shorthand %q; want %q", info.Shorthand, tt.shorthand)
-			}
-			if info.Doc == "" {
-				t.Error("got an empty Doc; want one line")
-			}
-			if diff := cmp.Diff(tt.want, info.New()); diff != "" {
-				t.Errorf("New() (-want +got):\n%s", diff)
-			}
-		})
-	}
-}

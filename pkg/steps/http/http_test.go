@@ -13,19 +13,6 @@ import (
 	"github.com/flowrun/flowrun/pkg/steps"
 )
 
-func TestRegistered(t *testing.T) {
-	info, err := steps.Lookup("http")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Shorthand != "url" || info.Doc == "" {
-		t.Errorf("got Shorthand %q, Doc %q; want url and a doc line", info.Shorthand, info.Doc)
-	}
-	if _, ok := info.New().(*HTTP); !ok {
-		t.Errorf("New returned %T; want *HTTP", info.New())
-	}
-}
-
 // TestDecode decodes a configuration the way flowrun does: strictly, into
 // the value that New returns.
 func TestDecode(t *testing.T) {

@@ -189,34 +189,6 @@ func TestRunValidate(t *testing.T) {
 	}
 }
 
-func TestRegistered(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		typ, shorthand string
-		want           steps.Step
-	}{
-		{"run", "script", new(shell.Run)},
-		{"exec", "argv", new(shell.Exec)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.typ, func(t *testing.T) {
-			info, err := steps.Lookup(tt.typ)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if info.Shorthand != tt.shorthand {
-				t.Errorf("got Shorthand %q; want %q", info.Shorthand, tt.shorthand)
-			}
-			if info.Doc == "" {
-				t.Error("got an empty Doc; want one line")
-			}
-			if diff := cmp.Diff(tt.want, info.New()); diff != "" {
-				t.Errorf("New() (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
 func checkErr(t *testing.T, err error, want string) {
 	t.Helper()
 	switch {
