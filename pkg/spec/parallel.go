@@ -176,7 +176,8 @@ func constantRange(src string) int {
 	if !ok1 || !ok2 {
 		return -1
 	}
-	return max(0, hi-lo+1)
+	n, _ := RangeLen(lo, hi, 1, true)
+	return n
 }
 
 func intLiteral(n ast.Node) (int, bool) {

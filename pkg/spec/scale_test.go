@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,6 +58,17 @@ func TestRangeLen(t *testing.T) {
 	}{
 		{1, 10, 1, true, 10}, {1, 10, 1, false, 9}, {0, 10, 3, false, 4}, {0, 9, 3, true, 4},
 		{10, 0, -3, false, 4}, {10, 1, -3, true, 4}, {5, 1, 1, true, 0}, {1, 5, -1, false, 0}, {3, 3, 1, true, 1},
+		{3, 3, 1, false, 0}, {3, 3, -1, true, 1},
+		// Lengths that overflow int arithmetic: issue 9 found 0..MaxInt
+		// running 0 items and this range giving 0 instead of 2.
+		{0, math.MaxInt, 4611686018427387904, false, 2},
+		{0, math.MaxInt, 1, false, math.MaxInt},
+		{0, math.MaxInt, 1, true, math.MaxInt},
+		{math.MinInt, math.MaxInt, 1, true, math.MaxInt},
+		{math.MinInt, math.MaxInt, math.MaxInt, true, 3},
+		{math.MaxInt, math.MinInt, math.MinInt, true, 2},
+		{math.MaxInt, math.MinInt, -1, false, math.MaxInt},
+		{math.MaxInt - 1, math.MaxInt, 1, true, 2},
 	}
 	for _, tt := range tests {
 		if got, _ := RangeLen(tt.from, tt.to, tt.step, tt.inclusive); got != tt.want {
@@ -72,6 +84,8 @@ func TestScaleDiagnostics(t *testing.T) {
 		{"range arity", `{items: "${{ range(1) }}"}`, `wf.yaml:4:28: range takes 2 or 3 arguments, not 1`},
 		{"range end type", `{items: "${{ 1..'x' }}"}`, `wf.yaml:4:31: a range's ends and step must be integers`},
 		{"range over max_items", `{items: "${{ 1..2000000 }}"}`, `2000000 items exceed max_items 1000000`},
+		{"huge range over max_items", `{items: "${{ 0..9223372036854775807 }}"}`, `9223372036854775807 items exceed max_items 1000000`},
+		{"huge range() over max_items", `{items: "${{ range(-9223372036854775807, 9223372036854775807) }}"}`, `9223372036854775807 items exceed max_items 1000000`},
 		{"both sources", `{items: [1], items_from: ids.txt}`, `a parallel block has items or items_from, not both`},
 		{"unknown format", `{items_from: {file: ids.txt, format: jsnol}}`, `items_from format must be lines, jsonl or csv, not "jsnol" (did you mean "jsonl"?)`},
 		{"no file", `{items_from: {format: csv}}`, `items_from has no file`},

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -215,24 +216,37 @@ func staticRangeCount(ends []arg, inclusive bool) int {
 }
 
 // RangeLen is the number of integers in a range, and false when step is 0.
+// It is computed without overflow: a range longer than math.MaxInt (only
+// possible near the ends of the int range) counts as math.MaxInt, which
+// every max_items refuses.
 func RangeLen(from, to, step int, inclusive bool) (int, bool) {
 	if step == 0 {
 		return 0, false
 	}
-	if inclusive {
-		if step > 0 {
-			to++
-		} else {
-			to--
-		}
-	}
-	var n int
+	// span is the distance from from to to in the step's direction, as an
+	// unsigned number: the difference of two ints always fits in uint64.
+	var span, stride uint64
 	if step > 0 {
-		n = (to - from + step - 1) / step
+		if to < from || to == from && !inclusive {
+			return 0, true
+		}
+		span, stride = uint64(to)-uint64(from), uint64(step)
 	} else {
-		n = (from - to - step - 1) / -step
+		if to > from || to == from && !inclusive {
+			return 0, true
+		}
+		span, stride = uint64(from)-uint64(to), -uint64(step)
 	}
-	return max(n, 0), true
+	// Inclusive: from, from+step, ... up to to: span/stride + 1.
+	// Exclusive: the same over span-1 (span > 0 here).
+	if !inclusive {
+		span--
+	}
+	q := span / stride
+	if q >= math.MaxInt {
+		return math.MaxInt, true
+	}
+	return int(q) + 1, true
 }
 
 // arg is a piece of an expression's text and its offset in the whole.
