@@ -12,10 +12,19 @@ import (
 // then the source line with a caret under the column, then the detail.
 // sources maps a file name to its contents; a file missing from it is
 // rendered without a snippet.
+//
+// Each file's lines are indexed once, so rendering is linear in the size
+// of the file plus the number of diagnostics, however many there are.
 func (ds Diagnostics) Format(w io.Writer, sources map[string][]byte) {
+	lines := make(map[string]*sourceLines)
 	for _, d := range ds {
 		fmt.Fprintf(w, "%s: %s: %s\n", d.Pos, d.Severity, d.Summary)
-		if line, ok := sourceLine(sources[d.File], d.Line); ok {
+		sl, ok := lines[d.File]
+		if !ok {
+			sl = newSourceLines(sources[d.File])
+			lines[d.File] = sl
+		}
+		if line, ok := sl.line(d.Line); ok {
 			text := strings.ReplaceAll(line, "\t", " ")
 			fmt.Fprintf(w, "%5d | %s\n", d.Line, text)
 			col := max(d.Column, 1)
@@ -41,23 +50,49 @@ func (ds Diagnostics) FormatShort(w io.Writer) {
 	}
 }
 
-func sourceLine(src []byte, n int) (string, bool) {
-	if n <= 0 || len(src) == 0 {
+// sourceLines indexes where each line of a file starts.
+type sourceLines struct {
+	src    []byte
+	starts []int
+}
+
+func newSourceLines(src []byte) *sourceLines {
+	sl := &sourceLines{src: src}
+	if len(src) == 0 {
+		return sl
+	}
+	sl.starts = append(sl.starts, 0)
+	for i, b := range src {
+		if b == '\n' && i+1 < len(src) {
+			sl.starts = append(sl.starts, i+1)
+		}
+	}
+	return sl
+}
+
+// line returns line n (from 1) without its line break, or false when the
+// file has no such line or the line is not fit to print (not UTF-8, or
+// longer than 500 bytes).
+func (sl *sourceLines) line(n int) (string, bool) {
+	if n <= 0 || n > len(sl.starts) {
 		return "", false
 	}
-	for i := 1; i < n; i++ {
-		j := bytes.IndexByte(src, '\n')
-		if j < 0 {
-			return "", false
-		}
-		src = src[j+1:]
-	}
+	src := sl.src[sl.starts[n-1]:]
 	if j := bytes.IndexByte(src, '\n'); j >= 0 {
 		src = src[:j]
+	}
+	if len(src) > 500+1 {
+		return "", false
 	}
 	line := strings.TrimRight(string(src), "\r")
 	if !utf8.ValidString(line) || len(line) > 500 {
 		return "", false
 	}
 	return line, true
+}
+
+// sourceLine returns line n of src; for one line at a time (render many
+// through sourceLines).
+func sourceLine(src []byte, n int) (string, bool) {
+	return newSourceLines(src).line(n)
 }
