@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/parser"
 	"go.yaml.in/yaml/v3"
@@ -78,6 +79,8 @@ func (p *loader) parallel(n *yaml.Node, sc *scope) *Parallel {
 				p.errorf(v.value.Line, v.value.Column, "the item variable is an identifier", "invalid item variable name %q", as)
 			case contains([]string{"inputs", "env", "steps", "run", "index"}, as):
 				p.errorf(v.value.Line, v.value.Column, "pick another name", "item variable %q would hide a name in scope", as)
+			case !usableVariable(as):
+				p.errorf(v.value.Line, v.value.Column, "pick another name, such as item", "item variable %q is a word of the expression language, so expressions could not read it", as)
 			default:
 				b.As = as
 			}
@@ -116,6 +119,10 @@ func (p *loader) parallel(n *yaml.Node, sc *scope) *Parallel {
 			}
 		} else {
 			b.Workers = p.positiveInt(wn, "workers")
+			if b.Workers > MaxWorkers {
+				p.errorf(wn.Line, wn.Column, "a block cannot usefully run more items at once; lower workers", "workers %d exceeds the limit of %d", b.Workers, MaxWorkers)
+				b.Workers = MaxWorkers
+			}
 		}
 	}
 	if v, ok := f["on_error"]; ok {
@@ -159,6 +166,24 @@ func (p *loader) items(b *Parallel, n *yaml.Node, sc *scope) {
 	if b.StaticCount > b.MaxItems {
 		p.errorf(n.Line, n.Column, "raise max_items if this many items is intended", "%d items exceed max_items %d", b.StaticCount, b.MaxItems)
 	}
+}
+
+// MaxWorkers bounds a block's workers: each is a goroutine with its own
+// buffers, and a typo such as 20000000 must be an error, not gigabytes.
+const MaxWorkers = 100_000
+
+// usableVariable reports whether an expression can read a variable of
+// this name: true, nil, not, in and the other words of the expression
+// language parse as themselves, so an item variable so named would be
+// unreachable. It asks the expression language rather than keeping a
+// list that could fall behind it.
+func usableVariable(name string) bool {
+	prog, err := expr.Compile(name, expr.Env(map[string]any{name: 0}))
+	if err != nil {
+		return false
+	}
+	out, err := expr.Run(prog, map[string]any{name: 0})
+	return err == nil && out == 0
 }
 
 // constantRange returns the size of `a..b` with integer literals, or -1.

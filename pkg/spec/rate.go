@@ -70,7 +70,7 @@ func ParseRate(s string) (float64, error) {
 		return 0, fmt.Errorf("missing /unit")
 	}
 	n, err := strconv.ParseFloat(strings.TrimSpace(count), 64)
-	if err != nil || n <= 0 || n > 1e9 {
+	if err != nil || !(n > 0 && n <= 1e9) { // NaN fails every comparison
 		return 0, fmt.Errorf("%q is not a positive number", strings.TrimSpace(count))
 	}
 	per, ok := rateUnits[strings.TrimSpace(unit)]

@@ -20,6 +20,8 @@ func TestRate(t *testing.T) {
 		{rate: "200", diag: `wf.yaml:6:13: invalid rate "200": missing /unit (write a count per unit such as 200/s`},
 		{rate: "200/d", diag: `wf.yaml:6:13: invalid rate "200/d": unknown unit "d"; use s, m or h`},
 		{rate: "-3/s", diag: `wf.yaml:6:13: invalid rate "-3/s": "-3" is not a positive number`},
+		{rate: "NaN/s", diag: `wf.yaml:6:13: invalid rate "NaN/s": "NaN" is not a positive number`},
+		{rate: "+Inf/s", diag: `is not a positive number`},
 		{rate: "{burst: 3}", diag: `wf.yaml:6:13: rate has no limit`},
 		{rate: "{limit: 1/s, brust: 3}", diag: `wf.yaml:6:26: unknown key "brust" in rate (did you mean "burst"?)`},
 		{rate: "[1, s]", diag: `wf.yaml:6:13: rate must be a count per unit, not a list`},
