@@ -34,8 +34,8 @@ func (s PlanStep) label(newline string) string {
 		l = s.ID + newline + "uses " + s.Uses
 	}
 	if b := s.Parallel; b != nil {
-		if b.Items >= 0 {
-			l += fmt.Sprintf(" ×%d", b.Items)
+		if b.Items != nil {
+			l += fmt.Sprintf(" ×%d", *b.Items)
 		} else {
 			l += " ×N"
 		}

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,10 +13,24 @@ import (
 type Plan struct {
 	Name string `json:"name"`
 	File string `json:"file"`
+	// Inputs are the workflow's inputs in the order they are declared.
+	Inputs []PlanInput `json:"inputs"`
 	// Levels hold the main steps: a step's level is one more than its
 	// deepest dependency's, so the steps of one level can run at once.
 	Levels  [][]PlanStep `json:"levels"`
 	Finally []PlanStep   `json:"finally,omitempty"`
+}
+
+// PlanInput is one input of a Plan: what --set can give.
+type PlanInput struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Required bool   `json:"required"`
+	// Default is absent when the input has none (a null default is
+	// present, as null).
+	Default     any    `json:"default,omitempty"`
+	HasDefault  bool   `json:"has_default"`
+	Description string `json:"description,omitempty"`
 }
 
 // PlanStep is one step of a Plan.
@@ -39,23 +54,41 @@ type PlanDep struct {
 	Explicit bool   `json:"explicit"`
 }
 
-// PlanParallel describes a parallel block without running it.
+// PlanParallel describes a parallel block without running it. Each
+// figure is either known before the run (a number) or given as the
+// expression that decides it when the block runs, never both.
 type PlanParallel struct {
 	// Items is the fan-out when it is known without running (a literal
-	// list or a constant range), else -1; ItemsFrom says where the items
-	// come from then.
-	Items     int    `json:"items"`
-	ItemsFrom string `json:"items_from,omitempty"`
-	// Workers is the worker count: a number, an expression, or "default"
+	// list or a constant range); otherwise ItemsExpr or ItemsFrom says
+	// where the items come from.
+	Items     *int           `json:"items,omitempty"`
+	ItemsExpr string         `json:"items_expr,omitempty"`
+	ItemsFrom *PlanItemsFrom `json:"items_from,omitempty"`
+	// Workers is the block's literal worker count, WorkersExpr the
+	// expression that gives it; with neither, the run's default applies
 	// (apply --workers, else the number of CPUs).
-	Workers string `json:"workers"`
-	OnError string `json:"on_error"`
+	Workers     *int   `json:"workers,omitempty"`
+	WorkersExpr string `json:"workers_expr,omitempty"`
+	OnError     string `json:"on_error"`
+}
+
+// PlanItemsFrom is a block's items file as written, and its format.
+type PlanItemsFrom struct {
+	File   string `json:"file"`
+	Format string `json:"format"`
 }
 
 // Plan returns the workflow's plan. It is meaningful only for a workflow
 // loaded without errors.
 func (w *Workflow) Plan() *Plan {
-	p := &Plan{Name: w.Name, File: w.File}
+	p := &Plan{Name: w.Name, File: w.File, Inputs: []PlanInput{}}
+	for _, in := range w.Inputs {
+		pi := PlanInput{Name: in.Name, Type: in.Type, Required: in.Required, HasDefault: in.HasDefault, Description: in.Description}
+		if in.HasDefault {
+			pi.Default = in.Default
+		}
+		p.Inputs = append(p.Inputs, pi)
+	}
 	for _, level := range w.Levels() {
 		var out []PlanStep
 		for _, s := range level {
@@ -78,35 +111,44 @@ func planStep(s *Step) PlanStep {
 		ps.If = strings.TrimSpace(s.If.Source)
 	}
 	if b := s.Parallel; b != nil {
-		pp := &PlanParallel{Items: b.StaticCount, Workers: "default", OnError: b.OnError}
+		pp := &PlanParallel{OnError: b.OnError}
+		switch {
+		case b.StaticCount >= 0:
+			pp.Items = &b.StaticCount
+		case b.ItemsFrom != nil:
+			pp.ItemsFrom = &PlanItemsFrom{File: b.ItemsFrom.File, Format: b.ItemsFrom.Format}
+		default:
+			pp.ItemsExpr = itemsExpr(b)
+		}
 		switch {
 		case b.WorkersExpr != nil:
-			pp.Workers = "${{ " + strings.TrimSpace(b.WorkersExpr.Source) + " }}"
+			pp.WorkersExpr = "${{ " + strings.TrimSpace(b.WorkersExpr.Source) + " }}"
 		case b.Workers > 0:
-			pp.Workers = strconv.Itoa(b.Workers)
-		}
-		if pp.Items < 0 {
-			pp.ItemsFrom = itemsSource(b)
+			pp.Workers = &b.Workers
 		}
 		ps.Parallel = pp
 	}
 	return ps
 }
 
-// itemsSource names where a block's items come from when their number is
-// known only when it runs.
-func itemsSource(b *Parallel) string {
+// itemsExpr is the expression that gives a block's items when their
+// number is known only when it runs.
+func itemsExpr(b *Parallel) string {
 	switch {
 	case b.Expr != nil:
 		return "${{ " + strings.TrimSpace(b.Expr.Source) + " }}"
 	case b.Range != nil && b.Range.From != nil && b.Range.To != nil:
-		sep := ".."
 		if !b.Range.Inclusive {
-			sep = " until "
+			args := []string{b.Range.From.Source, b.Range.To.Source}
+			if b.Range.Step != nil {
+				args = append(args, b.Range.Step.Source)
+			}
+			for i := range args {
+				args[i] = strings.TrimSpace(args[i])
+			}
+			return "${{ range(" + strings.Join(args, ", ") + ") }}"
 		}
-		return "${{ " + strings.TrimSpace(b.Range.From.Source) + sep + strings.TrimSpace(b.Range.To.Source) + " }}"
-	case b.ItemsFrom != nil:
-		return "items_from"
+		return "${{ " + strings.TrimSpace(b.Range.From.Source) + ".." + strings.TrimSpace(b.Range.To.Source) + " }}"
 	}
 	return "unknown"
 }
@@ -127,11 +169,17 @@ func (p *Plan) Format(w io.Writer) {
 	if name == "" {
 		name = p.File
 	}
-	fmt.Fprintf(w, "plan for %s: %d steps in %d levels", name, p.Steps(), len(p.Levels))
+	fmt.Fprintf(w, "plan for %s: %s in %s", name, count(p.Steps(), "step"), count(len(p.Levels), "level"))
 	if len(p.Finally) > 0 {
 		fmt.Fprintf(w, ", then %d finally", len(p.Finally))
 	}
 	fmt.Fprintln(w)
+	if len(p.Inputs) > 0 {
+		fmt.Fprintln(w, "\ninputs (set with --set name=value)")
+		for _, in := range p.Inputs {
+			in.format(w)
+		}
+	}
 	for i, level := range p.Levels {
 		fmt.Fprintf(w, "\nlevel %d", i+1)
 		if len(level) > 1 {
@@ -148,6 +196,34 @@ func (p *Plan) Format(w io.Writer) {
 			s.format(w)
 		}
 	}
+}
+
+func (in PlanInput) format(w io.Writer) {
+	fmt.Fprintf(w, "  %s  %s", in.Name, in.Type)
+	switch {
+	case in.Required:
+		fmt.Fprint(w, ", required")
+	case in.HasDefault:
+		b, err := json.Marshal(in.Default)
+		if err != nil {
+			b = []byte(fmt.Sprint(in.Default))
+		}
+		fmt.Fprintf(w, ", default %s", b)
+	default:
+		fmt.Fprint(w, ", optional")
+	}
+	fmt.Fprintln(w)
+	if in.Description != "" {
+		fmt.Fprintf(w, "      %s\n", in.Description)
+	}
+}
+
+// count writes n and the noun, plural unless n is 1.
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 func (s PlanStep) format(w io.Writer) {
@@ -171,10 +247,22 @@ func (s PlanStep) format(w io.Writer) {
 		fmt.Fprintf(w, "      if        %s\n", s.If)
 	}
 	if b := s.Parallel; b != nil {
-		items := strconv.Itoa(b.Items) + " items"
-		if b.Items < 0 {
-			items = "known when it runs: " + b.ItemsFrom
+		var items string
+		switch {
+		case b.Items != nil:
+			items = count(*b.Items, "item")
+		case b.ItemsFrom != nil:
+			items = fmt.Sprintf("known when it runs: items_from %s (%s)", b.ItemsFrom.File, b.ItemsFrom.Format)
+		default:
+			items = "known when it runs: " + b.ItemsExpr
 		}
-		fmt.Fprintf(w, "      parallel  %s, workers %s, on_error %s\n", items, b.Workers, b.OnError)
+		workers := "default"
+		switch {
+		case b.Workers != nil:
+			workers = strconv.Itoa(*b.Workers)
+		case b.WorkersExpr != "":
+			workers = b.WorkersExpr
+		}
+		fmt.Fprintf(w, "      parallel  %s, workers %s, on_error %s\n", items, workers, b.OnError)
 	}
 }

@@ -2,6 +2,7 @@ package spec_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,13 +77,94 @@ func TestPlanLevels(t *testing.T) {
 		t.Errorf("levels (-want +got):\n%s", diff)
 	}
 	squares := p.Levels[0][1].Parallel
-	if squares == nil || squares.Items != 10 {
+	if squares == nil || squares.Items == nil || *squares.Items != 10 {
 		t.Errorf("squares fan-out = %+v; want 10 items (a constant range)", squares)
 	}
-	if copyBlock := p.Levels[1][0].Parallel; copyBlock.Items != -1 || copyBlock.Workers != "8" {
-		t.Errorf("copy = %+v; want an unknown fan-out and 8 workers", copyBlock)
+	if copyBlock := p.Levels[1][0].Parallel; copyBlock.Items != nil || copyBlock.ItemsExpr == "" || copyBlock.Workers == nil || *copyBlock.Workers != 8 {
+		t.Errorf("copy = %+v; want an unknown fan-out given by its expression, and 8 workers", copyBlock)
 	}
 	if err := p.Graph(&bytes.Buffer{}, "svg"); err == nil {
 		t.Error("Graph(svg) succeeded; want an error")
+	}
+}
+
+// TestPlanJSONShape checks that each figure is a number when it is known
+// and otherwise the expression or file that decides it, never a string
+// standing for a number nor -1 (issue 13).
+func TestPlanJSONShape(t *testing.T) {
+	dir := t.TempDir()
+	wf := filepath.Join(dir, "wf.yaml")
+	if err := os.WriteFile(filepath.Join(dir, "ids.txt"), []byte("a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(wf, []byte(`version: 1
+name: shapes
+inputs:
+  n: {type: integer, default: 3, description: how many}
+  region: {type: string, required: true}
+  note: {type: string}
+steps:
+  - id: lit
+    parallel: {items: [a, b], workers: 2}
+    log: x
+  - id: expr
+    parallel: {items: "${{ range(0, inputs.n, 2) }}", workers: "${{ inputs.n }}"}
+    log: x
+  - id: file
+    parallel: {items_from: {file: ids.txt, format: lines}}
+    log: x
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, ds := spec.Load(wf, spec.Options{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	b, err := json.Marshal(w.Plan())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Inputs []map[string]any
+		Levels [][]struct {
+			ID       string
+			Parallel map[string]any
+		}
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	wantInputs := []map[string]any{
+		{"name": "n", "type": "integer", "required": false, "default": 3.0, "has_default": true, "description": "how many"},
+		{"name": "region", "type": "string", "required": true, "has_default": false},
+		{"name": "note", "type": "string", "required": false, "has_default": false},
+	}
+	if diff := cmp.Diff(wantInputs, got.Inputs); diff != "" {
+		t.Errorf("inputs (-want +got):\n%s", diff)
+	}
+	want := map[string]map[string]any{
+		"lit":  {"items": 2.0, "workers": 2.0, "on_error": "cancel"},
+		"expr": {"items_expr": "${{ range(0, inputs.n, 2) }}", "workers_expr": "${{ inputs.n }}", "on_error": "cancel"},
+		"file": {"items_from": map[string]any{"file": "ids.txt", "format": "lines"}, "on_error": "cancel"},
+	}
+	for _, s := range got.Levels[0] {
+		if diff := cmp.Diff(want[s.ID], s.Parallel); diff != "" {
+			t.Errorf("step %s parallel (-want +got):\n%s", s.ID, diff)
+		}
+	}
+	var text bytes.Buffer
+	w.Plan().Format(&text)
+	for _, line := range []string{
+		"plan for shapes: 3 steps in 1 level\n",
+		"  n  integer, default 3\n      how many\n",
+		"  region  string, required\n",
+		"  note  string, optional\n",
+		"parallel  2 items, workers 2",
+		"parallel  known when it runs: ${{ range(0, inputs.n, 2) }}, workers ${{ inputs.n }}",
+		"parallel  known when it runs: items_from ids.txt (lines), workers default",
+	} {
+		if !strings.Contains(text.String(), line) {
+			t.Errorf("plan text lacks %q:\n%s", line, text.String())
+		}
 	}
 }
