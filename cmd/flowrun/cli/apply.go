@@ -18,7 +18,7 @@ import (
 type ApplyCmd struct {
 	File    string   `arg:"" name:"file" help:"Workflow file to run." predictor:"file"`
 	Set     []string `short:"s" sep:"none" placeholder:"NAME=VALUE|@FILE" help:"Set an input; repeatable. @FILE reads a YAML or JSON mapping of inputs to typed values." `
-	Workers int      `short:"w" env:"FLOWRUN_WORKERS" help:"Default worker count of parallel blocks that set none (default: the number of CPUs)."`
+	Workers *int     `short:"w" env:"FLOWRUN_WORKERS" help:"Default worker count of parallel blocks that set none (default: the number of CPUs)."`
 	Output  string   `short:"o" env:"FLOWRUN_OUTPUT" enum:"text,json" default:"text" help:"What to print on stdout: text (the outputs) or json (the run report)."`
 
 	Watch watchFlags `embed:""`
@@ -55,15 +55,20 @@ func (c *ApplyCmd) Run(e *env) error {
 		fmt.Fprintf(e.stderr, "flowrun: %s: %s\n", c.File, strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		return exitError{ExitInvalid}
 	}
-	if c.Workers < 0 {
-		fmt.Fprintf(e.stderr, "flowrun: --workers must be positive, got %d\n", c.Workers)
-		return exitError{ExitInvalid}
+	workers := 0 // the run's default: runtime.NumCPU()
+	if c.Workers != nil {
+		// Given, it must be a worker count: 0 is not "the default".
+		if *c.Workers < 1 || *c.Workers > spec.MaxWorkers {
+			fmt.Fprintf(e.stderr, "flowrun: --workers must be from 1 to %d, got %d\n", spec.MaxWorkers, *c.Workers)
+			return exitError{ExitInvalid}
+		}
+		workers = *c.Workers
 	}
 
 	watch := newWatcher(e, c.Watch)
 	ctx, kill, stop := interrupts(&env{stderr: watch.out})
 	defer stop()
-	opts := exec.Options{Inputs: inputs, Workers: c.Workers, Kill: kill}
+	opts := exec.Options{Inputs: inputs, Workers: workers, Kill: kill}
 	watch.options(&opts)
 	rep := exec.Run(ctx, wf, opts)
 	watch.finish(wf, rep)

@@ -267,7 +267,14 @@ func fmtMS(ms float64) string {
 		return fmt.Sprintf("%.2fs", ms/1000)
 	case ms >= 10:
 		return fmt.Sprintf("%.0fms", ms)
-	default:
+	case ms >= 1:
 		return fmt.Sprintf("%.1fms", ms)
+	case ms >= 0.001:
+		// Fast items: 0.04ms would print as 0.0ms.
+		return fmt.Sprintf("%.0fµs", ms*1000)
+	case ms > 0:
+		return "<1µs"
+	default:
+		return "0"
 	}
 }

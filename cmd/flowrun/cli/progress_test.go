@@ -91,3 +91,18 @@ func (nopObserver) StepStarted(*spec.Step, int)               {}
 func (nopObserver) ItemStarted(*spec.Step, int)               {}
 func (nopObserver) ItemFinished(*spec.Step, *exec.ItemResult) {}
 func (nopObserver) StepFinished(*spec.Step, *exec.StepReport) {}
+
+func TestFmtMS(t *testing.T) {
+	tests := []struct {
+		ms   float64
+		want string
+	}{
+		{0, "0"}, {0.0004, "<1µs"}, {0.04, "40µs"}, {0.9994, "999µs"}, {1, "1.0ms"},
+		{9.96, "10.0ms"}, {12.4, "12ms"}, {1500, "1.50s"},
+	}
+	for _, tt := range tests {
+		if got := fmtMS(tt.ms); got != tt.want {
+			t.Errorf("fmtMS(%v) = %q; want %q", tt.ms, got, tt.want)
+		}
+	}
+}
