@@ -3,6 +3,8 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/flowrun/flowrun/pkg/steps"
@@ -35,13 +37,23 @@ type stepDoc struct {
 	Fields    []steps.Field `json:"fields"`
 }
 
+// usesDoc describes uses:, which every flowrun binary has.
+var usesDoc = stepDoc{
+	Type:      "uses",
+	Doc:       "Runs another workflow file as a step; with: sets its inputs, its outputs become this step's output.",
+	Shorthand: "uses",
+	Fields:    []steps.Field{{Name: "uses", Type: "string"}, {Name: "with", Type: "mapping"}},
+}
+
 // Run prints the step types.
 func (c *StepsCmd) Run(e *env) error {
 	reg := c.registry
 	if reg == nil {
 		reg = steps.Default
 	}
-	var docs []stepDoc
+	// uses: is part of the format, not a registered type, but an author
+	// looking for what a step can do needs it in the same list.
+	docs := []stepDoc{usesDoc}
 	for _, info := range reg.List() {
 		fields := info.Fields()
 		if fields == nil {
@@ -49,10 +61,8 @@ func (c *StepsCmd) Run(e *env) error {
 		}
 		docs = append(docs, stepDoc{Type: info.Type, Doc: info.Doc, Shorthand: info.Shorthand, Fields: fields})
 	}
+	slices.SortStableFunc(docs, func(a, b stepDoc) int { return strings.Compare(a.Type, b.Type) })
 	if c.Format == "json" {
-		if docs == nil {
-			docs = []stepDoc{}
-		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(docs)

@@ -42,6 +42,12 @@ func TestStepsText(t *testing.T) {
     name   string
     delay  duration
 
+uses
+    Runs another workflow file as a step; with: sets its inputs, its outputs become this step's output.
+    shorthand: uses: <uses>
+    uses  string
+    with  mapping
+
 zeta
     Takes any keys.
     fields: any keys
@@ -63,6 +69,7 @@ func TestStepsJSON(t *testing.T) {
 	}
 	want := []stepDoc{
 		{Type: "acme.greet", Doc: "Greets someone.", Shorthand: "name", Fields: []steps.Field{{Name: "name", Type: "string"}, {Name: "delay", Type: "duration"}}},
+		usesDoc,
 		{Type: "zeta", Doc: "Takes any keys.", Fields: []steps.Field{}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
