@@ -4,8 +4,46 @@ package suggest
 
 // Closest returns the candidate nearest to name by edit distance, or "" when
 // none is close enough to be a likely typo (more than a third of the name
-// would have to change). Ties go to the earlier candidate.
+// would have to change). Ties go to the earlier candidate. When no
+// candidate is that close, a name of three or more letters that
+// abbreviates one (its letters in order, from the same first letter:
+// cnt for count) suggests the shortest such candidate.
 func Closest(name string, candidates []string) string {
+	if s := closest(name, candidates); s != "" {
+		return s
+	}
+	return abbreviated(name, candidates)
+}
+
+func abbreviated(name string, candidates []string) string {
+	if len(name) < 3 {
+		return ""
+	}
+	best := ""
+	for _, c := range candidates {
+		if c != name && isAbbreviation(name, c) && (best == "" || len(c) < len(best)) {
+			best = c
+		}
+	}
+	return best
+}
+
+// isAbbreviation reports whether a's letters appear in b in order,
+// starting with b's first letter.
+func isAbbreviation(a, b string) bool {
+	if len(a) >= len(b) || a[0] != b[0] {
+		return false
+	}
+	j := 0
+	for i := 0; i < len(b) && j < len(a); i++ {
+		if a[j] == b[i] {
+			j++
+		}
+	}
+	return j == len(a)
+}
+
+func closest(name string, candidates []string) string {
 	best, bestDist := "", -1
 	for _, c := range candidates {
 		if c == name {

@@ -372,6 +372,11 @@ func (c *diags) exprError(e *Expr, err error, sc *scope) {
 		}
 		msg = fmt.Sprintf("unknown name %q", name)
 	}
+	if msg == `unexpected token Operator(":")` && strings.Contains(e.Source, "{") {
+		// In map(xs, {key: .key}) the braces read as the closure's,
+		// not as a map literal.
+		detail = "braces after a comma open a predicate such as {# > 1}; to build a map in one, add parentheses: map(xs, ({key: .key}))"
+	}
 	c.at(e, from, detail, "%s", truncate(msg, 200))
 }
 

@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -151,7 +152,10 @@ func (p *loader) step(n *yaml.Node, finally bool) *Step {
 		case k.Value == "uses" || p.reg.Has(k.Value):
 			actions = append(actions, pair)
 		default:
-			detail := didYouMean(suggest.Closest(k.Value, known))
+			detail := p.fieldOfTypes(k.Value, n)
+			if detail == "" {
+				detail = didYouMean(suggest.Closest(k.Value, known))
+			}
 			if detail == "" {
 				detail = "step keys: " + strings.Join(StepKeys, ", ") + "; step types: " + strings.Join(p.reg.Names(), ", ")
 			}
@@ -297,4 +301,33 @@ func (p *loader) positiveInt(n *yaml.Node, what string) int {
 		return 1
 	}
 	return i
+}
+
+// fieldOfTypes explains a step key that is a configuration field of some
+// step types (kill_grace, headers): it belongs under the action key, the
+// step's own when it has one of those types.
+func (p *loader) fieldOfTypes(key string, step *yaml.Node) string {
+	var types []string
+	for _, info := range p.reg.List() {
+		for _, f := range info.Fields() {
+			if f.Name == key {
+				types = append(types, info.Type)
+				break
+			}
+		}
+	}
+	if len(types) == 0 {
+		return ""
+	}
+	for i := 0; i+1 < len(step.Content); i += 2 {
+		if t := step.Content[i].Value; slices.Contains(types, t) {
+			example := key + ": ..."
+			if info, err := p.reg.Lookup(t); err == nil && info.Shorthand != "" {
+				example = info.Shorthand + ": ..., " + example
+			}
+			return fmt.Sprintf("%s is a field of %s: write it under %s:, as in `%s: {%s}`", key, t, t, t, example)
+		}
+	}
+	return fmt.Sprintf("%s is a field of %s: write it under the action key, as in `%s: {%s: ...}`",
+		key, strings.Join(types, ", "), types[0], key)
 }

@@ -218,6 +218,13 @@ func (c *diags) yamlError(err error, src []byte) {
 			}
 		}
 	}
+	if strings.Contains(msg, "mapping values are not allowed") || strings.Contains(msg, "did not find expected") {
+		// Most often a line indented wrong, reported at or before it.
+		if l, ind, d := misindented(src, line); l > 0 && l <= line+50 {
+			c.errorf(l, ind+1, d, "invalid YAML: %s", msg)
+			return
+		}
+	}
 	if strings.Contains(msg, "mapping values are not allowed") {
 		// A plain value holding ": " (an expression with a map literal
 		// or a ternary, a shell command): point at the second colon.
