@@ -174,6 +174,38 @@ steps:
 	}
 }
 
+// TestProgressInZeroSizeTerminal: a terminal that reports 0x0 gets the
+// plain progress lines, not live bars that would draw nothing.
+func TestProgressInZeroSizeTerminal(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "slow.yaml", `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: "${{ 1..4 }}", workers: 2}
+    run: sleep 0.2
+`)
+	cmd := exec.Command("flowrun", "apply", "slow.yaml")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TERM=xterm", "NO_COLOR=1", "FLOWRUN_PROGRESS_INTERVAL=1ms")
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 0, Cols: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	out, _ := io.ReadAll(tty)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("flowrun: %v\n%s", err, out)
+	}
+	screen := string(out)
+	if !regexp.MustCompile(`flowrun: fan: \d/4 done, 0 failed, \d running`).MatchString(screen) {
+		t.Errorf("no plain progress line in a 0x0 terminal:\n%q", screen)
+	}
+	if strings.Contains(screen, "\x1b[1A") {
+		t.Errorf("live display drawn in a 0x0 terminal:\n%q", screen)
+	}
+}
+
 // TestSecondInterruptKills: the first SIGINT asks children to stop, a
 // child that ignores SIGTERM is killed by the second; flowrun exits 130
 // and leaves no process behind.

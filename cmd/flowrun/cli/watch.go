@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vbauerster/mpb/v8"
+	"golang.org/x/sys/unix"
 
 	"github.com/flowrun/flowrun/pkg/exec"
 	"github.com/flowrun/flowrun/pkg/spec"
@@ -38,7 +39,7 @@ type watcher struct {
 
 func newWatcher(e *env, f watchFlags) *watcher {
 	w := &watcher{stderr: e.stderr, out: e.stderr, flags: f, color: useColor(f.Color, e.stderr, os.Getenv)}
-	if f.Progress == "always" || f.Progress == "auto" && isTerminal(e.stderr) {
+	if f.Progress == "always" || f.Progress == "auto" && isTerminal(e.stderr) && hasWidth(e.stderr) {
 		// The observer's ticker drives the redraws, so that finish can
 		// ask for a last one that prints the lines still buffered.
 		w.redraw = make(chan any)
@@ -67,4 +68,16 @@ func (w *watcher) finish(wf *spec.Workflow, rep *exec.Report) {
 		w.live = nil
 	}
 	printSummary(w.stderr, summary{rep: rep, wf: wf, failures: w.obs.Failures(), color: w.color})
+}
+
+// hasWidth reports whether a terminal says how wide it is. Some report
+// 0x0 (a serial console, a pseudo-terminal nobody sized), where live
+// bars would draw nothing at all: plain progress lines are better there.
+func hasWidth(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
+	return err == nil && ws.Col > 0
 }
