@@ -1,0 +1,197 @@
+package mask
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestMaskerString(t *testing.T) {
+	const secret = `s3cr<t"&pa ss/wörd`
+	m := New(secret, "line-one\nline-two")
+	jsonHTML, _ := json.Marshal(secret)
+	for _, tc := range []struct{ name, in, want string }{
+		{"plain", "token is " + secret + ".", "token is ***."},
+		{"twice", secret + secret, "******"},
+		{"json escaped", `{"t":` + string(jsonHTML) + `}`, `{"t":"***"}`},
+		{"json without html escaping", `{"t":"s3cr<t\"&pa ss/wörd"}`, `{"t":"***"}`},
+		{"query escaped", "q=" + url.QueryEscape(secret), "q=***"},
+		{"path escaped", "/p/" + url.PathEscape(secret), "/p/***"},
+		// The last character mixes the secret's last bits with the padding.
+		{"base64", "Basic " + base64.StdEncoding.EncodeToString([]byte(secret)), "Basic ***A=="},
+		{"base64 inside user:secret", base64.StdEncoding.EncodeToString([]byte("u:" + secret)), "*"},
+		{"multi-line secret, one line", "got line-two", "got ***"},
+		{"multi-line secret, whole", "x line-one\nline-two y", "x *** y"},
+		{"nothing secret", "hello", "hello"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := m.String(tc.in)
+			if tc.name == "base64 inside user:secret" {
+				// The encoded "u:" prefix stays, the secret's part goes.
+				if !strings.Contains(got, Replacement) || strings.Contains(got, base64Aligned(secret, 2)) {
+					t.Fatalf("got %q; want the secret's base64 masked", got)
+				}
+				return
+			}
+			if got != tc.want {
+				t.Errorf("got %q; want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMaskerShortSecrets(t *testing.T) {
+	m := New()
+	for _, s := range []string{"", "a", "ab", "abc"} {
+		if m.Add(s) {
+			t.Errorf("Add(%q) = true; want false: too short to mask in text", s)
+		}
+	}
+	if !m.Empty() {
+		t.Fatal("masker with only short secrets masks something")
+	}
+	if got := m.String("a cab abc"); got != "a cab abc" {
+		t.Errorf("got %q; short secrets must not shred text", got)
+	}
+	if !m.Add("abcd") {
+		t.Error("Add(abcd) = false; want true")
+	}
+	if !New().Add("wörd") {
+		t.Error("four characters of more bytes are long enough")
+	}
+}
+
+func TestMaskerLongestFirst(t *testing.T) {
+	m := New("abcd", "abcdefgh")
+	if got := m.String("abcdefgh"); got != "***" {
+		t.Errorf("got %q; want the longer secret masked whole", got)
+	}
+}
+
+func TestMaskerValue(t *testing.T) {
+	m := New("hunter22", "12345678")
+	in := map[string]any{
+		"hunter22": []any{"pw hunter22", 12345678, 7, true, map[string]any{"n": 3.5}},
+	}
+	got := m.Value(in)
+	b, _ := json.Marshal(got)
+	if want := `{"***":["pw ***","***",7,true,{"n":3.5}]}`; string(b) != want {
+		t.Errorf("got %s; want %s", b, want)
+	}
+	if _, ok := in["hunter22"]; !ok || in["hunter22"].([]any)[0] != "pw hunter22" {
+		t.Error("Value modified its argument")
+	}
+}
+
+func TestMaskerConcurrentAdd(t *testing.T) {
+	m := New()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(2)
+		go func() { defer wg.Done(); m.Add(strings.Repeat(string(rune('a'+i)), 5)) }()
+		go func() { defer wg.Done(); _ = m.String("aaaaa bbbbb") }()
+	}
+	wg.Wait()
+	if got := m.String("aaaaa hhhhh"); got != "*** ***" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestNilMasker(t *testing.T) {
+	var m *Masker
+	if got := m.String("https://h/?token=abc plain"); got != "https://h/?token=*** plain" {
+		t.Errorf("got %q", got)
+	}
+	if !m.Empty() || m.Contains([]byte("plain")) {
+		t.Error("nil masker claims to mask")
+	}
+}
+
+func TestContains(t *testing.T) {
+	m := New("hunter22")
+	for in, want := range map[string]bool{
+		"plain":             false,
+		"pw hunter22":       true,
+		"see http://x/":     true,
+		`"aHVudGVyMjI="`:     true,
+		"hunter2 hunter 22": false,
+	} {
+		if got := m.Contains([]byte(in)); got != want {
+			t.Errorf("Contains(%q) = %v; want %v", in, got, want)
+		}
+	}
+}
+
+func TestKey(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	k1, err := LoadKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(dir, KeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := st.Mode().Perm(); mode != 0o600 {
+		t.Errorf("key file mode %v; want 0600", mode)
+	}
+	k2, err := LoadKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := k1.Sum("hunter22")
+	if sum != k2.Sum("hunter22") || !k2.Equal(sum, "hunter22") {
+		t.Error("the key changed between loads")
+	}
+	if k1.Equal(sum, "hunter23") {
+		t.Error("different values have equal sums")
+	}
+	if strings.Contains(sum, "hunter22") || !strings.HasPrefix(sum, "hmac-sha256:") {
+		t.Errorf("sum %q", sum)
+	}
+	other, err := LoadKey(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.Sum("hunter22") == sum {
+		t.Error("two state directories share a key")
+	}
+	if err := os.WriteFile(filepath.Join(dir, KeyFile), []byte("short"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadKey(dir); err == nil {
+		t.Error("a truncated key file was accepted")
+	}
+}
+
+func TestLoadKeyConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	keys := make([]Key, 8)
+	var wg sync.WaitGroup
+	for i := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k, err := LoadKey(dir)
+			if err != nil {
+				t.Error(err)
+			}
+			keys[i] = k
+		}()
+	}
+	wg.Wait()
+	for _, k := range keys[1:] {
+		if string(k) != string(keys[0]) {
+			t.Fatal("concurrent LoadKey calls got different keys")
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("left %d files; want the key alone", len(entries))
+	}
+}
