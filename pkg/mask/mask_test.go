@@ -118,7 +118,7 @@ func TestContains(t *testing.T) {
 		"plain":             false,
 		"pw hunter22":       true,
 		"see http://x/":     true,
-		`"aHVudGVyMjI="`:     true,
+		`"aHVudGVyMjI="`:    true,
 		"hunter2 hunter 22": false,
 	} {
 		if got := m.Contains([]byte(in)); got != want {
