@@ -102,6 +102,12 @@ func inputSchema() object {
 		"type":        object{"enum": toAny(spec.InputTypes)},
 		"required":    object{"type": "boolean"},
 		"description": stringish,
+		"secret":      object{"type": "boolean", "description": "mask the value as *** in everything flowrun writes"},
+		"env": object{
+			"type":        "string",
+			"pattern":     "^[A-Za-z_][A-Za-z0-9_]*$",
+			"description": "an environment variable that sets the input when --set does not",
+		},
 	}, nil)
 	return object{"anyOf": []any{object{"type": "null"}, in}}
 }

@@ -3,6 +3,7 @@ package spec
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -22,11 +23,16 @@ type Input struct {
 	// default from none.
 	Default    any
 	HasDefault bool
-	Pos        Pos
+	// Secret marks a value that flowrun masks in everything it writes.
+	Secret bool
+	// Env names the environment variable that sets the input when no
+	// value is given; "" for none.
+	Env string
+	Pos Pos
 }
 
 // InputKeys are the keys of an input declaration.
-var InputKeys = []string{"type", "default", "required", "description"}
+var InputKeys = []string{"type", "default", "required", "description", "secret", "env"}
 
 func (p *loader) inputs(n *yaml.Node) []*Input {
 	f := p.fields(n, "inputs", nil)
@@ -63,6 +69,20 @@ func (p *loader) inputs(n *yaml.Node) []*Input {
 		if r, ok := g["required"]; ok {
 			if err := r.value.Decode(&in.Required); err != nil {
 				p.errorf(r.value.Line, r.value.Column, "", "required must be true or false, not %s", kindName(r.value))
+			}
+		}
+		if sec, ok := g["secret"]; ok {
+			if err := sec.value.Decode(&in.Secret); err != nil {
+				p.errorf(sec.value.Line, sec.value.Column, "", "secret must be true or false, not %s", kindName(sec.value))
+			}
+		}
+		if e, ok := g["env"]; ok {
+			if name, ok := p.str(e.value, "env"); ok {
+				if !envName.MatchString(name) {
+					p.errorf(e.value.Line, e.value.Column, "environment variable names are letters, digits and _", "invalid environment variable name %q", name)
+				} else {
+					in.Env = name
+				}
 			}
 		}
 		if d, ok := g["default"]; ok {
@@ -214,15 +234,31 @@ func Normalize(v any) any {
 }
 
 // ResolveInputs returns every input's value: set holds command-line values
-// by name (already typed, or strings to Parse); missing ones take their
+// by name (already typed, or strings to Parse); an input not in set takes
+// the value of its env: variable from the process environment, else its
 // default. The error lists every problem.
 func (w *Workflow) ResolveInputs(set map[string]any) (map[string]any, error) {
+	return w.ResolveInputsEnv(set, os.LookupEnv)
+}
+
+// ResolveInputsEnv is ResolveInputs reading environment variables through
+// lookup. A variable set to the empty string counts as unset: that is
+// what CI systems give a job that may not see a secret, and a required
+// secret should then be missing, not empty. Errors never quote the value
+// of a secret input.
+func (w *Workflow) ResolveInputsEnv(set map[string]any, lookup func(string) (string, bool)) (map[string]any, error) {
 	out := make(map[string]any, len(w.Inputs))
 	var problems []string
 	known := make(map[string]bool)
 	for _, in := range w.Inputs {
 		known[in.Name] = true
 		raw, ok := set[in.Name]
+		from := ""
+		if !ok && in.Env != "" {
+			if v, set := lookup(in.Env); set && v != "" {
+				raw, ok, from = v, true, " (from $"+in.Env+")"
+			}
+		}
 		switch {
 		case ok:
 			var v any
@@ -233,12 +269,17 @@ func (w *Workflow) ResolveInputs(set map[string]any) (map[string]any, error) {
 				v, err = in.Convert(normalize(raw))
 			}
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("input %q: %v", in.Name, err))
+				if in.Secret {
+					err = fmt.Errorf("want %s; the value is secret, not shown", article(in.Type))
+				}
+				problems = append(problems, fmt.Sprintf("input %q%s: %v", in.Name, from, err))
 				continue
 			}
 			out[in.Name] = v
 		case in.HasDefault:
 			out[in.Name] = in.Default
+		case in.Required && in.Env != "":
+			problems = append(problems, fmt.Sprintf("input %q is required: set the environment variable %s or --set %s=...", in.Name, in.Env, in.Name))
 		case in.Required:
 			problems = append(problems, fmt.Sprintf("input %q is required: set it with --set %s=...", in.Name, in.Name))
 		default:
@@ -261,6 +302,38 @@ func (w *Workflow) ResolveInputs(set map[string]any) (map[string]any, error) {
 		return nil, fmt.Errorf("%s", strings.Join(problems, "\n"))
 	}
 	return out, nil
+}
+
+// SecretValues returns the values of the secret inputs among inputs (as
+// ResolveInputs returns them), as text: a string as it is, a number or a
+// boolean as written, and every string and number inside a list or an
+// object, plus the whole as JSON. A Masker masks them.
+func (w *Workflow) SecretValues(inputs map[string]any) []string {
+	var out []string
+	for _, in := range w.Inputs {
+		if v, ok := inputs[in.Name]; ok && in.Secret {
+			out = appendTexts(out, v)
+		}
+	}
+	return out
+}
+
+func appendTexts(out []string, v any) []string {
+	switch v := v.(type) {
+	case nil:
+		return out
+	case []any:
+		for _, x := range v {
+			out = appendTexts(out, x)
+		}
+	case map[string]any:
+		for _, x := range v {
+			out = appendTexts(out, x)
+		}
+	default:
+		return append(out, Text(v))
+	}
+	return append(out, Text(v))
 }
 
 func zeroOf(t string) any {
