@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/spec"
 	"github.com/flowrun/flowrun/pkg/steps"
 )
@@ -38,6 +39,12 @@ type Options struct {
 	// Environ is the base environment of child processes; nil means
 	// os.Environ().
 	Environ []string
+	// Mask masks secrets in what the run writes: its log lines, the log
+	// tails of items and results files. Run adds the values of the
+	// workflow's secret inputs to it; nil means a Masker of those alone.
+	// The Report is not masked (expressions read it): mask it with
+	// Report.Masked before writing it.
+	Mask *mask.Masker
 
 	// shared, when set, are the calling run's resources: a workflow called
 	// through uses: reuses its caller's connections.
@@ -75,6 +82,7 @@ type run struct {
 	env      map[string]any // workflow env, evaluated
 	environ  []string       // base environment of child processes
 	log      *lineWriter
+	mask     *mask.Masker
 	res      *steps.Resources
 	steps    map[string]*stepRun
 	status   Status // run.status as finally steps see it
@@ -105,9 +113,10 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 		opts:   opts,
 		inputs: opts.Inputs,
 		steps:  make(map[string]*stepRun),
-		report: &Report{Workflow: wf.Name, File: wf.File, RunID: newRunID(), StartedAt: time.Now(), Inputs: opts.Inputs, Outputs: map[string]any{}},
+		report: &Report{Workflow: wf.Name, File: wf.File, RunID: newRunID(), StartedAt: time.Now(), Inputs: secretInputs(wf, opts.Inputs), Outputs: map[string]any{}},
 		res:    opts.shared,
 		log:    newLineWriter(opts.Log),
+		mask:   newMasker(wf, opts),
 	}
 	if r.inputs == nil {
 		r.inputs = map[string]any{}

@@ -64,7 +64,7 @@ func (r *run) runItem(ctx context.Context, b *bound, index int, item any, res *I
 	// does not keep its Input once Run returns.
 	is := itemStates.Get().(*itemState)
 	log := &is.log
-	*log = prefixWriter{out: r.log, id: s.ID, index: index, buf: log.buf[:0]}
+	*log = prefixWriter{out: r.log, mask: r.mask, id: s.ID, index: index, buf: log.buf[:0]}
 	if s.Parallel != nil && r.opts.QuietItems {
 		log.out = nil
 	}

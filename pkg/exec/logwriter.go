@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"io"
 	"sync"
+
+	"github.com/flowrun/flowrun/pkg/mask"
 )
 
 // lineWriter serialises whole lines from many steps onto one writer, so
@@ -27,10 +29,12 @@ func (l *lineWriter) writeLine(b []byte) {
 }
 
 // prefixWriter is one item's log: it buffers a partial line and writes
-// each complete line with the item's prefix to out (unless out is nil),
-// and keeps the last lines in tail.
+// each complete line, masked, with the item's prefix to out (unless out is
+// nil), and keeps the last lines, masked, in tail. Masking whole lines
+// catches a secret that a child wrote in several pieces.
 type prefixWriter struct {
-	out *lineWriter
+	out  *lineWriter
+	mask *mask.Masker
 	// prefix is made from id and index when the first line is written:
 	// most items write none.
 	id     string
@@ -70,18 +74,21 @@ func (p *prefixWriter) Flush() {
 
 // writeLine writes p.buf followed by rest, which ends with a newline.
 func (p *prefixWriter) writeLine(rest []byte) {
+	text := rest
+	if len(p.buf) > 0 {
+		p.buf = append(p.buf, rest...)
+		text = p.buf
+	}
+	text = p.mask.Bytes(text)
 	if p.out != nil {
 		if p.prefix == "" {
 			p.prefix = logPrefix(p.id, p.index)
 		}
-		line := make([]byte, 0, len(p.prefix)+len(p.buf)+len(rest))
-		line = append(append(append(line, p.prefix...), p.buf...), rest...)
+		line := make([]byte, 0, len(p.prefix)+len(text))
+		line = append(append(line, p.prefix...), text...)
 		p.out.writeLine(line)
 	}
-	if len(p.buf) > 0 {
-		p.tail.add(p.buf)
-	}
-	p.tail.add(rest)
+	p.tail.add(text)
 }
 
 // takeTail returns the last lines written, then releases the buffer.

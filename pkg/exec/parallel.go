@@ -49,6 +49,7 @@ func (r *run) runBlock(ctx context.Context, b *bound, rep *StepReport) {
 		rep.Status, rep.Error = Failed, err.Error()
 		return
 	}
+	col.mask = r.mask
 	if obs := r.opts.Observer; obs != nil {
 		obs.StepStarted(s, n)
 	}

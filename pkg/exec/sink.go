@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowrun/flowrun/internal/privfile"
+	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/spec"
 )
 
@@ -37,6 +39,7 @@ type collector struct {
 	dropped atomic.Bool
 	durs    *durations
 	file    *resultsFile
+	mask    *mask.Masker // masks the results file's lines
 	tallies []*tally
 }
 
@@ -63,7 +66,7 @@ func newCollector(blk *spec.Parallel, n, workers int, step string) (*collector, 
 		c.slots = make([]ItemResult, n)
 	}
 	if rf := blk.ResultsFile; rf != nil {
-		f, err := os.Create(rf.Path)
+		f, err := privfile.Create(rf.Path)
 		if err != nil {
 			return nil, fmt.Errorf("%s: step %q: results_file: %v", rf.Pos, step, err)
 		}
@@ -141,6 +144,11 @@ func (t *tally) write(res *ItemResult) {
 		cp := *res
 		cp.Output = spec.Text(res.Output)
 		line, _ = json.Marshal(&cp)
+	}
+	if t.c.mask.Contains(line) {
+		// Mask the values, not the JSON text, so that the line stays
+		// valid JSON whatever the secret holds.
+		line, _ = json.Marshal(maskedResult(t.c.mask, res))
 	}
 	t.buf = append(append(t.buf, line...), '\n')
 	if now := time.Now(); len(t.buf) >= fileChunk || now.Sub(t.flushed) >= fileEvery {

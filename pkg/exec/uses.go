@@ -62,7 +62,8 @@ func (c *call) Run(ctx context.Context, in *steps.Input) (any, error) {
 		Workers: c.r.opts.Workers,
 		Log:     in.Log,
 		Kill:    in.Kill,
-		Environ: in.Env, // the caller's environment and the step's env:
+		Environ: in.Env,   // the caller's environment and the step's env:
+		Mask:    c.r.mask, // the callee's secrets are masked for the caller too
 		shared:  in.Resources,
 	})
 	if rep.Status == Succeeded {

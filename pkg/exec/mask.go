@@ -1,0 +1,71 @@
+package exec
+
+import (
+	"maps"
+
+	"github.com/flowrun/flowrun/pkg/mask"
+	"github.com/flowrun/flowrun/pkg/spec"
+)
+
+// newMasker returns the run's Masker: the caller's, or a new one, with the
+// values of the workflow's secret inputs added.
+func newMasker(wf *spec.Workflow, opts Options) *mask.Masker {
+	m := opts.Mask
+	if m == nil {
+		m = mask.New()
+	}
+	for _, v := range wf.SecretValues(opts.Inputs) {
+		m.Add(v)
+	}
+	return m
+}
+
+// secretInputs is the inputs as the report shows them: a secret input's
+// value is mask.Replacement whatever it is, however short, since the
+// report knows it is the secret.
+func secretInputs(wf *spec.Workflow, inputs map[string]any) map[string]any {
+	out, copied := inputs, false
+	for _, in := range wf.Inputs {
+		if _, ok := inputs[in.Name]; !ok || !in.Secret {
+			continue
+		}
+		if !copied {
+			out, copied = maps.Clone(inputs), true // inputs is the caller's
+		}
+		out[in.Name] = mask.Replacement
+	}
+	return out
+}
+
+// Masked returns a copy of the report with every string masked by m: the
+// errors, reasons, keys, outputs and log tails of the run, its steps and
+// their items, and the inputs. The report itself is left as it is.
+// Write reports through Masked: an error or an output may quote a secret.
+func (r *Report) Masked(m *mask.Masker) *Report {
+	cp := *r
+	cp.Error = m.String(r.Error)
+	cp.Inputs, _ = m.Value(r.Inputs).(map[string]any)
+	cp.Outputs, _ = m.Value(r.Outputs).(map[string]any)
+	cp.Steps = make([]*StepReport, len(r.Steps))
+	for i, s := range r.Steps {
+		sc := *s
+		sc.Reason, sc.Error = m.String(s.Reason), m.String(s.Error)
+		sc.Output = m.Value(s.Output)
+		if s.Results != nil {
+			sc.Results = make([]*ItemResult, len(s.Results))
+			for j, res := range s.Results {
+				sc.Results[j] = maskedResult(m, res)
+			}
+		}
+		cp.Steps[i] = &sc
+	}
+	return &cp
+}
+
+// maskedResult returns a masked copy of an item's result.
+func maskedResult(m *mask.Masker, res *ItemResult) *ItemResult {
+	cp := *res
+	cp.Key, cp.Error, cp.LogTail = m.String(res.Key), m.String(res.Error), m.String(res.LogTail)
+	cp.Output = m.Value(res.Output)
+	return &cp
+}
