@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/flowrun/flowrun/pkg/exec"
+	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/spec"
 )
 
@@ -65,26 +66,30 @@ func (c *ApplyCmd) Run(e *env) error {
 		workers = *c.Workers
 	}
 
-	watch := newWatcher(e, c.Watch)
+	m := secretMasker(e, wf, inputs)
+	watch := newWatcher(e, c.Watch, m)
 	ctx, kill, stop := interrupts(&env{stderr: watch.out})
 	defer stop()
-	opts := exec.Options{Inputs: inputs, Workers: workers, Kill: kill}
+	opts := exec.Options{Inputs: inputs, Workers: workers, Kill: kill, Mask: m}
 	watch.options(&opts)
 	rep := exec.Run(ctx, wf, opts)
-	watch.finish(wf, rep)
+	// Everything below writes the report: mask it once. The run may have
+	// learnt more secrets (those of the workflows it called).
+	shown := rep.Masked(m)
+	watch.finish(wf, shown)
 	if c.Watch.Report != "" {
-		if err := writeReport(c.Watch.Report, rep); err != nil {
+		if err := writeReport(c.Watch.Report, shown); err != nil {
 			fmt.Fprintf(e.stderr, "flowrun: --report: %v\n", err)
 		}
 	}
 	if c.Output == "json" {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := enc.Encode(shown); err != nil {
 			return err
 		}
 	} else {
-		printOutputs(e.stdout, wf, rep)
+		printOutputs(e.stdout, wf, shown)
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -93,6 +98,26 @@ func (c *ApplyCmd) Run(e *env) error {
 		return exitError{ExitFailed}
 	}
 	return nil
+}
+
+// secretMasker returns a Masker of the workflow's secret inputs, and warns
+// about a secret too short to be masked in text (mask.MinLength).
+func secretMasker(e *env, wf *spec.Workflow, inputs map[string]any) *mask.Masker {
+	m := mask.New()
+	for _, in := range wf.Inputs {
+		if !in.Secret {
+			continue
+		}
+		short := false
+		for _, v := range wf.SecretValues(map[string]any{in.Name: inputs[in.Name]}) {
+			short = !m.Add(v) && v != "" || short
+		}
+		if short {
+			fmt.Fprintf(e.stderr, "flowrun: warning: secret input %q has a value shorter than %d characters: it shows as %s in the report's inputs, but is not masked in logs, errors and outputs\n",
+				in.Name, mask.MinLength, mask.Replacement)
+		}
+	}
+	return m
 }
 
 // parseSet splits NAME=VALUE pairs; values stay strings, typed later by

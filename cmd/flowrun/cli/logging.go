@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+
+	"github.com/flowrun/flowrun/pkg/mask"
 )
 
 // ANSI colours of the log. Status words and levels carry them; the rest
@@ -63,12 +65,14 @@ func isTerminal(w io.Writer) bool {
 // An attribute named "status" is not printed: it colours the message's
 // status word. Records at WARN and above are marked with their level.
 // Each record is written with a single Write, so lines from concurrent
-// steps never interleave.
+// steps never interleave. The message and attributes are masked (mask; a
+// nil Masker still redacts credentials in URLs) before they are coloured.
 type lineHandler struct {
 	mu    *sync.Mutex
 	w     io.Writer
 	color bool
 	attrs []slog.Attr
+	mask  *mask.Masker
 }
 
 func newLineHandler(w io.Writer, color bool) *lineHandler {
@@ -87,7 +91,7 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 		}
 		h.paint(&b, col+ansiBold, lvl)
 	}
-	msg, status := r.Message, ""
+	msg, status := h.mask.String(r.Message), ""
 	var rest []slog.Attr
 	collect := func(a slog.Attr) bool {
 		if a.Key == "status" {
@@ -112,7 +116,7 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	for _, a := range rest {
 		b.WriteByte(' ')
 		h.paint(&b, ansiDim, a.Key+"=")
-		b.WriteString(quoteIfNeeded(a.Value.String()))
+		b.WriteString(quoteIfNeeded(h.mask.String(a.Value.String())))
 	}
 	b.WriteByte('\n')
 	h.mu.Lock()

@@ -3,15 +3,16 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/flowrun/flowrun/internal/privfile"
 	"github.com/flowrun/flowrun/pkg/exec"
 )
 
-// writeReport writes the run report to file: a self-contained HTML page
-// when the name ends in .html or .htm, JSON otherwise.
+// writeReport writes the run report, masked already, to file: a
+// self-contained HTML page when the name ends in .html or .htm, JSON
+// otherwise. The file is readable by its owner only.
 func writeReport(file string, rep *exec.Report) error {
 	var buf bytes.Buffer
 	switch strings.ToLower(filepath.Ext(file)) {
@@ -26,5 +27,5 @@ func writeReport(file string, rep *exec.Report) error {
 			return err
 		}
 	}
-	return os.WriteFile(file, buf.Bytes(), 0o644)
+	return privfile.WriteFile(file, buf.Bytes())
 }

@@ -4,12 +4,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/vbauerster/mpb/v8"
 	"golang.org/x/sys/unix"
 
 	"github.com/flowrun/flowrun/pkg/exec"
+	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/spec"
 )
 
@@ -35,10 +37,11 @@ type watcher struct {
 	log    *slog.Logger
 	obs    *observer
 	flags  watchFlags
+	mask   *mask.Masker // masks every line the watcher writes
 }
 
-func newWatcher(e *env, f watchFlags) *watcher {
-	w := &watcher{stderr: e.stderr, out: e.stderr, flags: f, color: useColor(f.Color, e.stderr, os.Getenv)}
+func newWatcher(e *env, f watchFlags, m *mask.Masker) *watcher {
+	w := &watcher{stderr: e.stderr, out: e.stderr, flags: f, color: useColor(f.Color, e.stderr, os.Getenv), mask: m}
 	if f.Progress == "always" || f.Progress == "auto" && isTerminal(e.stderr) && hasWidth(e.stderr) {
 		// The observer's ticker drives the redraws, so that finish can
 		// ask for a last one that prints the lines still buffered.
@@ -46,7 +49,9 @@ func newWatcher(e *env, f watchFlags) *watcher {
 		w.live = mpb.New(mpb.WithOutput(e.stderr), mpb.WithManualRefresh(w.redraw))
 		w.out = w.live
 	}
-	w.log = slog.New(newLineHandler(w.out, w.color))
+	h := newLineHandler(w.out, w.color)
+	h.mask = m
+	w.log = slog.New(h)
 	w.obs = newObserver(w.log, w.live, w.redraw, f.ProgressInterval)
 	return w
 }
@@ -67,7 +72,10 @@ func (w *watcher) finish(wf *spec.Workflow, rep *exec.Report) {
 		w.live.Shutdown()
 		w.live = nil
 	}
-	printSummary(w.stderr, summary{rep: rep, wf: wf, failures: w.obs.Failures(), color: w.color})
+	// The failures were recorded as they happened, unmasked.
+	var b strings.Builder
+	printSummary(&b, summary{rep: rep, wf: wf, failures: w.obs.Failures(), color: w.color})
+	io.WriteString(w.stderr, w.mask.String(b.String()))
 }
 
 // hasWidth reports whether a terminal says how wide it is. Some report
