@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/steps"
 )
 
@@ -112,9 +113,10 @@ func (h *HTTP) OutputShape() any {
 var _ steps.OutputShaper = (*HTTP)(nil)
 
 // errorf prefixes a message with the request, as in
-// "GET http://127.0.0.1:8080/x: status 404 Not Found, want 2xx".
+// "GET http://127.0.0.1:8080/x: status 404 Not Found, want 2xx", its
+// credentials redacted (password, ?api_key=...: mask.URL).
 func (r *request) errorf(format string, args ...any) error {
-	args = append([]any{r.method, r.url.Redacted()}, args...)
+	args = append([]any{r.method, mask.URL(r.url)}, args...)
 	return fmt.Errorf("%s %s: "+format, args...)
 }
 

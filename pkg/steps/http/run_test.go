@@ -276,3 +276,34 @@ func TestConnectionRefused(t *testing.T) {
 		t.Errorf("got a permanent error; want connection errors retried")
 	}
 }
+
+// TestErrorRedactsURLCredentials checks that a failing request's error
+// shows neither the password of the URL nor a credential in its query,
+// whether the URL or the query: field carries it.
+func TestErrorRedactsURLCredentials(t *testing.T) {
+	srv := newServer(t)
+	u := strings.Replace(srv.URL, "http://", "http://me:pa55word@", 1)
+	h := &HTTP{URL: u + "/status/500?api_key=k3y-s3cret&page=2", Query: map[string]any{"X-Amz-Signature": "s1gnature"}}
+	if err := h.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := run(t, context.Background(), h)
+	if err == nil {
+		t.Fatal("got no error; want status 500")
+	}
+	msg := err.Error()
+	for _, secret := range []string{"pa55word", "k3y-s3cret", "s1gnature"} {
+		if strings.Contains(msg, secret) {
+			t.Errorf("error shows %q: %s", secret, msg)
+		}
+	}
+	for _, want := range []string{"me:***@", "api_key=***", "X-Amz-Signature=***", "page=2", "status 500"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+	bad := &HTTP{URL: "ftp://h/?token=t0k3n-value"}
+	if err := bad.Validate(); err == nil || strings.Contains(err.Error(), "t0k3n-value") {
+		t.Errorf("validation error shows the token: %v", err)
+	}
+}
