@@ -31,6 +31,11 @@ type PlanInput struct {
 	Default     any    `json:"default,omitempty"`
 	HasDefault  bool   `json:"has_default"`
 	Description string `json:"description,omitempty"`
+	// Secret inputs are masked in what flowrun writes; their default is
+	// not shown.
+	Secret bool `json:"secret,omitempty"`
+	// Env is the environment variable read when --set gives no value.
+	Env string `json:"env,omitempty"`
 }
 
 // PlanStep is one step of a Plan.
@@ -83,8 +88,8 @@ type PlanItemsFrom struct {
 func (w *Workflow) Plan() *Plan {
 	p := &Plan{Name: w.Name, File: w.File, Inputs: []PlanInput{}}
 	for _, in := range w.Inputs {
-		pi := PlanInput{Name: in.Name, Type: in.Type, Required: in.Required, HasDefault: in.HasDefault, Description: in.Description}
-		if in.HasDefault {
+		pi := PlanInput{Name: in.Name, Type: in.Type, Required: in.Required, HasDefault: in.HasDefault, Description: in.Description, Secret: in.Secret, Env: in.Env}
+		if in.HasDefault && !in.Secret {
 			pi.Default = in.Default
 		}
 		p.Inputs = append(p.Inputs, pi)
@@ -200,9 +205,17 @@ func (p *Plan) Format(w io.Writer) {
 
 func (in PlanInput) format(w io.Writer) {
 	fmt.Fprintf(w, "  %s  %s", in.Name, in.Type)
+	if in.Secret {
+		fmt.Fprint(w, ", secret")
+	}
+	if in.Env != "" {
+		fmt.Fprintf(w, ", from $%s", in.Env)
+	}
 	switch {
 	case in.Required:
 		fmt.Fprint(w, ", required")
+	case in.HasDefault && in.Secret:
+		fmt.Fprint(w, ", default ***")
 	case in.HasDefault:
 		b, err := json.Marshal(in.Default)
 		if err != nil {
