@@ -109,3 +109,18 @@ func (k Key) Sum(v any) string {
 func (k Key) Equal(sum string, v any) bool {
 	return hmac.Equal([]byte(sum), []byte(k.Sum(v)))
 }
+
+// Inputs returns a copy of inputs, the resolved inputs of a run, in which
+// the value of every input that secret names is replaced by its Sum: what
+// a run record stores, so that a resume can compare its inputs with the
+// record's (Equal) without the record holding a secret.
+func (k Key) Inputs(inputs map[string]any, secret func(name string) bool) map[string]any {
+	out := make(map[string]any, len(inputs))
+	for name, v := range inputs {
+		if secret(name) {
+			v = k.Sum(v)
+		}
+		out[name] = v
+	}
+	return out
+}

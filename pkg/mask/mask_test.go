@@ -195,3 +195,18 @@ func TestLoadKeyConcurrent(t *testing.T) {
 		t.Errorf("left %d files; want the key alone", len(entries))
 	}
 }
+
+func TestKeyInputs(t *testing.T) {
+	k, err := LoadKey(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]any{"token": "hunter22", "n": 3}
+	got := k.Inputs(in, func(name string) bool { return name == "token" })
+	if got["n"] != 3 || !k.Equal(got["token"].(string), "hunter22") {
+		t.Errorf("got %v", got)
+	}
+	if in["token"] != "hunter22" {
+		t.Error("Inputs modified its argument")
+	}
+}
