@@ -168,7 +168,7 @@ type fileItems struct {
 const maxLine = 16 << 20
 
 func openItems(src *spec.ItemsFrom, maxItems int, step string) (source, error) {
-	f, err := os.Open(src.Path)
+	f, err := src.Open()
 	if err != nil {
 		return nil, fmt.Errorf("%s: step %q: items_from: %v", src.Pos, step, err)
 	}

@@ -50,6 +50,9 @@ type Diagnostic struct {
 	// Detail explains further or suggests a fix; it may be empty.
 	Detail string `json:"detail,omitempty"`
 	Pos
+	// NoSnippet keeps the file's lines out of the rendering: the file is
+	// not a workflow and may hold anything, credentials included.
+	NoSnippet bool `json:"-"`
 }
 
 func (d *Diagnostic) Error() string {

@@ -69,7 +69,7 @@ func TestLoadTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, ds := spec.Load(path, spec.Options{})
-	if !ds.HasErrors() || !strings.Contains(ds.Error(), "the limit is") {
+	if !ds.HasErrors() || !strings.Contains(ds.Error(), "file too large: the limit is 8 MiB") {
 		t.Errorf("got %v; want a file size error", ds)
 	}
 }

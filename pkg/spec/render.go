@@ -24,7 +24,7 @@ func (ds Diagnostics) Format(w io.Writer, sources map[string][]byte) {
 			sl = newSourceLines(sources[d.File])
 			lines[d.File] = sl
 		}
-		if line, ok := sl.line(d.Line); ok {
+		if line, ok := sl.line(d.Line); ok && !d.NoSnippet {
 			text := strings.ReplaceAll(line, "\t", " ")
 			fmt.Fprintf(w, "%5d | %s\n", d.Line, text)
 			col := max(d.Column, 1)

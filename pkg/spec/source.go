@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -44,6 +45,10 @@ type ItemsFrom struct {
 	// file's directory.
 	File, Path string
 	Format     string
+
+	// paths is the policy of the workflow that holds the block: Open
+	// refuses a file outside it.
+	paths *pathPolicy
 }
 
 // Item file formats.
@@ -97,6 +102,14 @@ func (p *loader) itemsFrom(b *Parallel, n *yaml.Node) {
 	src.Path = src.File
 	if !filepath.IsAbs(src.Path) {
 		src.Path = filepath.Join(p.wf.Dir, src.Path)
+	}
+	src.paths = p.calls.paths
+	// The file may be written by an earlier step, so only a path that is
+	// outside as written, or through a symlink that exists already, is
+	// an error now; Open checks again when the block runs.
+	if _, err := src.paths.resolve(src.Path, src.File); errors.Is(err, errOutside) {
+		p.errorf(n.Line, n.Column, "", "items_from: %v", err)
+		return
 	}
 	b.ItemsFrom = src
 }

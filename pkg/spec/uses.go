@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,6 +19,9 @@ type calls struct {
 	chain []string // absolute paths, the first caller first
 	names []string // the same files as they are shown
 	done  map[string]*called
+	// paths is the policy of the workflow loaded first, which its
+	// callees share.
+	paths *pathPolicy
 }
 
 // called is a loaded callee and whether its diagnostics were reported.
@@ -28,19 +32,21 @@ type called struct {
 }
 
 // enter returns the state for parsing file, called from c's last file (or
-// loaded on its own when c is nil).
-func (c *calls) enter(file string) *calls {
+// loaded on its own when c is nil, with the directories allow adds to its
+// own tree).
+func (c *calls) enter(file string, allow []string) *calls {
 	abs, err := filepath.Abs(file)
 	if err != nil {
 		abs = filepath.Clean(file)
 	}
 	if c == nil {
-		return &calls{chain: []string{abs}, names: []string{file}, done: make(map[string]*called)}
+		return &calls{chain: []string{abs}, names: []string{file}, done: make(map[string]*called), paths: newPathPolicy(file, allow)}
 	}
 	return &calls{
 		chain: append(slices.Clip(c.chain), abs),
 		names: append(slices.Clip(c.names), file),
 		done:  c.done,
+		paths: c.paths,
 	}
 }
 
@@ -72,7 +78,14 @@ func (p *loader) uses(s *Step, n *yaml.Node, f map[string]field) {
 	}
 	c, ok := p.calls.done[abs]
 	if !ok {
-		if info, err := os.Stat(path); err != nil || info.IsDir() {
+		_, err := p.calls.paths.resolve(path, s.Uses)
+		if errors.Is(err, errOutside) {
+			p.errorf(n.Line, n.Column, "", "uses: %v", err)
+			return
+		}
+		// Stat follows symlinks and reads nothing; Load checks the type
+		// on the file it opens.
+		if info, err2 := os.Stat(path); err != nil || err2 != nil || info.IsDir() {
 			p.errorf(n.Line, n.Column, fmt.Sprintf("the path is relative to the directory of %s", p.file), "cannot use %q: no workflow file at %s", s.Uses, path)
 			return
 		}

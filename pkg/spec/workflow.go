@@ -3,7 +3,6 @@ package spec
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/flowrun/flowrun/internal/regular"
 	"github.com/flowrun/flowrun/pkg/steps"
 )
 
@@ -83,28 +83,36 @@ type Options struct {
 	// steps.Default.
 	Registry *steps.Registry
 
+	// AllowPaths are directories, besides the tree of the workflow file
+	// loaded first, whose files uses: and items_from may read (the
+	// --allow-path flag). Paths are compared with symlinks resolved.
+	AllowPaths []string
+
 	// calls is the chain of files being loaded through uses:, and the
 	// files already loaded; nil for a file loaded on its own.
 	calls *calls
 }
 
-// Load reads and parses the workflow file at path.
+// Load reads and parses the workflow file at path, which must be a regular
+// file of at most MaxFileSize bytes.
 func Load(path string, opts Options) (*Workflow, Diagnostics) {
-	info, err := os.Stat(path)
-	if err == nil && info.Size() > MaxFileSize {
-		err = fmt.Errorf("file is %d bytes; the limit is %d", info.Size(), MaxFileSize)
-	}
-	var src []byte
-	if err == nil {
-		src, err = os.ReadFile(path)
-	}
+	src, err := ReadFile(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			err = errors.New("no such file")
-		}
-		return nil, Diagnostics{{Severity: Error, Summary: "cannot read workflow: " + err.Error(), Pos: Pos{File: path}}}
+		msg := strings.TrimPrefix(err.Error(), path+": ") // the position names it
+		return nil, Diagnostics{{Severity: Error, Summary: "cannot read workflow: " + msg, Pos: Pos{File: path}}}
 	}
 	return Parse(path, src, opts)
+}
+
+// ReadFile reads a workflow file as Load does: a regular file (not a
+// device or a FIFO) of at most MaxFileSize bytes. The error does not
+// repeat the path when the file does not exist.
+func ReadFile(path string) ([]byte, error) {
+	src, err := regular.ReadFile(path, MaxFileSize)
+	if errors.Is(err, os.ErrNotExist) {
+		err = errors.New("no such file")
+	}
+	return src, err
 }
 
 // TopKeys are the keys of a workflow file.
@@ -120,6 +128,13 @@ func Parse(file string, src []byte, opts Options) (*Workflow, Diagnostics) {
 	w := &Workflow{File: file, Dir: filepath.Dir(file), Source: src}
 	indexLines(src)
 	root := c.document(src)
+	if why := notWorkflow(src, root, c.list); why != "" {
+		// Whatever the file is — a .env file, a key — its content is
+		// never quoted: no snippet, no key names, no YAML message.
+		return nil, Diagnostics{{Severity: Error, Pos: Pos{File: file, Line: 1, Column: 1}, NoSnippet: true,
+			Summary: "not a flowrun workflow: " + why,
+			Detail:  "a workflow is a YAML mapping with `version: 1` and `steps:`; the file's content is not shown"}}
+	}
 	if root == nil {
 		return nil, c.list
 	}
@@ -131,11 +146,41 @@ func Parse(file string, src []byte, opts Options) (*Workflow, Diagnostics) {
 		c.errorf(root.Line, root.Column, "aliases that expand to that many nodes are not supported", "the document expands to more than %d YAML nodes", maxNodes)
 		return nil, c.list
 	}
-	p := &loader{diags: c, src: src, reg: opts.Registry, wf: w, calls: opts.calls.enter(file)}
+	p := &loader{diags: c, src: src, reg: opts.Registry, wf: w, calls: opts.calls.enter(file, opts.AllowPaths)}
 	p.workflow(root)
 	c.list.Sort()
 	c.list = c.list.dedupe()
 	return w, c.list
+}
+
+// workflowKey matches a line that starts a workflow's version: or steps:.
+var workflowKey = regexp.MustCompile(`(?m)^(version|steps)[ \t]*:`)
+
+// notWorkflow says why a file is not recognisably a workflow, or returns
+// "" when it is: a mapping with a version: or steps: key, or a file too
+// broken to decode (ds says why) that has such a key at the start of a
+// line. The reason never quotes the file.
+func notWorkflow(src []byte, root *yaml.Node, ds Diagnostics) string {
+	switch {
+	case root != nil:
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			if k := root.Content[i].Value; k == "version" || k == "steps" {
+				return ""
+			}
+		}
+		return "it has neither `version:` nor `steps:`"
+	case workflowKey.Match(src) || len(ds) == 0:
+		return ""
+	}
+	switch s := ds[0].Summary; {
+	case strings.HasPrefix(s, "invalid YAML"):
+		return "it is not valid YAML"
+	case strings.HasPrefix(s, "a workflow must be a mapping"):
+		return "it is not a YAML mapping"
+	case s == "the file is empty", s == "the file has no content", s == "the file is not valid UTF-8":
+		return s
+	}
+	return "it is not a YAML mapping"
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)

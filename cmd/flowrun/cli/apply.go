@@ -23,6 +23,7 @@ type ApplyCmd struct {
 	Output  string   `short:"o" env:"FLOWRUN_OUTPUT" enum:"text,json" default:"text" help:"What to print on stdout: text (the outputs) or json (the run report)."`
 
 	Watch watchFlags `embed:""`
+	Paths pathFlags  `embed:""`
 }
 
 // Help shows examples.
@@ -42,7 +43,7 @@ Examples:
 
 // Run runs the workflow.
 func (c *ApplyCmd) Run(e *env) error {
-	wf, err := loadChecked(e, c.File)
+	wf, err := loadChecked(e, c.File, c.Paths)
 	if err != nil {
 		return err
 	}

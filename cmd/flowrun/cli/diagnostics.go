@@ -3,14 +3,15 @@ package cli
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/flowrun/flowrun/pkg/spec"
 )
 
 // loadChecked loads a workflow for a command that needs a valid one: any
 // diagnostics go to stderr, and errors end the command with exit code 2.
-func loadChecked(e *env, file string) (*spec.Workflow, error) {
-	wf, ds := spec.Load(file, spec.Options{})
+func loadChecked(e *env, file string, paths pathFlags) (*spec.Workflow, error) {
+	wf, ds := spec.Load(file, paths.options())
 	if len(ds) > 0 {
 		ds.Format(e.stderr, sourcesOf(ds))
 	}
@@ -32,11 +33,24 @@ func sourcesOf(ds spec.Diagnostics) map[string][]byte {
 		if _, done := out[d.File]; done || d.Line == 0 {
 			continue
 		}
-		if info, err := os.Stat(d.File); err != nil || info.Size() > spec.MaxFileSize {
-			out[d.File] = nil
-			continue
-		}
-		out[d.File], _ = os.ReadFile(d.File)
+		out[d.File], _ = spec.ReadFile(d.File)
 	}
 	return out
+}
+
+// pathFlags is the --allow-path flag of the commands that load workflows.
+type pathFlags struct {
+	AllowPath []string `name:"allow-path" sep:"none" placeholder:"DIR" predictor:"file" help:"Let uses: and items_from read files under DIR too; repeatable. By default they read only inside the workflow file's directory tree. FLOWRUN_ALLOW_PATH adds directories too, separated by the system's path list separator (: on Unix)."`
+}
+
+// options returns the load options the flags and FLOWRUN_ALLOW_PATH ask
+// for.
+func (f pathFlags) options() spec.Options {
+	allow := append([]string(nil), f.AllowPath...)
+	for _, dir := range filepath.SplitList(os.Getenv("FLOWRUN_ALLOW_PATH")) {
+		if dir != "" {
+			allow = append(allow, dir)
+		}
+	}
+	return spec.Options{AllowPaths: allow}
 }

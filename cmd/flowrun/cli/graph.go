@@ -2,8 +2,9 @@ package cli
 
 // GraphCmd prints a workflow's DAG as a Mermaid or Graphviz graph.
 type GraphCmd struct {
-	File   string `arg:"" name:"file" help:"Workflow file." type:"path"`
-	Format string `help:"Output format: mermaid or dot." enum:"mermaid,dot" default:"mermaid"`
+	File   string    `arg:"" name:"file" help:"Workflow file." type:"path"`
+	Format string    `help:"Output format: mermaid or dot." enum:"mermaid,dot" default:"mermaid"`
+	Paths  pathFlags `embed:""`
 }
 
 // Help shows how to render the graph.
@@ -20,7 +21,7 @@ Examples:
 
 // Run prints the graph.
 func (c *GraphCmd) Run(e *env) error {
-	wf, err := loadChecked(e, c.File)
+	wf, err := loadChecked(e, c.File, c.Paths)
 	if err != nil {
 		return err
 	}

@@ -6,8 +6,9 @@ import (
 
 // PlanCmd prints a workflow's DAG in run order without running it.
 type PlanCmd struct {
-	File   string `arg:"" name:"file" help:"Workflow file." type:"path"`
-	Format string `help:"Output format: text or json." enum:"text,json" default:"text"`
+	File   string    `arg:"" name:"file" help:"Workflow file." type:"path"`
+	Format string    `help:"Output format: text or json." enum:"text,json" default:"text"`
+	Paths  pathFlags `embed:""`
 }
 
 // Help shows what a plan holds.
@@ -25,7 +26,7 @@ Examples:
 
 // Run prints the plan.
 func (c *PlanCmd) Run(e *env) error {
-	wf, err := loadChecked(e, c.File)
+	wf, err := loadChecked(e, c.File, c.Paths)
 	if err != nil {
 		return err
 	}

@@ -3,15 +3,21 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"os"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/flowrun/flowrun/internal/regular"
+	"github.com/flowrun/flowrun/pkg/spec"
 )
+
+// maxSetFile bounds a `--set @FILE` file, as spec.MaxFileSize does a
+// workflow.
+const maxSetFile = spec.MaxFileSize
 
 // readSetFile reads `--set @FILE`: a mapping of input names to typed
 // values, in YAML or JSON (which YAML reads too).
 func readSetFile(file string) (map[string]any, error) {
-	data, err := os.ReadFile(file)
+	data, err := regular.ReadFile(file, maxSetFile)
 	if err != nil {
 		return nil, fmt.Errorf("--set @%s: %v", file, err)
 	}

@@ -10,8 +10,9 @@ import (
 
 // ValidateCmd checks workflow files without running them.
 type ValidateCmd struct {
-	Files  []string `arg:"" name:"file" help:"Workflow files to check."`
-	Format string   `help:"Output format: text, json or github (workflow command annotations)." enum:"text,json,github" default:"text"`
+	Files  []string  `arg:"" name:"file" help:"Workflow files to check."`
+	Format string    `help:"Output format: text, json or github (workflow command annotations)." enum:"text,json,github" default:"text"`
+	Paths  pathFlags `embed:""`
 }
 
 // Help shows examples.
@@ -45,7 +46,7 @@ type jsonDiagnostic struct {
 func (c *ValidateCmd) Run(e *env) error {
 	var all spec.Diagnostics
 	for _, f := range c.Files {
-		_, ds := spec.Load(f, spec.Options{})
+		_, ds := spec.Load(f, c.Paths.options())
 		all = append(all, ds...)
 	}
 	errs, warns := all.Count()

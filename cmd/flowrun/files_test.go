@@ -1,0 +1,72 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestNonRegularFiles checks that every file flowrun reads — the workflow,
+// a callee, --set @FILE, items_from — is refused at once, with its
+// position, when it is a device or a FIFO: no endless read of /dev/zero,
+// no wait for a FIFO's writer.
+func TestNonRegularFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	write(t, dir, "calls_fifo.yaml", `
+version: 1
+steps:
+  - id: call
+    uses: ./fifo
+`)
+	write(t, dir, "calls_zero.yaml", `
+version: 1
+steps:
+  - id: call
+    uses: /dev/zero
+`)
+	write(t, dir, "items_fifo.yaml", `
+version: 1
+steps:
+  - id: each
+    parallel:
+      items_from: fifo
+    log: ${{ item }}
+`)
+	write(t, dir, "hello.yaml", `
+version: 1
+inputs:
+  n: {type: integer, default: 1}
+steps:
+  - id: a
+    log: hi
+`)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"validate /dev/zero", []string{"validate", "/dev/zero"}, 2, "/dev/zero: error: cannot read workflow: not a regular file (a character device)"},
+		{"validate fifo", []string{"validate", "fifo"}, 2, "fifo: error: cannot read workflow: not a regular file (a named pipe)"},
+		{"apply fifo", []string{"apply", "fifo"}, 2, "not a regular file (a named pipe)"},
+		{"plan fifo", []string{"plan", "fifo"}, 2, "not a regular file (a named pipe)"},
+		{"uses fifo", []string{"validate", "calls_fifo.yaml"}, 2, "fifo: error: cannot read workflow: not a regular file (a named pipe)"},
+		{"uses /dev/zero", []string{"validate", "calls_zero.yaml"}, 2, `calls_zero.yaml:4:11: error: uses: "/dev/zero" is not allowed`},
+		{"uses /dev/zero allowed", []string{"validate", "--allow-path", "/dev", "calls_zero.yaml"}, 2, "/dev/zero: error: cannot read workflow: not a regular file (a character device)"},
+		{"set @/dev/zero", []string{"apply", "hello.yaml", "--set", "@/dev/zero"}, 2, "--set @/dev/zero: /dev/zero: not a regular file (a character device)"},
+		{"set @fifo", []string{"apply", "hello.yaml", "--set", "@fifo"}, 2, "--set @fifo: fifo: not a regular file (a named pipe)"},
+		{"items_from fifo", []string{"apply", "items_fifo.yaml"}, 1, `items_fifo.yaml:5:19: step "each": items_from: fifo: not a regular file (a named pipe)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := flowrun(t, dir, tt.args...)
+			if code != tt.code || !strings.Contains(stdout+stderr, tt.want) {
+				t.Errorf("flowrun %s: exit %d; want %d and output containing %q\nstdout: %s\nstderr: %s", strings.Join(tt.args, " "), code, tt.code, tt.want, stdout, stderr)
+			}
+		})
+	}
+}
