@@ -202,6 +202,7 @@ var (
 	durationType    = reflect.TypeOf(time.Duration(0))
 	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 	textType        = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
+	enumType        = reflect.TypeOf((*interface{ Enum() []any })(nil)).Elem()
 )
 
 func deref(t reflect.Type) reflect.Type {
@@ -221,6 +222,9 @@ func typeSchema(t reflect.Type, depth int) object {
 	switch {
 	case t == durationType:
 		return orExpr(duration)
+	case t.Implements(enumType):
+		// A type that lists its values: follow_redirects.
+		return orExpr(object{"enum": reflect.Zero(t).Interface().(interface{ Enum() []any }).Enum()})
 	case t == scriptType, t.Kind() == reflect.String:
 		return stringish
 	case reflect.PointerTo(t).Implements(unmarshalerType), reflect.PointerTo(t).Implements(textType):

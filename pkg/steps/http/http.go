@@ -63,9 +63,10 @@ type HTTP struct {
 	// Timeout bounds each request, from connecting to reading the last
 	// byte of the body; zero means DefaultTimeout.
 	Timeout steps.Duration `yaml:"timeout"`
-	// FollowRedirects, true when unset, follows up to 10 redirects. When
-	// false, a 3xx response is the response checked against Expect.
-	FollowRedirects *bool `yaml:"follow_redirects"`
+	// FollowRedirects is the redirect policy: same_origin (the default)
+	// follows up to 10 redirects within the request's origin, true to any
+	// origin (the step's headers dropped once it changes), false none.
+	FollowRedirects Redirects `yaml:"follow_redirects"`
 	// MaxBody is the largest response body accepted; zero means
 	// DefaultMaxBody. A larger body is an error.
 	MaxBody ByteSize `yaml:"max_body"`
@@ -100,7 +101,7 @@ type request struct {
 	host     string
 	body     []byte
 	timeout  time.Duration
-	follow   bool
+	follow   Redirects
 	maxBody  int64
 	status   statusSet
 	check    *program
@@ -124,7 +125,7 @@ func (h *HTTP) prepare() (*request, error) {
 		method:   strings.ToUpper(h.Method),
 		header:   make(http.Header),
 		timeout:  h.Timeout,
-		follow:   h.FollowRedirects == nil || *h.FollowRedirects,
+		follow:   h.FollowRedirects,
 		maxBody:  int64(h.MaxBody),
 		contains: h.Expect.BodyContains,
 	}

@@ -44,7 +44,7 @@ expect:
 		Query:           map[string]any{"page": 2},
 		JSON:            map[string]any{"dry": true},
 		Timeout:         2 * time.Second,
-		FollowRedirects: ptr(false),
+		FollowRedirects: RedirectNever,
 		MaxBody:         512 << 10,
 		Expect:          Expect{Status: []any{200, "3xx"}, JSON: "body.ok", BodyContains: "copied"},
 	}

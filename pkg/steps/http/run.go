@@ -33,10 +33,7 @@ func (h *HTTP) Run(ctx context.Context, in *steps.Input) (any, error) {
 	if in != nil {
 		res = in.Resources
 	}
-	client := &http.Client{Transport: transport(res)}
-	if !r.follow {
-		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	}
+	client := &http.Client{Transport: transport(res), CheckRedirect: r.follow.checkRedirect}
 	return r.do(ctx, client)
 }
 
@@ -61,6 +58,13 @@ func (r *request) do(ctx context.Context, client *http.Client) (any, error) {
 
 	start := time.Now()
 	resp, err := client.Do(req)
+	if errors.Is(err, errCrossOrigin) {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, steps.Permanent(r.errorf("%v", err))
+	}
 	if err != nil {
 		return nil, r.failure(ctx, reqCtx, err)
 	}

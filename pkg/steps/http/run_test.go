@@ -148,7 +148,7 @@ func TestExpect(t *testing.T) {
 		name      string
 		path      string
 		expect    Expect
-		follow    *bool
+		follow    Redirects
 		wantErr   string // "" for success; the full message after the URL otherwise
 		permanent bool
 	}{
@@ -162,9 +162,9 @@ func TestExpect(t *testing.T) {
 		{name: "503 is retryable", path: "/status/503", wantErr: "status 503 Service Unavailable, want 2xx"},
 		{name: "429 is retryable", path: "/status/429", wantErr: "status 429 Too Many Requests, want 2xx"},
 		{name: "error body is quoted", path: "/problem", wantErr: `status 409 Conflict, want 2xx; body: {"title": "namespace is being copied"}`, permanent: true},
-		{name: "redirect not followed", path: "/redirect", follow: ptr(false), wantErr: "status 302 Found, want 2xx", permanent: true},
-		{name: "redirect expected", path: "/redirect", follow: ptr(false), expect: Expect{Status: 302}},
-		{name: "redirect followed", path: "/redirect", follow: ptr(true), expect: Expect{JSON: `body.name == "demo"`}},
+		{name: "redirect not followed", path: "/redirect", follow: RedirectNever, wantErr: "status 302 Found, want 2xx", permanent: true},
+		{name: "redirect expected", path: "/redirect", follow: RedirectNever, expect: Expect{Status: 302}},
+		{name: "redirect followed", path: "/redirect", follow: RedirectAny, expect: Expect{JSON: `body.name == "demo"`}},
 		{name: "json true", path: "/json", expect: Expect{JSON: `body.items > 2 && status == 200 && headers["X-Multi"] == "first"`}},
 		{name: "json false", path: "/json", expect: Expect{JSON: "body.items > 5"}, wantErr: `expect.json "body.items > 5" is false`, permanent: true},
 		{name: "json over text", path: "/text", expect: Expect{JSON: `body startsWith "hello"`}},
