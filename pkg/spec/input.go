@@ -3,11 +3,14 @@ package spec
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // InputTypes are the types an input may declare.
@@ -188,6 +191,8 @@ func describe(v any) string {
 		return "a boolean"
 	case int, float64:
 		return fmt.Sprintf("the number %v", v)
+	case uint64, json.Number:
+		return fmt.Sprintf("the number %v, beyond what a 64-bit integer or a float holds exactly", v)
 	case []any:
 		return "a list"
 	case map[string]any:
@@ -199,8 +204,9 @@ func describe(v any) string {
 func normalize(v any) any { return Normalize(v) }
 
 // Normalize turns YAML- or JSON-decoded values into the plain shapes
-// expressions see: maps keyed by strings, whole numbers as int (JSON read
-// with UseNumber), other numbers as float64.
+// expressions see: maps keyed by strings, JSON numbers read with UseNumber
+// by flowrun's number policy (steps.JSONNumber: whole numbers as int, or
+// uint64 above the int range, never rounded), other numbers as float64.
 func Normalize(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
@@ -222,13 +228,12 @@ func Normalize(v any) any {
 	case int64:
 		return int(v)
 	case uint64:
-		return int(v)
-	case json.Number:
-		if i, err := v.Int64(); err == nil {
-			return int(i)
+		if v <= math.MaxInt {
+			return int(v)
 		}
-		f, _ := v.Float64()
-		return f
+		return v // int(v) would wrap to a negative number
+	case json.Number:
+		return steps.JSONNumber(v)
 	}
 	return v
 }

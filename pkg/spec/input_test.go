@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -173,5 +174,21 @@ steps:
 	want := []string{"t0k3n", "u", "p4ss", `{"pass":"p4ss","user":"u"}`}
 	if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 		t.Errorf("SecretValues (-want +got):\n%s", diff)
+	}
+}
+
+// TestNormalizeLargeIntegers checks that a whole number above the int
+// range is kept, not wrapped to a negative number (YAML decodes it as a
+// uint64, JSON with UseNumber as a json.Number), and that an integer
+// input refuses it loudly.
+func TestNormalizeLargeIntegers(t *testing.T) {
+	got := Normalize([]any{uint64(18446744073709551615), uint64(7), json.Number("9007199254740993"), json.Number("18446744073709551615")})
+	want := []any{uint64(18446744073709551615), 7, 9007199254740993, uint64(18446744073709551615)}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Normalize (-want +got):\n%s", diff)
+	}
+	in := &Input{Name: "n", Type: "integer"}
+	if _, err := in.Convert(uint64(18446744073709551615)); err == nil || !strings.Contains(err.Error(), "18446744073709551615, beyond") {
+		t.Errorf("Convert(uint64 max) error %v; want one naming the number", err)
 	}
 }

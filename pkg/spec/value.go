@@ -1,13 +1,17 @@
 package spec
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // Value is a YAML value whose string scalars may hold expressions: a step's
@@ -234,6 +238,16 @@ func ToNode(x any) *yaml.Node {
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(x)}
 	case int64:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(x, 10)}
+	case uint64:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatUint(x, 10)}
+	case json.Number:
+		// Beyond uint64 or float64 (steps.JSONNumber): as written, so that
+		// a field that cannot hold it is an error, not a rounded value.
+		tag := "!!int"
+		if strings.ContainsAny(string(x), ".eE") {
+			tag = "!!float"
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: string(x)}
 	case float64:
 		if x == float64(int64(x)) && x < 1e15 && x > -1e15 {
 			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(int64(x), 10)}
@@ -258,9 +272,9 @@ func ToNode(x any) *yaml.Node {
 	if err != nil {
 		return strNode(fmt.Sprint(x))
 	}
-	var plain any
-	if json.Unmarshal(b, &plain) != nil {
+	plain, err := steps.DecodeJSON(bytes.NewReader(b))
+	if err != nil {
 		return strNode(string(b))
 	}
-	return ToNode(normalize(plain))
+	return ToNode(plain)
 }

@@ -3,7 +3,6 @@ package http
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -69,31 +68,32 @@ func (r *request) do(ctx context.Context, client *http.Client) (any, error) {
 		return nil, r.failure(ctx, reqCtx, err)
 	}
 	defer drainAndClose(resp.Body)
-	raw, tooLarge, err := readLimited(resp.Body, r.maxBody)
-	if err != nil {
-		return nil, r.failure(ctx, reqCtx, err)
-	}
-	elapsed := time.Since(start)
 
 	if !r.status.match(resp.StatusCode) {
-		err := r.errorf("status %s, want %s%s", resp.Status, r.status, snippet(raw))
+		head, err := io.ReadAll(io.LimitReader(resp.Body, headBytes))
+		if err != nil {
+			return nil, r.failure(ctx, reqCtx, err)
+		}
+		err = r.errorf("status %s, want %s%s", resp.Status, r.status, snippet(head))
 		if retryable(resp.StatusCode) {
 			return nil, err
 		}
 		return nil, steps.Permanent(err)
 	}
-	if tooLarge {
+	b, err := readBody(resp.Body, resp.ContentLength, r.maxBody, isJSON(resp.Header.Get("Content-Type")), r.contains != "")
+	switch {
+	case errors.Is(err, errTooLarge):
 		return nil, steps.Permanent(r.errorf("response body exceeds max_body of %s", ByteSize(r.maxBody)))
+	case errors.Is(err, errNotJSON):
+		return nil, steps.Permanent(r.errorf("%v%s", err, snippet(b.head)))
+	case err != nil:
+		return nil, r.failure(ctx, reqCtx, err)
 	}
+	elapsed := time.Since(start)
 
-	out := exprEnv{Status: resp.StatusCode, Headers: firstValues(resp.Header), Body: string(raw)}
-	if isJSON(resp.Header.Get("Content-Type")) {
-		if out.Body, err = parseJSON(raw); err != nil {
-			return nil, steps.Permanent(r.errorf("response says it is JSON but is not: %v%s", err, snippet(raw)))
-		}
-	}
-	if r.contains != "" && !bytes.Contains(raw, []byte(r.contains)) {
-		return nil, steps.Permanent(r.errorf("expect.body_contains %q: not in the body%s", r.contains, snippet(raw)))
+	out := exprEnv{Status: resp.StatusCode, Headers: firstValues(resp.Header), Body: b.value}
+	if r.contains != "" && !strings.Contains(b.text, r.contains) {
+		return nil, steps.Permanent(r.errorf("expect.body_contains %q: not in the body%s", r.contains, snippet(b.head)))
 	}
 	if r.check != nil {
 		if err := r.check.eval(out); err != nil {
@@ -148,19 +148,6 @@ func retryable(code int) bool {
 	return code >= 500 || code == http.StatusRequestTimeout || code == http.StatusTooManyRequests
 }
 
-// readLimited reads up to limit bytes and reports whether the body was
-// longer.
-func readLimited(body io.Reader, limit int64) ([]byte, bool, error) {
-	raw, err := io.ReadAll(io.LimitReader(body, limit+1))
-	if err != nil {
-		return nil, false, err
-	}
-	if int64(len(raw)) > limit {
-		return raw[:limit], true, nil
-	}
-	return raw, false, nil
-}
-
 // drainAndClose reads what is left of a body, up to a bound, before
 // closing it: only a body read to its end lets the transport reuse the
 // connection. A larger remainder costs less to drop with the connection.
@@ -187,17 +174,6 @@ func firstValues(h http.Header) map[string]any {
 func isJSON(contentType string) bool {
 	mt, _, err := mime.ParseMediaType(contentType)
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
-}
-
-func parseJSON(raw []byte) (any, error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil, nil
-	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, err
-	}
-	return v, nil
 }
 
 // snippet quotes the start of a body for an error message, on one line.

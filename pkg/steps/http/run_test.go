@@ -103,7 +103,7 @@ func TestOutput(t *testing.T) {
 		path     string
 		wantBody any
 	}{
-		{"/json", map[string]any{"items": 3.0, "name": "demo"}},
+		{"/json", map[string]any{"items": 3, "name": "demo"}},
 		{"/text", "hello flowrun"},
 		{"/empty-json", nil},
 	}

@@ -1,0 +1,108 @@
+package http
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/flowrun/flowrun/pkg/steps"
+)
+
+// headBytes is how much of a body is kept for error messages.
+const headBytes = 256
+
+// errTooLarge is returned by readBody for a body over max_body.
+var errTooLarge = errors.New("response body exceeds max_body")
+
+// body is a response body as the step reads it.
+type body struct {
+	// value is the decoded JSON, or the text.
+	value any
+	// text is the whole body when it is kept: a body that is not JSON,
+	// or one that expect.body_contains searches.
+	text string
+	// head is the start of the body, for error messages.
+	head []byte
+}
+
+// readBody reads a response body of at most limit bytes (contentLength
+// is the server's word for its size, -1 when unknown). A JSON body whose
+// text is not needed (keepText false) is decoded as it streams in, by
+// flowrun's one JSON policy (steps.DecodeJSON): memory then holds the
+// decoded value and the decoder's buffer, never also the text or a
+// second copy of it. Any other body is read once into a string, sized by
+// contentLength when the server gives it.
+func readBody(rd io.Reader, contentLength, limit int64, json, keepText bool) (body, error) {
+	c := &counter{r: io.LimitReader(rd, limit+1), blank: true}
+	var b body
+	if json && !keepText {
+		v, err := steps.DecodeJSON(c)
+		b.head = c.head
+		switch {
+		case c.n > limit:
+			return b, errTooLarge
+		case err != nil && c.blank && errors.Is(err, io.ErrUnexpectedEOF):
+			// An empty body, or white space only: no value.
+			if _, rerr := io.Copy(io.Discard, c); rerr != nil {
+				return b, rerr
+			}
+			return b, nil
+		case err != nil:
+			return b, fmt.Errorf("%w: %w", errNotJSON, err)
+		}
+		b.value = v
+		return b, nil
+	}
+	var sb strings.Builder
+	if contentLength > 0 && contentLength <= limit {
+		sb.Grow(int(contentLength))
+	}
+	if _, err := io.Copy(&sb, c); err != nil {
+		return b, err
+	}
+	b.head = c.head
+	if c.n > limit {
+		return b, errTooLarge
+	}
+	b.text = sb.String()
+	b.value = b.text
+	if json {
+		if c.blank {
+			b.value = nil
+			return b, nil
+		}
+		v, err := steps.DecodeJSON(strings.NewReader(b.text))
+		if err != nil {
+			return b, fmt.Errorf("%w: %w", errNotJSON, err)
+		}
+		b.value = v
+	}
+	return b, nil
+}
+
+// errNotJSON is wrapped by readBody's error for a body that says it is
+// JSON and is not.
+var errNotJSON = errors.New("response says it is JSON but is not")
+
+// counter counts the bytes read through it, keeps the first headBytes,
+// and notes whether all were white space.
+type counter struct {
+	r     io.Reader
+	n     int64
+	head  []byte
+	blank bool
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if room := headBytes - len(c.head); room > 0 {
+		c.head = append(c.head, p[:min(n, room)]...)
+	}
+	if c.blank && len(bytes.TrimSpace(p[:n])) > 0 {
+		c.blank = false
+	}
+	return n, err
+}
