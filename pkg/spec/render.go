@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/flowrun/flowrun/internal/term"
 )
 
 // Format writes diagnostics for people: `file:line:col: error: summary`,
@@ -18,21 +20,23 @@ import (
 func (ds Diagnostics) Format(w io.Writer, sources map[string][]byte) {
 	lines := make(map[string]*sourceLines)
 	for _, d := range ds {
-		fmt.Fprintf(w, "%s: %s: %s\n", d.Pos, d.Severity, d.Summary)
+		fmt.Fprintf(w, "%s: %s: %s\n", term.Escape(d.Pos.String()), d.Severity, term.Escape(d.Summary))
 		sl, ok := lines[d.File]
 		if !ok {
 			sl = newSourceLines(sources[d.File])
 			lines[d.File] = sl
 		}
 		if line, ok := sl.line(d.Line); ok && !d.NoSnippet {
-			text := strings.ReplaceAll(line, "\t", " ")
-			fmt.Fprintf(w, "%5d | %s\n", d.Line, text)
-			col := max(d.Column, 1)
+			// Controls and bidi overrides are shown, not obeyed: the line
+			// must read as the parser reads it.
+			line = strings.ReplaceAll(line, "\t", " ")
+			fmt.Fprintf(w, "%5d | %s\n", d.Line, term.Escape(line))
+			col := term.EscapedLen(line, max(d.Column, 1)-1) + 1
 			fmt.Fprintf(w, "      | %s^\n", strings.Repeat(" ", col-1))
 		}
 		if d.Detail != "" {
 			for _, l := range strings.Split(d.Detail, "\n") {
-				fmt.Fprintf(w, "      = %s\n", l)
+				fmt.Fprintf(w, "      = %s\n", term.Escape(l))
 			}
 		}
 	}
@@ -42,9 +46,9 @@ func (ds Diagnostics) Format(w io.Writer, sources map[string][]byte) {
 // diagnostic, for tools that read them (editors, go vet style).
 func (ds Diagnostics) FormatShort(w io.Writer) {
 	for _, d := range ds {
-		fmt.Fprintf(w, "%s: %s: %s", d.Pos, d.Severity, d.Summary)
+		fmt.Fprintf(w, "%s: %s: %s", term.Escape(d.Pos.String()), d.Severity, term.Escape(d.Summary))
 		if d.Detail != "" {
-			fmt.Fprintf(w, " (%s)", strings.ReplaceAll(d.Detail, "\n", "; "))
+			fmt.Fprintf(w, " (%s)", term.Escape(strings.ReplaceAll(d.Detail, "\n", "; ")))
 		}
 		fmt.Fprintln(w)
 	}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 
+	"github.com/flowrun/flowrun/internal/term"
 	"github.com/flowrun/flowrun/pkg/exec"
 	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/spec"
@@ -187,10 +189,14 @@ func interrupts(e *env) (context.Context, <-chan struct{}, func()) {
 
 // printOutputs prints the workflow's outputs, one `name: value` per line,
 // in the order the file declares them.
-func printOutputs(w interface{ Write([]byte) (int, error) }, wf *spec.Workflow, rep *exec.Report) {
+func printOutputs(w io.Writer, wf *spec.Workflow, rep *exec.Report) {
 	for _, o := range wf.Outputs {
 		if v, ok := rep.Outputs[o.Name]; ok {
-			fmt.Fprintf(w, "%s: %s\n", o.Name, spec.Text(v))
+			text := spec.Text(v)
+			if isTerminal(w) { // a file or a pipe gets the bytes
+				text = term.Escape(text)
+			}
+			fmt.Fprintf(w, "%s: %s\n", o.Name, text)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/flowrun/flowrun/internal/term"
 	"github.com/flowrun/flowrun/pkg/mask"
 )
 
@@ -91,7 +92,9 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 		}
 		h.paint(&b, col+ansiBold, lvl)
 	}
-	msg, status := h.mask.String(r.Message), ""
+	// A message may quote a child's output (a failed item's log tail):
+	// mask secrets, then escape it before adding flowrun's own colours.
+	msg, status := term.Escape(h.mask.String(r.Message)), ""
 	var rest []slog.Attr
 	collect := func(a slog.Attr) bool {
 		if a.Key == "status" {
@@ -116,7 +119,7 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	for _, a := range rest {
 		b.WriteByte(' ')
 		h.paint(&b, ansiDim, a.Key+"=")
-		b.WriteString(quoteIfNeeded(h.mask.String(a.Value.String())))
+		b.WriteString(term.Escape(quoteIfNeeded(h.mask.String(a.Value.String()))))
 	}
 	b.WriteByte('\n')
 	h.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/flowrun/flowrun/internal/term"
 	"github.com/flowrun/flowrun/pkg/exec"
 	"github.com/flowrun/flowrun/pkg/spec"
 )
@@ -66,10 +67,10 @@ func printSummary(w io.Writer, s summary) {
 				fmt.Fprintf(w, "  ... and %d more: see the run report (--report FILE or --output json)\n", len(s.failures)-i)
 				break
 			}
-			fmt.Fprintf(w, "  %d. %s\n", i+1, strings.ReplaceAll(f, "\n", "\n     "))
+			fmt.Fprintf(w, "  %d. %s\n", i+1, strings.ReplaceAll(term.Escape(f), "\n", "\n     "))
 		}
 	} else if rep.Status == exec.Failed && rep.Error != "" {
-		fmt.Fprintf(w, "\nerror: %s\n", rep.Error)
+		fmt.Fprintf(w, "\nerror: %s\n", term.Escape(rep.Error))
 	}
 
 	if c := cancelled(rep); c != "" {
@@ -80,7 +81,7 @@ func printSummary(w io.Writer, s summary) {
 		fmt.Fprintln(w, "\noutputs:")
 		for _, o := range s.wf.Outputs {
 			if v, ok := rep.Outputs[o.Name]; ok {
-				fmt.Fprintf(w, "  %s: %s\n", o.Name, spec.Text(v))
+				fmt.Fprintf(w, "  %s: %s\n", o.Name, term.Escape(spec.Text(v)))
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"golang.org/x/sys/unix"
 
+	"github.com/flowrun/flowrun/internal/term"
 	"github.com/flowrun/flowrun/pkg/exec"
 	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/spec"
@@ -58,7 +59,8 @@ func newWatcher(e *env, f watchFlags, m *mask.Masker) *watcher {
 
 // options sets the run options that belong to the watcher.
 func (w *watcher) options(o *exec.Options) {
-	o.Log = w.out
+	// Children's stderr reaches a terminal: escape what could act on it.
+	o.Log = term.Writer(w.out)
 	o.Observer = w.obs
 	o.QuietItems = !w.flags.Verbose
 }
