@@ -198,6 +198,14 @@ func (c *diags) document(src []byte) *yaml.Node {
 		c.errorf(1, 1, "a workflow needs at least `version: 1` and `steps:`", "the file is empty")
 		return nil
 	}
+	if bad := disallowedChar(src); bad >= 0 {
+		// The YAML decoder refuses these without a position.
+		r, _ := utf8.DecodeRune(src[bad:])
+		line := 1 + bytes.Count(src[:bad], []byte("\n"))
+		col := 1 + utf8.RuneCount(src[bytes.LastIndexByte(src[:bad], '\n')+1:bad])
+		c.errorf(line, col, "YAML allows no control characters but tab and line breaks; write them as escapes in a double-quoted string, such as \"\\0\"", "the file holds the control character U+%04X", r)
+		return nil
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	if err := dec.Decode(&doc); err == io.EOF {
@@ -221,6 +229,20 @@ func (c *diags) document(src []byte) *yaml.Node {
 		return nil
 	}
 	return root
+}
+
+// disallowedChar returns the offset of the first character YAML does not
+// allow in a stream (the printable set of YAML 1.2, as the decoder checks
+// it), or -1. src is valid UTF-8.
+func disallowedChar(src []byte) int {
+	for i, r := range string(src) {
+		ok := r == 0x09 || r == 0x0a || r == 0x0d || 0x20 <= r && r <= 0x7e || r == 0x85 ||
+			0xa0 <= r && r <= 0xd7ff || 0xe000 <= r && r <= 0xfffd || 0x10000 <= r && r <= 0x10ffff
+		if !ok {
+			return i
+		}
+	}
+	return -1
 }
 
 func invalidUTF8(src []byte) int {

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 
 	"go.yaml.in/yaml/v3"
 
@@ -25,7 +27,16 @@ func readSetFile(file string) (map[string]any, error) {
 		return map[string]any{}, nil
 	}
 	var node yaml.Node
-	if err := yaml.Unmarshal(data, &node); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&node); err != nil {
+		return nil, fmt.Errorf("--set @%s: %v", file, err)
+	}
+	// A second document is not ignored: which one holds the inputs the
+	// user meant is not for flowrun to guess.
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, fmt.Errorf("%s:%d:%d: more than one YAML document; --set @FILE takes a single mapping of input names to values", file, extra.Line, extra.Column)
+	} else if !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("--set @%s: %v", file, err)
 	}
 	if len(node.Content) == 0 || node.Content[0].Kind != yaml.MappingNode {

@@ -61,6 +61,10 @@ func (c command) run(ctx context.Context, in *steps.Input) (any, error) {
 	if err != nil {
 		return nil, steps.Permanent(err)
 	}
+	dir := resolveDir(in.Dir, c.dir)
+	if err := checkDir(dir, c.dir); err != nil {
+		return nil, steps.Permanent(err)
+	}
 	logw := in.Log
 	if logw == nil {
 		logw = io.Discard
@@ -84,7 +88,7 @@ func (c command) run(ctx context.Context, in *steps.Input) (any, error) {
 	cmd := exec.CommandContext(ctx, path)
 	cmd.Args = c.argv
 	cmd.Env = env
-	cmd.Dir = resolveDir(in.Dir, c.dir)
+	cmd.Dir = dir
 	cmd.Stdout = stdoutW
 	cmd.Stderr = stderrW
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -205,6 +209,26 @@ func resolveDir(base, dir string) string {
 		return dir
 	}
 	return filepath.Join(base, dir)
+}
+
+// checkDir explains a working directory the child cannot start in, which
+// os/exec would report as the program not existing ("fork/exec
+// /usr/bin/sh: no such file or directory"). written is dir as the step
+// spells it.
+func checkDir(dir, written string) error {
+	if dir == "" {
+		return nil
+	}
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("dir %q: no such directory: %s", written, dir)
+	case err != nil:
+		return fmt.Errorf("dir %q: %w", written, err)
+	case !info.IsDir():
+		return fmt.Errorf("dir %q: %s is not a directory", written, dir)
+	}
+	return nil
 }
 
 // lookPath finds file in the PATH of env, the child's environment, rather

@@ -20,6 +20,9 @@ func TestRun(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(tmp, "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(tmp, "sub", "f"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	real, err := filepath.EvalSymlinks(tmp)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +43,8 @@ func TestRun(t *testing.T) {
 		{name: "exit without stderr", step: shell.Run{Script: "exit 4"}, wantErr: "exit status 4"},
 		{name: "long stderr line", step: shell.Run{Script: `printf '%0300d\n' 0 >&2; exit 1`}, wantErr: "exit status 1: " + strings.Repeat("0", 200)},
 		{name: "signal", step: shell.Run{Script: "kill -KILL $$"}, wantErr: "killed by signal KILL"},
-		{name: "missing dir", step: shell.Run{Script: "true", Dir: "nope"}, wantErr: "no such file or directory"},
+		{name: "missing dir", step: shell.Run{Script: "true", Dir: "nope"}, wantErr: `dir "nope": no such directory: ` + filepath.Join(tmp, "nope")},
+		{name: "dir is a file", step: shell.Run{Script: "true", Dir: "sub/f"}, wantErr: `dir "sub/f": ` + filepath.Join(tmp, "sub/f") + " is not a directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
