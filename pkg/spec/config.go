@@ -178,6 +178,11 @@ func (p *loader) decodeScalar(n *yaml.Node, t reflect.Type, path string) {
 		return
 	}
 	if err := n.Decode(reflect.New(t).Interface()); err != nil {
+		if reflect.PointerTo(t).Implements(textType) && t.Kind() != reflect.String {
+			// Its own parser says what it wants (a size, a policy).
+			p.errorf(n.Line, n.Column, "", "%s: %v", path, err)
+			return
+		}
 		p.errorf(n.Line, n.Column, "", "%s must be %s, not %s", path, typeName(t), kindName(n))
 	}
 }

@@ -53,7 +53,7 @@ func (r *Redirects) UnmarshalText(text []byte) error {
 	case "false":
 		*r = RedirectNever
 	default:
-		return fmt.Errorf("follow_redirects %q: want same_origin (the default), true (any origin, without the step's headers once the origin changes) or false", text)
+		return fmt.Errorf("%q is not same_origin (the default), true (any origin, without the step's headers once the origin changes) or false", text)
 	}
 	return nil
 }

@@ -135,7 +135,7 @@ func TestRedirectsText(t *testing.T) {
 		}
 	}
 	var r Redirects
-	if err := r.UnmarshalText([]byte("yes")); err == nil || !strings.Contains(err.Error(), "want same_origin") {
+	if err := r.UnmarshalText([]byte("yes")); err == nil || !strings.Contains(err.Error(), `"yes" is not same_origin`) {
 		t.Errorf("UnmarshalText(yes) error %v; want one listing the values", err)
 	}
 }
