@@ -1,6 +1,8 @@
-// Package proc tells from /proc whether processes are alive, for the shell
-// step's guarantee that no child outlives its step and for the tests that
-// check it. It is Linux-only, like that guarantee.
+// Package proc keeps the shell step's guarantee that no process it starts
+// outlives the step: per-step cgroups (cgroup_linux.go) where flowrun may
+// create them, and /proc to tell whether processes are alive, for the
+// process-group fallback and for the tests that check it. It is
+// Linux-only, like that guarantee.
 package proc
 
 import (

@@ -9,16 +9,17 @@ import (
 	"time"
 )
 
-// Once a command's process group is dead, nothing in it can write to its
+// Once a command's process tree is dead, nothing in it can write to its
 // pipes, and what remains to read is at most a pipe buffer. A reader that
 // is still busy is only slow (a loaded machine, a slow log) and is waited
 // for; a reader that has waited drainIdle for data that never comes is
-// reading a pipe that a process outside the group (one that called setsid)
-// holds open, and is stopped. drainMax bounds the wait for such a process
-// that keeps writing.
+// reading a pipe that a process flowrun could not reach holds open (one
+// that called setsid where per-step cgroups are unavailable), and is
+// stopped. drainMax bounds the wait for such a process that keeps writing.
+// Closing the read ends stops it at its next write (SIGPIPE).
 const (
-	drainIdle = time.Second
-	drainMax  = 30 * time.Second
+	drainIdle = 150 * time.Millisecond
+	drainMax  = time.Second
 )
 
 // pipe is the read end of a command's stdout or stderr. It records when
@@ -68,7 +69,7 @@ func (p *pipe) idle(now time.Time, d time.Duration) bool {
 }
 
 // drain waits for the readers in wg to reach the end of pipes, after the
-// command's process group is dead. When every reader is left waiting on a
+// command's process tree is dead. When every reader is left waiting on a
 // pipe that something outside the group holds open, it closes the pipes
 // and returns false; the readers have returned by then.
 func drain(wg *sync.WaitGroup, pipes ...*pipe) bool {

@@ -72,7 +72,7 @@ func (c command) run(ctx context.Context, in *steps.Input) (any, error) {
 
 	// The pipes are ours rather than os/exec's so that Wait returns as soon
 	// as the child exits: a background grandchild holding stdout open must
-	// not keep the step running, it is killed with the group below.
+	// not keep the step running, it is killed with the tree below.
 	stdoutR, stdoutW, err := newPipe()
 	if err != nil {
 		return nil, err
@@ -91,7 +91,9 @@ func (c command) run(ctx context.Context, in *steps.Input) (any, error) {
 	cmd.Dir = dir
 	cmd.Stdout = stdoutW
 	cmd.Stderr = stderrW
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	tree := newTree(cmd.SysProcAttr)
+	defer tree.release()
 	cmd.Cancel = func() error {
 		close(stopping)
 		sig := syscall.SIGTERM
@@ -113,6 +115,7 @@ func (c command) run(ctx context.Context, in *steps.Input) (any, error) {
 		return nil, err
 	}
 	pgid := cmd.Process.Pid
+	tree.started(pgid)
 
 	var wg sync.WaitGroup
 	stdout := &capture{limit: c.maxStdout}
@@ -136,9 +139,13 @@ func (c command) run(ctx context.Context, in *steps.Input) (any, error) {
 		})
 	}
 
+	// The step is over when its process exits: what it left behind is
+	// killed now, then the pipes are drained of what was written before.
 	waitErr := cmd.Wait()
 	close(exited)
-	killGroup(pgid)
+	if err := tree.kill(); err != nil {
+		fmt.Fprintln(logw, err)
+	}
 	if !drain(&wg, stdoutR, stderrR) {
 		io.WriteString(logw, "flowrun: a process that left the step's process group kept its output open; stopped reading\n")
 	}

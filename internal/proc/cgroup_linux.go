@@ -1,0 +1,278 @@
+package proc
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A Cgroup is a cgroup v2 that holds the processes of one step: the child
+// is cloned into it (syscall.SysProcAttr.CgroupFD), and every process it
+// starts stays in it whatever it does — setsid, setpgid, double fork — so
+// Kill finds them all without walking /proc.
+//
+// Cgroups live under one directory per flowrun process, created on first
+// use beside flowrun's own cgroup, and a guard process removes it and kills
+// what is left in it when flowrun exits, even by SIGKILL (see startGuard).
+// They are used only where flowrun may create them: cgroup v2 mounted, its
+// own cgroup writable, Linux 5.14 or later (cgroup.kill), and
+// FLOWRUN_CGROUPS is not "off".
+type Cgroup struct {
+	dir    string
+	fd     *os.File // the directory, for CgroupFD
+	events *os.File // cgroup.events, polled for "populated 0"
+	killed bool
+}
+
+// NewCgroup returns an empty cgroup for one step, or an error saying why
+// cgroups cannot be used here; the caller then falls back to process
+// groups. Release it when the step is over.
+func NewCgroup() (*Cgroup, error) {
+	p, err := cgroups()
+	if err != nil {
+		return nil, err
+	}
+	return p.get()
+}
+
+// CgroupsAvailable reports whether NewCgroup can succeed, and if not, why.
+func CgroupsAvailable() error {
+	_, err := cgroups()
+	return err
+}
+
+// FD is the cgroup's directory descriptor, for syscall.SysProcAttr.CgroupFD.
+func (g *Cgroup) FD() int { return int(g.fd.Fd()) }
+
+// Dir is the cgroup's directory.
+func (g *Cgroup) Dir() string { return g.dir }
+
+// Kill kills every process in the cgroup and waits until it is empty, for
+// at most a few seconds. A cgroup with nothing left in it, the common case
+// once a step's process has exited, costs one read.
+func (g *Cgroup) Kill() error {
+	populated, err := g.populated()
+	if err != nil || !populated {
+		return err
+	}
+	g.killed = true
+	if err := os.WriteFile(filepath.Join(g.dir, "cgroup.kill"), []byte("1"), 0); err != nil {
+		return fmt.Errorf("killing the step's processes: %w", err)
+	}
+	// The kernel notifies a change of cgroup.events as POLLPRI; the timeout
+	// only guards against a notification lost between read and poll.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if populated, err = g.populated(); err != nil || !populated {
+			return err
+		}
+		fds := []unix.PollFd{{Fd: int32(g.events.Fd()), Events: unix.POLLPRI}}
+		if _, err := unix.Poll(fds, 50); err != nil && !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+	}
+	return fmt.Errorf("processes of %s still alive 5s after SIGKILL", g.dir)
+}
+
+// populated reads cgroup.events: whether a live process is in the cgroup.
+func (g *Cgroup) populated() (bool, error) {
+	var buf [256]byte
+	n, err := g.events.ReadAt(buf[:], 0)
+	if n == 0 && err != nil {
+		return false, err
+	}
+	i := bytes.Index(buf[:n], []byte("populated "))
+	if i < 0 || i+len("populated ") >= n {
+		return false, fmt.Errorf("%s/cgroup.events: no populated field", g.dir)
+	}
+	return buf[i+len("populated ")] == '1', nil
+}
+
+// Release gives the cgroup back. An empty cgroup that was never killed is
+// reused for a later step; a killed one is removed, because the kernel
+// kills a process cloned into a cgroup that has been killed before.
+func (g *Cgroup) Release() {
+	p, _ := cgroups()
+	if populated, err := g.populated(); err != nil || populated {
+		// Left for the guard, which kills it at exit.
+		g.close()
+		return
+	}
+	if g.killed {
+		g.close()
+		os.Remove(g.dir)
+		return
+	}
+	p.mu.Lock()
+	p.free = append(p.free, g)
+	p.mu.Unlock()
+}
+
+func (g *Cgroup) close() {
+	g.fd.Close()
+	g.events.Close()
+}
+
+// cgroupPool hands out the per-step cgroups under one flowrun process's
+// directory.
+type cgroupPool struct {
+	dir  string
+	mu   sync.Mutex
+	free []*Cgroup
+	next int
+}
+
+func (p *cgroupPool) get() (*Cgroup, error) {
+	p.mu.Lock()
+	if n := len(p.free); n > 0 {
+		g := p.free[n-1]
+		p.free = p.free[:n-1]
+		p.mu.Unlock()
+		return g, nil
+	}
+	p.next++
+	dir := filepath.Join(p.dir, "s"+strconv.Itoa(p.next))
+	p.mu.Unlock()
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return nil, err
+	}
+	fd, err := os.Open(dir)
+	if err != nil {
+		os.Remove(dir)
+		return nil, err
+	}
+	events, err := os.Open(filepath.Join(dir, "cgroup.events"))
+	if err != nil {
+		fd.Close()
+		os.Remove(dir)
+		return nil, err
+	}
+	return &Cgroup{dir: dir, fd: fd, events: events}, nil
+}
+
+var (
+	poolOnce sync.Once
+	pool     *cgroupPool
+	poolErr  error
+	// guardPipe is the write end of the guard's stdin. Only this process
+	// holds it (close-on-exec), and it is never closed: the guard reads EOF
+	// when the process is gone, however it ended.
+	guardPipe *os.File
+)
+
+// cgroups sets up this process's cgroup directory and guard, once.
+func cgroups() (*cgroupPool, error) {
+	poolOnce.Do(func() { pool, poolErr = setupCgroups() })
+	return pool, poolErr
+}
+
+func setupCgroups() (*cgroupPool, error) {
+	if v := os.Getenv("FLOWRUN_CGROUPS"); v == "off" || v == "0" || v == "false" {
+		return nil, errors.New("cgroups disabled by FLOWRUN_CGROUPS")
+	}
+	own, err := ownCgroup()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(own, "flowrun-"+strconv.Itoa(os.Getpid())+"-")
+	if err != nil {
+		return nil, fmt.Errorf("cgroup %s is not writable: %w", own, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cgroup.kill")); err != nil {
+		os.Remove(dir)
+		return nil, errors.New("cgroup.kill is missing (Linux before 5.14)")
+	}
+	if err := startGuard(dir); err != nil {
+		os.Remove(dir)
+		return nil, fmt.Errorf("starting the cgroup guard: %w", err)
+	}
+	return &cgroupPool{dir: dir}, nil
+}
+
+// ownCgroup returns the directory of this process's cgroup v2.
+func ownCgroup() (string, error) {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return "", err
+	}
+	rel, found := "", false
+	for line := range strings.Lines(string(b)) {
+		if r, ok := strings.CutPrefix(strings.TrimSpace(line), "0::"); ok {
+			rel, found = r, true
+		}
+	}
+	if !found {
+		return "", errors.New("no cgroup v2 in /proc/self/cgroup")
+	}
+	mount, err := cgroup2Mount()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(mount, rel), nil
+}
+
+// cgroup2Mount finds where the cgroup v2 hierarchy is mounted, from
+// /proc/self/mountinfo: "id parent dev root mountpoint opts ... - fstype ...".
+func cgroup2Mount() (string, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		pre, post, ok := strings.Cut(sc.Text(), " - ")
+		fields, typ := strings.Fields(pre), strings.Fields(post)
+		if ok && len(fields) >= 5 && len(typ) > 0 && typ[0] == "cgroup2" && fields[3] == "/" {
+			return fields[4], nil
+		}
+	}
+	return "", errors.New("cgroup v2 is not mounted")
+}
+
+// guardScript runs in the guard process with $0 the flowrun process's
+// cgroup directory. It waits for EOF on stdin — the flowrun process has
+// ended, normally or not — then kills every process left in the directory's
+// cgroups and removes them.
+const guardScript = `trap '' HUP INT PIPE
+while read -r _; do :; done
+echo 1 > "$0/cgroup.kill"
+i=0
+while grep -q '^populated 1' "$0/cgroup.events" && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+for d in "$0"/*/; do rmdir "$d"; done
+rmdir "$0"
+`
+
+// startGuard starts the process that cleans up dir after this process.
+// It is not a child to wait for: it outlives this process by design, in its
+// own process group so that a terminal's ^C does not stop it.
+func startGuard(dir string) error {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	cmd := exec.Command("/bin/sh", "-c", guardScript, dir)
+	cmd.Stdin = r
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return err
+	}
+	guardPipe = w
+	// Not waited for: it ends after this process, which never reaps it.
+	return nil
+}

@@ -1,0 +1,65 @@
+package shell
+
+import (
+	"fmt"
+	"syscall"
+
+	"github.com/flowrun/flowrun/internal/proc"
+)
+
+// tree is everything a step's process starts. On Linux the child is cloned
+// into a cgroup of its own where flowrun may create one (internal/proc), so
+// kill reaches descendants that left its process group (setsid, a `set -m`
+// job, a daemon that double-forked); elsewhere it is the process group.
+// The child also gets SIGKILL when flowrun dies (Pdeathsig); the cgroup
+// guard does the same for the rest of the tree.
+type tree struct {
+	pgid int
+	cg   *proc.Cgroup // nil: process group only
+}
+
+// newTree prepares attr for a step's child; a cgroup that cannot be had is
+// not an error, the process group is the fallback.
+func newTree(attr *syscall.SysProcAttr) *tree {
+	t := &tree{}
+	attr.Setpgid = true
+	// Pdeathsig follows the thread that started the child; Go ends a
+	// thread only when a goroutine locked to it exits, which os/exec's
+	// callers here never do.
+	attr.Pdeathsig = syscall.SIGKILL
+	if cg, err := proc.NewCgroup(); err == nil {
+		t.cg = cg
+		attr.UseCgroupFD = true
+		attr.CgroupFD = cg.FD()
+	}
+	return t
+}
+
+// started records the child's process group.
+func (t *tree) started(pid int) { t.pgid = pid }
+
+// kill SIGKILLs whatever is left of the tree once the step's process has
+// exited, and waits until it is gone. It returns an error only when the
+// kernel would not empty the cgroup.
+func (t *tree) kill() error {
+	if t.cg == nil {
+		killGroup(t.pgid)
+		return nil
+	}
+	if err := t.cg.Kill(); err != nil {
+		killGroup(t.pgid)
+		return fmt.Errorf("flowrun: %v", err)
+	}
+	return nil
+}
+
+// release gives back what newTree took; call it after kill, or when the
+// child did not start.
+func (t *tree) release() {
+	if t.cg != nil {
+		t.cg.Release()
+	}
+}
+
+// confined reports whether the tree reaches processes that left the group.
+func (t *tree) confined() bool { return t.cg != nil }
