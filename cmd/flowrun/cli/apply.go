@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/flowrun/flowrun/internal/term"
@@ -32,8 +34,9 @@ type ApplyCmd struct {
 func (ApplyCmd) Help() string {
 	return `Progress and step logs go to stderr; results go to stdout. Exit status:
 0 succeeded, 1 the workflow failed, 2 invalid file or arguments,
-130 interrupted (the first SIGINT or SIGTERM cancels running work and
-runs finally steps; a second one kills child processes at once).
+130 interrupted by SIGINT or SIGTERM, 129 by SIGHUP, 141 by SIGPIPE (the
+first signal cancels running work, runs finally steps and writes the
+report; a second SIGINT, SIGTERM or SIGHUP kills child processes at once).
 
 Examples:
   flowrun apply examples/hello.yaml
@@ -71,9 +74,10 @@ func (c *ApplyCmd) Run(e *env) error {
 
 	m := secretMasker(e, wf, inputs)
 	watch := newWatcher(e, c.Watch, m)
-	ctx, kill, stop := interrupts(&env{stderr: watch.out})
-	defer stop()
-	opts := exec.Options{Inputs: inputs, Workers: workers, Kill: kill, Mask: m}
+	intr := interrupts(&env{stderr: watch.out})
+	defer intr.stop()
+	ctx := intr.ctx
+	opts := exec.Options{Inputs: inputs, Workers: workers, Kill: intr.kill, Mask: m}
 	watch.options(&opts)
 	rep := exec.Run(ctx, wf, opts)
 	// Everything below writes the report: mask it once. The run may have
@@ -85,18 +89,25 @@ func (c *ApplyCmd) Run(e *env) error {
 			fmt.Fprintf(e.stderr, "flowrun: --report: %v\n", err)
 		}
 	}
+	out := &errWriter{w: e.stdout}
 	if c.Output == "json" {
-		enc := json.NewEncoder(e.stdout)
+		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(shown); err != nil {
-			return err
+		if err := enc.Encode(shown); err != nil && out.err == nil {
+			return err // not a write error: a value JSON cannot hold
 		}
 	} else {
-		printOutputs(e.stdout, wf, shown)
+		printOutputs(out, wf, shown)
 	}
 	switch {
 	case ctx.Err() != nil:
-		return exitError{ExitInterrupted}
+		return exitError{intr.code()}
+	case errors.Is(out.err, syscall.EPIPE):
+		// Nobody reads the results (`flowrun apply ... | head -1` after
+		// head exited): as a program killed by SIGPIPE would.
+		return exitError{ExitBrokenPipe}
+	case out.err != nil:
+		return out.err
 	case rep.Status != exec.Succeeded:
 		return exitError{ExitFailed}
 	}
@@ -155,21 +166,53 @@ func parseSet(pairs []string) (map[string]any, error) {
 	return out, nil
 }
 
-// interrupts returns a context cancelled by the first SIGINT or SIGTERM
-// and a channel closed by the second; stop releases the signals.
-func interrupts(e *env) (context.Context, <-chan struct{}, func()) {
+// interrupt is how signals stop a run: ctx is cancelled by the first of
+// SIGINT, SIGTERM, SIGHUP or SIGPIPE (cancel running work, run finally
+// steps, write the report) and kill is closed by a second SIGINT, SIGTERM
+// or SIGHUP (kill child processes at once, finally steps included).
+// SIGPIPE never escalates: once stderr is a broken pipe, every log line
+// flowrun writes raises another, and none of them is a person asking twice.
+type interrupt struct {
+	ctx  context.Context
+	kill <-chan struct{}
+	stop func() // releases the signals
+	sig  atomic.Value
+}
+
+// code is the exit code for the first signal: 128 + its number, the
+// shell's convention, except that SIGTERM exits 130 like SIGINT, as
+// flowrun always has.
+func (in *interrupt) code() int {
+	switch in.sig.Load() {
+	case syscall.SIGHUP:
+		return ExitHangup
+	case syscall.SIGPIPE:
+		return ExitBrokenPipe
+	}
+	return ExitInterrupted
+}
+
+// interrupts starts listening for signals.
+func interrupts(e *env) *interrupt {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	kill := make(chan struct{})
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	done := make(chan struct{})
+	in := &interrupt{ctx: ctx, kill: kill}
 	go func() {
-		for n := 0; ; n++ {
+		first := true
+		for {
 			select {
 			case sig := <-sigs:
-				if n == 0 {
+				if first {
+					first = false
+					in.sig.Store(sig)
 					fmt.Fprintf(e.stderr, "flowrun: %s: cancelling running work, then running finally steps (again to kill at once)\n", sig)
 					cancel(exec.ErrInterrupted)
+					continue
+				}
+				if sig == syscall.SIGPIPE {
 					continue
 				}
 				fmt.Fprintf(e.stderr, "flowrun: %s again: killing child processes\n", sig)
@@ -180,11 +223,27 @@ func interrupts(e *env) (context.Context, <-chan struct{}, func()) {
 			}
 		}
 	}()
-	return ctx, kill, func() {
+	in.stop = func() {
 		signal.Stop(sigs)
 		close(done)
 		cancel(nil)
 	}
+	return in
+}
+
+// errWriter keeps the first error of the writes to w and drops the rest.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (w *errWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	n, err := w.w.Write(p)
+	w.err = err
+	return n, err
 }
 
 // printOutputs prints the workflow's outputs, one `name: value` per line,

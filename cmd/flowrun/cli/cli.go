@@ -17,6 +17,8 @@ const (
 	ExitFailed      = 1   // the workflow ran and failed
 	ExitInvalid     = 2   // the file or the command line is invalid
 	ExitInterrupted = 130 // SIGINT or SIGTERM
+	ExitHangup      = 129 // SIGHUP: the terminal closed
+	ExitBrokenPipe  = 141 // SIGPIPE: stdout or stderr is a pipe nobody reads
 )
 
 // CLI is the command tree.
