@@ -231,3 +231,41 @@ steps:
 		t.Errorf("flowrun exited with %v; want exit status 141", err)
 	}
 }
+
+// TestCalleeFinallyStopsAtFirstSignal: a called workflow's long finally
+// step does not hold flowrun after the first SIGTERM.
+func TestCalleeFinallyStopsAtFirstSignal(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "callee.yaml", `
+version: 1
+steps:
+  - id: quick
+    run: "true"
+finally:
+  - id: long
+    run: |
+      echo started > started
+      sleep 600
+`)
+	write(t, dir, "main.yaml", `
+version: 1
+steps:
+  - id: call
+    uses: ./callee.yaml
+finally:
+  - id: cleanup
+    run: echo "${{ run.status }}" > finally.txt
+`)
+	cmd := exec.Command("flowrun", "apply", "main.yaml", "--report", "r.json")
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, filepath.Join(dir, "started"))
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	checkEnd(t, dir, cmd, 130, &stderr)
+}

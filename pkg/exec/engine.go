@@ -49,6 +49,8 @@ type Options struct {
 	// shared, when set, are the calling run's resources: a workflow called
 	// through uses: reuses its caller's connections.
 	shared *steps.Resources
+	// called bounds the finally steps by ctx (see finallyStop).
+	called bool
 }
 
 // Observer is told about a run's progress. Its methods may be called from
@@ -153,7 +155,8 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 	}
 
 	// Finally steps run whatever happened, under a context that only the
-	// Kill channel cancels.
+	// Kill channel cancels, and for a called workflow also the end of the
+	// calling item (finallyStop).
 	r.status = r.report.Status
 	r.runScope = map[string]any{"id": r.report.RunID, "status": string(r.status)}
 	if len(wf.Finally) > 0 {
@@ -161,7 +164,7 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 		done := make(chan struct{})
 		go func() {
 			select {
-			case <-opts.Kill:
+			case <-finallyStop(ctx, opts, done):
 				cancel()
 			case <-done:
 			}

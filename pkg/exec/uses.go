@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"time"
 
 	"github.com/flowrun/flowrun/pkg/spec"
 	"github.com/flowrun/flowrun/pkg/steps"
@@ -18,9 +19,11 @@ import (
 // The callee was loaded and checked with its caller (spec.Step.Callee),
 // once per run whatever the number of items. Each call is a sub-run under
 // the item's context: cancelling the item cancels the callee's steps, and
-// the callee's finally steps run all the same. The sub-run shares the
-// caller's steps.Resources, so its http steps reuse the caller's
-// connections.
+// the callee's finally steps run all the same, but within the item's
+// bounds like any step: calleeFinallyGrace after the item's timeout or
+// cancellation (the first interrupt) they are cancelled too. The sub-run
+// shares the caller's steps.Resources, so its http steps reuse the
+// caller's connections.
 type call struct {
 	r     *run
 	step  *spec.Step
@@ -65,14 +68,53 @@ func (c *call) Run(ctx context.Context, in *steps.Input) (any, error) {
 		Environ: in.Env,   // the caller's environment and the step's env:
 		Mask:    c.r.mask, // the callee's secrets are masked for the caller too
 		shared:  in.Resources,
+		called:  true,
 	})
-	if rep.Status == Succeeded {
-		return rep.Outputs, nil
-	}
+	// An item that timed out or was cancelled while its callee's finally
+	// steps ran did not complete, whatever the callee's status says.
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
+	if rep.Status == Succeeded {
+		return rep.Outputs, nil
+	}
 	return nil, fmt.Errorf("%s -> %s: %s", c.r.wf.File, callee.File, rep.Error)
+}
+
+// calleeFinallyGrace is how long a called workflow's finally steps may
+// still run once the calling item has timed out or been cancelled: enough
+// to start and clean up, not enough to hold a run that was asked to stop.
+const calleeFinallyGrace = 2 * time.Second
+
+// finallyStop returns the channel that stops a run's finally steps: Kill
+// (the second interrupt) for a top-level run; for a called workflow also
+// ctx, the calling item's context, calleeFinallyGrace after it is done.
+// Its goroutine, if any, ends when done is closed.
+func finallyStop(ctx context.Context, opts Options, done <-chan struct{}) <-chan struct{} {
+	if !opts.called {
+		return opts.Kill
+	}
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-opts.Kill:
+			close(stop)
+			return
+		case <-done:
+			return
+		}
+		t := time.NewTimer(calleeFinallyGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			close(stop)
+		case <-opts.Kill:
+			close(stop)
+		case <-done:
+		}
+	}()
+	return stop
 }
 
 // callWidth is how many items a uses step may have in flight: its own

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -214,4 +215,65 @@ steps:
 	if diff := cmp.Diff(want, rep.Step("call").Output); diff != "" {
 		t.Errorf("callee outputs (-want +got):\n%s", diff)
 	}
+}
+
+// TestUsesFinallyBounded checks that a called workflow's finally steps
+// stop with the calling item: at its timeout, and at the first interrupt
+// (ctx cancelled, Kill not closed), rather than run on until the second.
+func TestUsesFinallyBounded(t *testing.T) {
+	for _, end := range []string{"timeout", "interrupt"} {
+		t.Run(end, func(t *testing.T) {
+			timeout := ""
+			if end == "timeout" {
+				timeout = "timeout: 100ms"
+			}
+			wf := loadFiles(t, map[string]string{"slow.yaml": `
+version: 1
+steps:
+  - id: quick
+    probe: {}
+finally:
+  - id: cleanup
+    probe: {record: cleanup, block: true}
+`, "main.yaml": `
+version: 1
+steps:
+  - id: call
+    uses: ./slow.yaml
+    ` + timeout + `
+`})
+			resetProbes()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			kill := make(chan struct{})
+			done := make(chan *Report, 1)
+			go func() { done <- Run(ctx, wf, Options{Kill: kill}) }()
+			if end == "interrupt" {
+				for probes.running.Load() == 0 || len(probesStarted()) == 0 {
+					time.Sleep(time.Millisecond)
+				}
+				cancel()
+			}
+			var rep *Report
+			select {
+			case rep = <-done:
+			case <-time.After(10 * time.Second):
+				close(kill)
+				<-done
+				t.Fatalf("the callee's finally step still ran 10s after the item's %s", end)
+			}
+			if st := rep.Step("call").Status; st != Failed && st != Cancelled {
+				t.Errorf("call: %s; want it failed (timeout) or cancelled", st)
+			}
+			if got := probesStarted(); !slices.Equal(got, []string{"cleanup"}) {
+				t.Errorf("started %q; want the callee's finally step to have started", got)
+			}
+		})
+	}
+}
+
+func probesStarted() []string {
+	probes.mu.Lock()
+	defer probes.mu.Unlock()
+	return slices.Clone(probes.started)
 }
