@@ -2,7 +2,10 @@ package shell
 
 import (
 	"fmt"
+	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/flowrun/flowrun/internal/proc"
 )
@@ -31,9 +34,19 @@ func newTree(attr *syscall.SysProcAttr) *tree {
 		t.cg = cg
 		attr.UseCgroupFD = true
 		attr.CgroupFD = cg.FD()
+	} else {
+		subreaper.Do(func() { _ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) })
 	}
 	return t
 }
+
+// subreaper makes flowrun adopt the orphans of its steps, when it has no
+// cgroups to find them in: killGroup then reaps a killed group at once
+// instead of waiting for init to. It is not set with cgroups, where orphans
+// are left to init: a subreaper must reap every orphan it adopts, and
+// flowrun cannot tell those of its steps from those of a plugin's own
+// child processes.
+var subreaper sync.Once
 
 // started records the child's process group.
 func (t *tree) started(pid int) { t.pgid = pid }
