@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,8 +22,8 @@ import (
 // Kill finds them all without walking /proc.
 //
 // Cgroups live under one directory per flowrun process, created on first
-// use beside flowrun's own cgroup, and a guard process removes it and kills
-// what is left in it when flowrun exits, even by SIGKILL (see startGuard).
+// use beside flowrun's own cgroup, and the guard process removes it and
+// kills what is left in it when flowrun exits, even by SIGKILL (guard.go).
 // They are used only where flowrun may create them: cgroup v2 mounted, its
 // own cgroup writable, Linux 5.14 or later (cgroup.kill), and
 // FLOWRUN_CGROUPS is not "off".
@@ -165,10 +164,6 @@ var (
 	poolOnce sync.Once
 	pool     *cgroupPool
 	poolErr  error
-	// guardPipe is the write end of the guard's stdin. Only this process
-	// holds it (close-on-exec), and it is never closed: the guard reads EOF
-	// when the process is gone, however it ended.
-	guardPipe *os.File
 )
 
 // cgroups sets up this process's cgroup directory and guard, once.
@@ -193,9 +188,9 @@ func setupCgroups() (*cgroupPool, error) {
 		os.Remove(dir)
 		return nil, errors.New("cgroup.kill is missing (Linux before 5.14)")
 	}
-	if err := startGuard(dir); err != nil {
+	if err := startGuard(dir); err != nil || guard.dir != dir {
 		os.Remove(dir)
-		return nil, fmt.Errorf("starting the cgroup guard: %w", err)
+		return nil, fmt.Errorf("starting the cgroup guard: %v", err)
 	}
 	return &cgroupPool{dir: dir}, nil
 }
@@ -239,40 +234,4 @@ func cgroup2Mount() (string, error) {
 		}
 	}
 	return "", errors.New("cgroup v2 is not mounted")
-}
-
-// guardScript runs in the guard process with $0 the flowrun process's
-// cgroup directory. It waits for EOF on stdin — the flowrun process has
-// ended, normally or not — then kills every process left in the directory's
-// cgroups and removes them.
-const guardScript = `trap '' HUP INT PIPE
-while read -r _; do :; done
-echo 1 > "$0/cgroup.kill"
-i=0
-while grep -q '^populated 1' "$0/cgroup.events" && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
-for d in "$0"/*/; do rmdir "$d"; done
-rmdir "$0"
-`
-
-// startGuard starts the process that cleans up dir after this process.
-// It is not a child to wait for: it outlives this process by design, in its
-// own process group so that a terminal's ^C does not stop it.
-func startGuard(dir string) error {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	cmd := exec.Command("/bin/sh", "-c", guardScript, dir)
-	cmd.Stdin = r
-	cmd.Env = []string{"PATH=/usr/bin:/bin"}
-	cmd.Dir = "/"
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		w.Close()
-		return err
-	}
-	guardPipe = w
-	// Not waited for: it ends after this process, which never reaps it.
-	return nil
 }

@@ -14,11 +14,13 @@ import (
 // into a cgroup of its own where flowrun may create one (internal/proc), so
 // kill reaches descendants that left its process group (setsid, a `set -m`
 // job, a daemon that double-forked); elsewhere it is the process group.
-// The child also gets SIGKILL when flowrun dies (Pdeathsig); the cgroup
-// guard does the same for the rest of the tree.
+// The child also gets SIGKILL when flowrun dies (Pdeathsig); the guard
+// (internal/proc) does the same for the rest of the tree: the cgroup, or
+// else the process group.
 type tree struct {
-	pgid int
-	cg   *proc.Cgroup // nil: process group only
+	pgid    int
+	cg      *proc.Cgroup // nil: process group only
+	guarded bool         // the group is registered with the guard
 }
 
 // newTree prepares attr for a step's child; a cgroup that cannot be had is
@@ -48,8 +50,14 @@ func newTree(attr *syscall.SysProcAttr) *tree {
 // child processes.
 var subreaper sync.Once
 
-// started records the child's process group.
-func (t *tree) started(pid int) { t.pgid = pid }
+// started records the child's process group; without a cgroup, the guard
+// kills the group should flowrun die before the step ends.
+func (t *tree) started(pid int) {
+	t.pgid = pid
+	if t.cg == nil {
+		t.guarded = proc.GuardGroup(pid)
+	}
+}
 
 // kill SIGKILLs whatever is left of the tree once the step's process has
 // exited, and waits until it is gone. It returns an error only when the
@@ -57,6 +65,9 @@ func (t *tree) started(pid int) { t.pgid = pid }
 func (t *tree) kill() error {
 	if t.cg == nil {
 		killGroup(t.pgid)
+		if t.guarded {
+			proc.ReleaseGroup(t.pgid)
+		}
 		return nil
 	}
 	if err := t.cg.Kill(); err != nil {
@@ -73,6 +84,3 @@ func (t *tree) release() {
 		t.cg.Release()
 	}
 }
-
-// confined reports whether the tree reaches processes that left the group.
-func (t *tree) confined() bool { return t.cg != nil }

@@ -2,19 +2,37 @@
 
 package shell
 
-import "syscall"
+import (
+	"syscall"
+
+	"github.com/flowrun/flowrun/internal/proc"
+)
 
 // tree is everything a step's process starts: on this system, its process
-// group. A descendant that leaves the group (setsid) is not reached; see
-// "Process lifetime" in the README.
-type tree struct{ pgid int }
+// group, which the guard (internal/proc) kills should flowrun die first. A
+// descendant that leaves the group (setsid) is not reached; see "Process
+// lifetime" in the README.
+type tree struct {
+	pgid    int
+	guarded bool
+}
 
 func newTree(attr *syscall.SysProcAttr) *tree {
 	attr.Setpgid = true
 	return &tree{}
 }
 
-func (t *tree) started(pid int) { t.pgid = pid }
-func (t *tree) kill() error     { killGroup(t.pgid); return nil }
-func (t *tree) release()        {}
-func (t *tree) confined() bool  { return false }
+func (t *tree) started(pid int) {
+	t.pgid = pid
+	t.guarded = proc.GuardGroup(pid)
+}
+
+func (t *tree) kill() error {
+	killGroup(t.pgid)
+	if t.guarded {
+		proc.ReleaseGroup(t.pgid)
+	}
+	return nil
+}
+
+func (t *tree) release() {}
