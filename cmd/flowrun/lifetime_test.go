@@ -38,7 +38,7 @@ finally:
     run: echo "${{ run.status }}" > finally.txt
 `
 
-// pids reads the pid files the block's items wrote.
+// escapedPIDs reads the pid files the block's items wrote.
 func escapedPIDs(t *testing.T, dir string, names ...string) map[string]int {
 	t.Helper()
 	pids := map[string]int{}
@@ -68,35 +68,41 @@ func assertAllGone(t *testing.T, pids map[string]int) {
 }
 
 // TestKill9LeavesNoProcess kills flowrun with SIGKILL while its items run:
-// no child, no background job, no setsid grandchild survives it.
+// no child and no background job survives it, nor, with per-step cgroups,
+// a setsid grandchild. It runs with cgroups where they are available and
+// without (FLOWRUN_CGROUPS=off), where the guard kills process groups.
 func TestKill9LeavesNoProcess(t *testing.T) {
-	dir := t.TempDir()
-	write(t, dir, "wait.yaml", escapingBlock)
-	cmd := exec.Command("flowrun", "apply", "wait.yaml")
-	cmd.Dir = dir
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, filepath.Join(dir, "started-0"), filepath.Join(dir, "started-1"))
-	names := []string{"child", "bg"}
-	if err := proc.CgroupsAvailable(); err == nil {
-		names = append(names, "gc")
-	} else {
-		t.Logf("no per-step cgroups (%v): setsid grandchildren not checked", err)
-	}
-	pids := escapedPIDs(t, dir, names...)
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	assertAllGone(t, pids)
-	if _, err := os.Stat(filepath.Join(dir, "gc-0.pid")); err != nil {
-		t.Fatal(err)
-	}
-	if len(names) < 3 {
-		for _, f := range []string{"gc-0.pid", "gc-1.pid"} {
-			syscall.Kill(readPID(t, filepath.Join(dir, f)), syscall.SIGKILL)
-		}
+	for _, cgroups := range []bool{true, false} {
+		t.Run("cgroups="+strconv.FormatBool(cgroups), func(t *testing.T) {
+			names := []string{"child", "bg"}
+			env := os.Environ()
+			if !cgroups {
+				env = append(env, "FLOWRUN_CGROUPS=off")
+			} else if err := proc.CgroupsAvailable(); err != nil {
+				t.Skipf("no per-step cgroups here: %v", err)
+			} else {
+				names = append(names, "gc")
+			}
+			dir := t.TempDir()
+			write(t, dir, "wait.yaml", escapingBlock)
+			cmd := exec.Command("flowrun", "apply", "wait.yaml")
+			cmd.Dir, cmd.Env = dir, env
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, filepath.Join(dir, "started-0"), filepath.Join(dir, "started-1"))
+			pids := escapedPIDs(t, dir, names...)
+			if err := cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			_ = cmd.Wait()
+			assertAllGone(t, pids)
+			if !cgroups { // not guaranteed: stop them
+				for _, f := range []string{"gc-0.pid", "gc-1.pid"} {
+					syscall.Kill(readPID(t, filepath.Join(dir, f)), syscall.SIGKILL)
+				}
+			}
+		})
 	}
 }
 

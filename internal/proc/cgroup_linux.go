@@ -110,12 +110,26 @@ func (g *Cgroup) Release() {
 	}
 	if g.killed {
 		g.close()
-		os.Remove(g.dir)
+		removeCgroup(g.dir)
 		return
 	}
 	p.mu.Lock()
 	p.free = append(p.free, g)
 	p.mu.Unlock()
+}
+
+// removeCgroup removes an empty cgroup and the cgroups under it (a flowrun
+// run by a step makes its own there), deepest first. The interface files
+// in them are not removed: rmdir takes them with the directory.
+func removeCgroup(dir string) {
+	if ents, err := os.ReadDir(dir); err == nil {
+		for _, e := range ents {
+			if e.IsDir() {
+				removeCgroup(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	os.Remove(dir)
 }
 
 func (g *Cgroup) close() {

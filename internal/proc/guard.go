@@ -34,8 +34,7 @@ for pg in $g; do kill -s KILL -- "-$pg" 2>/dev/null; done
 echo 1 > "$0/cgroup.kill"
 i=0
 while grep -q '^populated 1' "$0/cgroup.events" && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
-for d in "$0"/*/; do rmdir "$d"; done
-rmdir "$0"
+find "$0" -depth -type d -exec rmdir {} + 2>/dev/null
 `
 
 var guard struct {
