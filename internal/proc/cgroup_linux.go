@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -202,11 +203,38 @@ func setupCgroups() (*cgroupPool, error) {
 		os.Remove(dir)
 		return nil, errors.New("cgroup.kill is missing (Linux before 5.14)")
 	}
+	if err := probeClone(dir); err != nil {
+		removeCgroup(dir)
+		return nil, err
+	}
 	if err := startGuard(dir); err != nil || guard.dir != dir {
 		os.Remove(dir)
 		return nil, fmt.Errorf("starting the cgroup guard: %v", err)
 	}
 	return &cgroupPool{dir: dir}, nil
+}
+
+// probeClone starts /bin/true in a cgroup under dir, as every step's
+// process will be started: clone3 may be refused (a seccomp filter that
+// answers ENOSYS, as container runtimes install) or moving a process there
+// forbidden, and a step must not be the first to find out.
+func probeClone(dir string) error {
+	probe := filepath.Join(dir, "probe")
+	if err := os.Mkdir(probe, 0o755); err != nil {
+		return err
+	}
+	defer os.Remove(probe)
+	fd, err := os.Open(probe)
+	if err != nil {
+		return err
+	}
+	defer fd.Close()
+	cmd := exec.Command("/bin/true")
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(fd.Fd())}
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("starting a process in a cgroup: %w", err)
+	}
+	return nil
 }
 
 // ownCgroup returns the directory of this process's cgroup v2.
@@ -224,28 +252,35 @@ func ownCgroup() (string, error) {
 	if !found {
 		return "", errors.New("no cgroup v2 in /proc/self/cgroup")
 	}
-	mount, err := cgroup2Mount()
+	mount, root, err := cgroup2Mount()
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(mount, rel), nil
+	// A mount of a subtree (a container without its own cgroup namespace)
+	// shows the process's path relative to the whole hierarchy.
+	sub, ok := strings.CutPrefix(rel, root)
+	if !ok {
+		return "", fmt.Errorf("cgroup %s is outside the cgroup v2 mount of %s", rel, root)
+	}
+	return filepath.Join(mount, sub), nil
 }
 
-// cgroup2Mount finds where the cgroup v2 hierarchy is mounted, from
-// /proc/self/mountinfo: "id parent dev root mountpoint opts ... - fstype ...".
-func cgroup2Mount() (string, error) {
+// cgroup2Mount finds where the cgroup v2 hierarchy is mounted, and which
+// of its directories is mounted there, from /proc/self/mountinfo:
+// "id parent dev root mountpoint opts ... - fstype ...".
+func cgroup2Mount() (mount, root string, err error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		pre, post, ok := strings.Cut(sc.Text(), " - ")
 		fields, typ := strings.Fields(pre), strings.Fields(post)
-		if ok && len(fields) >= 5 && len(typ) > 0 && typ[0] == "cgroup2" && fields[3] == "/" {
-			return fields[4], nil
+		if ok && len(fields) >= 5 && len(typ) > 0 && typ[0] == "cgroup2" {
+			return fields[4], fields[3], nil
 		}
 	}
-	return "", errors.New("cgroup v2 is not mounted")
+	return "", "", errors.New("cgroup v2 is not mounted")
 }
