@@ -1,0 +1,242 @@
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Record types, the "type" field of every journal line.
+const (
+	TypeStep       = "step"        // a single step finished
+	TypeItem       = "item"        // an item of a parallel block finished
+	TypeBlockStart = "block_start" // a parallel block started, with its item count
+	TypeBlockEnd   = "block_end"   // a parallel block finished
+	TypeRun        = "run"         // the run (or this attempt at it) ended
+)
+
+// MaxRecord bounds one journal record, its newline included. The Writer
+// refuses a bigger record (an output too big to journal) and a reader
+// refuses a bigger line, so whatever is written can be read back.
+const MaxRecord = 64 << 20
+
+// ItemRecord is the result of one finished item of a parallel block.
+type ItemRecord struct {
+	Step     string
+	Index    int
+	Key      string
+	Status   string
+	Attempts int
+	// Output is journaled when non-nil: set it only when the block keeps
+	// its items' outputs. It must encode as JSON (no NaN or infinities).
+	Output     any
+	Error      string
+	DurationMS float64
+}
+
+// StepRecord is the result of one finished single step (not a block).
+type StepRecord struct {
+	ID       string
+	Status   string
+	Output   any // journaled when non-nil; must encode as JSON
+	Error    string
+	Attempts int
+}
+
+// Record is one journal line as read back: the union of every type's
+// fields. Output holds the JSON text of the output, nil when none was
+// journaled.
+type Record struct {
+	Type string `json:"type"`
+	// ID is a step record's step; Step an item or block record's block.
+	ID         string          `json:"id,omitempty"`
+	Step       string          `json:"step,omitempty"`
+	Index      *int            `json:"index,omitempty"`
+	Key        *string         `json:"key,omitempty"`
+	Status     string          `json:"status,omitempty"`
+	Attempts   int             `json:"attempts,omitempty"`
+	Output     json.RawMessage `json:"output,omitempty"`
+	Error      string          `json:"error,omitempty"`
+	DurationMS float64         `json:"duration_ms,omitempty"`
+	Total      *int            `json:"total,omitempty"`
+}
+
+// check reports what is missing or wrong in a record read back.
+func (r *Record) check() error {
+	need := func(ok bool, field string) error {
+		if !ok {
+			return fmt.Errorf("%s record without %s", r.Type, field)
+		}
+		return nil
+	}
+	var errs []error
+	switch r.Type {
+	case TypeStep:
+		errs = append(errs, need(r.ID != "", "id"), need(r.Status != "", "status"))
+	case TypeItem:
+		errs = append(errs, need(r.Step != "", "step"), need(r.Index != nil && *r.Index >= 0, "index"),
+			need(r.Key != nil, "key"), need(r.Status != "", "status"))
+	case TypeBlockStart:
+		errs = append(errs, need(r.Step != "", "step"), need(r.Total != nil && *r.Total >= 0, "total"))
+	case TypeBlockEnd:
+		errs = append(errs, need(r.Step != "", "step"), need(r.Status != "", "status"))
+	case TypeRun:
+		errs = append(errs, need(r.Status != "", "status"))
+	case "":
+		return errors.New("record without type")
+	default:
+		return fmt.Errorf("unknown record type %q", r.Type)
+	}
+	if r.Attempts < 0 {
+		errs = append(errs, fmt.Errorf("negative attempts %d", r.Attempts))
+	}
+	return errors.Join(errs...)
+}
+
+// appendItem encodes r as one journal line. out is r.Output already
+// encoded (nil: none).
+func appendItem(b []byte, r *ItemRecord, out []byte) []byte {
+	b = append(b, `{"type":"item","step":`...)
+	b = appendString(b, r.Step)
+	b = append(b, `,"index":`...)
+	b = strconv.AppendInt(b, int64(r.Index), 10)
+	b = append(b, `,"key":`...)
+	b = appendString(b, r.Key)
+	b = append(b, `,"status":`...)
+	b = appendString(b, r.Status)
+	b = append(b, `,"attempts":`...)
+	b = strconv.AppendInt(b, int64(r.Attempts), 10)
+	if out != nil {
+		b = append(b, `,"output":`...)
+		b = append(b, out...)
+	}
+	if r.Error != "" {
+		b = append(b, `,"error":`...)
+		b = appendString(b, r.Error)
+	}
+	b = append(b, `,"duration_ms":`...)
+	b = strconv.AppendFloat(b, r.DurationMS, 'f', -1, 64)
+	return append(b, "}\n"...)
+}
+
+func appendStep(b []byte, r *StepRecord, out []byte) []byte {
+	b = append(b, `{"type":"step","id":`...)
+	b = appendString(b, r.ID)
+	b = append(b, `,"status":`...)
+	b = appendString(b, r.Status)
+	b = append(b, `,"attempts":`...)
+	b = strconv.AppendInt(b, int64(r.Attempts), 10)
+	if out != nil {
+		b = append(b, `,"output":`...)
+		b = append(b, out...)
+	}
+	if r.Error != "" {
+		b = append(b, `,"error":`...)
+		b = appendString(b, r.Error)
+	}
+	return append(b, "}\n"...)
+}
+
+func appendBlockStart(b []byte, step string, total int) []byte {
+	b = append(b, `{"type":"block_start","step":`...)
+	b = appendString(b, step)
+	b = append(b, `,"total":`...)
+	b = strconv.AppendInt(b, int64(total), 10)
+	return append(b, "}\n"...)
+}
+
+func appendBlockEnd(b []byte, step, status string, total int) []byte {
+	b = append(b, `{"type":"block_end","step":`...)
+	b = appendString(b, step)
+	b = append(b, `,"status":`...)
+	b = appendString(b, status)
+	b = append(b, `,"total":`...)
+	b = strconv.AppendInt(b, int64(total), 10)
+	return append(b, "}\n"...)
+}
+
+func appendRun(b []byte, status, errText string) []byte {
+	b = append(b, `{"type":"run","status":`...)
+	b = appendString(b, status)
+	if errText != "" {
+		b = append(b, `,"error":`...)
+		b = appendString(b, errText)
+	}
+	return append(b, "}\n"...)
+}
+
+// encodeOutput encodes an output for the journal; nil stays nil.
+func encodeOutput(v any) ([]byte, error) {
+	if v == nil {
+		return nil, nil
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("output cannot be journaled: %w", err)
+	}
+	return out, nil
+}
+
+// checkDuration refuses what JSON cannot hold.
+func checkDuration(ms float64) error {
+	if math.IsNaN(ms) || math.IsInf(ms, 0) {
+		return fmt.Errorf("duration %v cannot be journaled", ms)
+	}
+	return nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string, as encoding/json would (without
+// its HTML escaping): invalid UTF-8 becomes U+FFFD, control characters and
+// U+2028/U+2029 are escaped, so every line stays one valid JSON value.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
