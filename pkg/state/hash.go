@@ -5,25 +5,17 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 )
 
 // HashFile returns the hex sha256 of a regular file's bytes, as stored in
 // run.json for the workflow and its callees. It refuses anything that is
 // not a regular file (a FIFO or a device would never end).
 func HashFile(name string) (string, error) {
-	f, err := os.Open(name)
+	f, _, err := openRegular(name)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
-	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("%s: not a regular file", name)
-	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return "", fmt.Errorf("%s: %v", name, err)

@@ -63,7 +63,7 @@ type Writer struct {
 // middle is an error (see Reader). Close the Writer to stop its goroutine.
 func OpenJournal(name string) (*Writer, error) {
 	size := int64(0)
-	if f, err := os.Open(name); err == nil {
+	if f, _, err := openRegular(name); err == nil {
 		rd := NewReader(f, name)
 		for {
 			if _, err = rd.Next(); err != nil {

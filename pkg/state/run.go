@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 )
@@ -123,18 +122,11 @@ func readRun(dir string) (*Run, error) {
 
 // readRegular reads a regular file of at most limit bytes.
 func readRegular(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
+	f, fi, err := openRegular(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", name)
-	}
 	if fi.Size() > limit {
 		return nil, fmt.Errorf("%s: %d bytes, more than the %d read", name, fi.Size(), limit)
 	}

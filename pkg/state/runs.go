@@ -230,23 +230,16 @@ func (d *Dir) Report(id string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("no run %q in %s", id, d.path)
 	}
 	name := filepath.Join(d.RunDir(id), ReportFile)
-	f, err := os.Open(name)
+	f, fi, err := openRegular(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("run %s has no report (it has not ended)", id)
 	}
 	if err != nil {
 		return nil, err
 	}
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%s: not a regular file", name)
-	}
-	if err == nil && fi.Size() > maxReport {
-		err = fmt.Errorf("%s: %d bytes, more than the %d read", name, fi.Size(), maxReport)
-	}
-	if err != nil {
+	if fi.Size() > maxReport {
 		f.Close()
-		return nil, err
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d read", name, fi.Size(), maxReport)
 	}
 	return f, nil
 }

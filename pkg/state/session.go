@@ -89,7 +89,7 @@ func (d *Dir) Resume(id string) (*Session, *Replay, error) {
 		return fail(err)
 	}
 	jname := filepath.Join(dir, JournalFile)
-	f, err := os.Open(jname)
+	f, _, err := openRegular(jname)
 	if err != nil {
 		return fail(err)
 	}
@@ -168,7 +168,7 @@ func (s *Session) Close() error {
 
 // countJournal counts the items journaled in the file name.
 func countJournal(name string) (Counts, error) {
-	f, err := os.Open(name)
+	f, _, err := openRegular(name)
 	if err != nil {
 		return Counts{}, err
 	}

@@ -27,6 +27,7 @@ type CLI struct {
 	Validate ValidateCmd `cmd:"" help:"Check workflow files without running them."`
 	Plan     PlanCmd     `cmd:"" help:"Print a workflow's steps in run order, without running them."`
 	Graph    GraphCmd    `cmd:"" help:"Print a workflow's DAG as Mermaid or Graphviz DOT."`
+	Runs     RunsCmd     `cmd:"" help:"List, show and prune recorded runs."`
 	Schema   SchemaCmd   `cmd:"" help:"Print the JSON schema of workflow files."`
 	Steps    StepsCmd    `cmd:"" help:"List the step types this flowrun knows."`
 	Version  VersionCmd  `cmd:"" help:"Print the version."`
