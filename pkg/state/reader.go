@@ -109,12 +109,19 @@ func (r *Reader) readLine() ([]byte, bool, error) {
 	}
 }
 
+// fastPath switches parseFast on; benchmarks switch it off for a baseline.
+var fastPath = true
+
 // parseRecord decodes one line: exactly one JSON object with the fields
 // its type requires.
 func parseRecord(line []byte, rec *Record) error {
 	if len(line) == 0 || line[0] != '{' {
 		return errors.New("not a JSON object")
 	}
+	if fastPath && parseFast(line, rec) {
+		return rec.check()
+	}
+	*rec = Record{}
 	if err := json.Unmarshal(line, rec); err != nil {
 		return fmt.Errorf("invalid record: %v", err)
 	}

@@ -2,10 +2,13 @@ package state
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 const (
@@ -138,4 +141,38 @@ func FuzzJournalRead(f *testing.F) {
 		// Replaying never panics either.
 		_, _, _ = LoadReplay(bytes.NewReader(data), "journal")
 	})
+}
+
+// FuzzParseFast: when the fast path accepts a line, encoding/json reads
+// the same record from it.
+func FuzzParseFast(f *testing.F) {
+	for _, l := range strings.Split(sampleJournal(), "\n") {
+		f.Add([]byte(l))
+	}
+	f.Add([]byte(`{"type":"item","index":01,"duration_ms":1.}`))
+	f.Add([]byte(`{"type":"item","key":"é","output":[1,{"a":"\""}] , "total": -0}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var fast, slow Record
+		if !parseFast(line, &fast) {
+			return
+		}
+		if err := json.Unmarshal(line, &slow); err != nil {
+			t.Fatalf("fast path accepted %q, encoding/json: %v", line, err)
+		}
+		if !cmp.Equal(fast, slow) {
+			t.Fatalf("%q: fast %+v, encoding/json %+v", line, fast, slow)
+		}
+	})
+}
+
+func TestParseFastAcceptsWhatTheWriterWrites(t *testing.T) {
+	for _, l := range strings.Split(strings.TrimSpace(sampleJournal()), "\n") {
+		if strings.Contains(l, `\`) {
+			continue // escapes go the slow way
+		}
+		var rec Record
+		if !parseFast([]byte(l), &rec) {
+			t.Errorf("fast path refused %s", l)
+		}
+	}
 }

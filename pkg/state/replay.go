@@ -19,6 +19,9 @@ type Replay struct {
 	steps  map[string]*StepResult
 	blocks map[string]*Block
 	order  []string // blocks in the order they first appear
+	// last is the block of the latest record, for runs of one block's items.
+	last     *Block
+	lastStep string
 	// Ended is set when the journal ends with a run record; Status and
 	// Error are the last run record's.
 	Ended  bool
@@ -135,7 +138,11 @@ func LoadReplay(r io.Reader, name string) (*Replay, int64, error) {
 }
 
 func (rp *Replay) block(step string) *Block {
+	if rp.last != nil && rp.lastStep == step {
+		return rp.last
+	}
 	b := rp.blocks[step]
+	defer func() { rp.last, rp.lastStep = b, step }()
 	if b == nil {
 		b = &Block{keys: map[string]int32{}, Total: -1}
 		rp.blocks[step] = b
