@@ -42,6 +42,9 @@ var (
 type ConfigField struct {
 	Name string
 	Type reflect.Type
+	// Index leads from the configuration value to the field, as
+	// reflect.Value.FieldByIndex takes it.
+	Index []int
 }
 
 // ConfigFields returns the keys a value of type t decodes from, in the
@@ -60,25 +63,32 @@ func ConfigFields(t reflect.Type) []ConfigField {
 	}
 	var out []ConfigField
 	for i := range t.NumField() {
-		f := t.Field(i)
-		tag := f.Tag.Get("yaml")
-		if !f.IsExported() && !f.Anonymous || tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if strings.Contains(opts, "inline") {
-			out = append(out, ConfigFields(f.Type)...)
-			continue
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		out = append(out, ConfigField{Name: name, Type: f.Type})
+		out = appendConfigField(out, t.Field(i))
 	}
 	return out
+}
+
+// appendConfigField appends the keys field f decodes from.
+func appendConfigField(out []ConfigField, f reflect.StructField) []ConfigField {
+	tag := f.Tag.Get("yaml")
+	if !f.IsExported() && !f.Anonymous || tag == "-" {
+		return out
+	}
+	name, opts, _ := strings.Cut(tag, ",")
+	if strings.Contains(opts, "inline") {
+		for _, in := range ConfigFields(f.Type) {
+			in.Index = append([]int{f.Index[0]}, in.Index...)
+			out = append(out, in)
+		}
+		return out
+	}
+	if !f.IsExported() {
+		return out
+	}
+	if name == "" {
+		name = strings.ToLower(f.Name)
+	}
+	return append(out, ConfigField{Name: name, Type: f.Type, Index: []int{f.Index[0]}})
 }
 
 func appendFields(out *[]Field, prefix string, t reflect.Type, depth int) {
