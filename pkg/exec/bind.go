@@ -75,11 +75,7 @@ func stepEnviron(base []string, s *spec.Step, scope map[string]any) ([]string, e
 
 // decode resolves the step's configuration against scope and decodes it.
 func decode(s *spec.Step, scope map[string]any) (steps.Step, []string, error) {
-	n, vars, err := s.Config.Resolve(scope, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := spec.DecodeStep(s.Info, n)
+	st, vars, err := s.Decode(scope, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %s: %v", s.TypePos, s.Type, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,7 +15,6 @@ import (
 )
 
 var (
-	scriptType      = reflect.TypeOf(steps.Script(""))
 	durationType    = reflect.TypeOf(time.Duration(0))
 	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 	textType        = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
@@ -36,29 +36,33 @@ func (p *loader) config(key, n *yaml.Node, info steps.Info, sc *scope) *Value {
 	}
 	v := &Value{Node: n}
 	before := len(p.list)
-	p.walkConfig(v, n, reflect.TypeOf(info.New()), sc, info.Type)
+	w := configWalk{v: v, sc: sc}
+	w.enver, _ = info.New().(steps.ExpressionEnver)
+	p.walkConfig(&w, n, reflect.TypeOf(info.New()), info.Type, cursor{}, []fieldStep{})
 	if len(p.list) > before || !v.IsLiteral() {
 		return v
 	}
-	if _, err := DecodeStep(info, n); err != nil {
+	if _, _, err := v.decodeConfig(info, nil, nil); err != nil {
 		p.errorf(key.Line, key.Column, "", "%s: %v", info.Type, err)
 	}
 	return v
 }
 
-// DecodeStep decodes a resolved configuration node into a new value of
-// the step type and validates it.
-func DecodeStep(info steps.Info, n *yaml.Node) (steps.Step, error) {
-	st, err := decodeStep(info, n)
-	if err != nil {
-		return nil, err
-	}
-	if val, ok := st.(steps.Validator); ok {
-		if err := val.Validate(); err != nil {
-			return nil, err
-		}
-	}
-	return st, nil
+// Decode resolves the step's configuration against env, the scope of one
+// item or of the step, and decodes it into a new, validated value of the
+// step type. Each field gets its expressions by its own rule (reachOf):
+// Script fields hold ${FLOWRUN_EXPR_n} references whose "NAME=value"
+// entries are appended to vars; Expression fields hold their compiled
+// check with the values bound; other fields hold the values.
+func (s *Step) Decode(env map[string]any, vars []string) (steps.Step, []string, error) {
+	return s.Config.decodeConfig(s.Info, env, vars)
+}
+
+// configWalk is what walkConfig carries down a configuration.
+type configWalk struct {
+	v     *Value
+	sc    *scope
+	enver steps.ExpressionEnver
 }
 
 // decodeStep decodes n into a new value of the step type.
@@ -87,22 +91,29 @@ func cleanYAMLError(err error) error {
 	return err
 }
 
-// walkConfig checks node n against Go type t.
-func (p *loader) walkConfig(v *Value, n *yaml.Node, t reflect.Type, sc *scope, path string) {
+// walkConfig checks node n against Go type t. path names the field in
+// errors; at is where n sits in the value; fields lead from the decoded
+// value to the field, nil once a mapping is crossed.
+func (p *loader) walkConfig(w *configWalk, n *yaml.Node, t reflect.Type, path string, at cursor, fields []fieldStep) {
 	n = deref(n)
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	r := reachOf(t)
+	if r == reachExpression {
+		p.expressionField(w, n, path, at, fields)
+		return
+	}
 	if n.Kind == yaml.ScalarNode && containsExpr(n.Value) {
-		tpl := p.addTemplate(v, n, sc, t == scriptType)
-		typed := t != scriptType && t.Kind() != reflect.String && t.Kind() != reflect.Interface
+		tpl := p.addTemplate(w.v, n, w.sc, at, r)
+		typed := r == reachValue && t.Kind() != reflect.String && t.Kind() != reflect.Interface
 		if typed && tpl != nil && tpl.Single() == nil {
 			p.errorf(n.Line, n.Column, "use a single ${{ }} to pass a typed value", "%s wants %s; text with expressions inside is a string", path, typeName(t))
 		}
 		return
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) || reflect.PointerTo(t).Implements(textType) && t.Kind() != reflect.String {
-		p.collect(v, n, sc, false)
+		p.collect(w.v, n, w.sc, at)
 		p.decodeScalar(n, t, path)
 		return
 	}
@@ -112,9 +123,9 @@ func (p *loader) walkConfig(v *Value, n *yaml.Node, t reflect.Type, sc *scope, p
 			p.errorf(n.Line, n.Column, "", "%s must be a mapping, not %s", path, kindName(n))
 			return
 		}
-		fields := structFields(t)
-		names := make([]string, 0, len(fields))
-		for name := range fields {
+		byName := structFields(t)
+		names := make([]string, 0, len(byName))
+		for name := range byName {
 			names = append(names, name)
 		}
 		sortStrings(names)
@@ -126,7 +137,7 @@ func (p *loader) walkConfig(v *Value, n *yaml.Node, t reflect.Type, sc *scope, p
 				continue
 			}
 			seen[k.Value] = k.Line
-			ft, ok := fields[k.Value]
+			f, ok := byName[k.Value]
 			if !ok {
 				detail := didYouMean(suggest.Closest(k.Value, names))
 				if detail == "" {
@@ -135,7 +146,7 @@ func (p *loader) walkConfig(v *Value, n *yaml.Node, t reflect.Type, sc *scope, p
 				p.errorf(k.Line, k.Column, detail, "unknown field %q in %s", k.Value, path)
 				continue
 			}
-			p.walkConfig(v, n.Content[i+1], ft, sc, path+"."+k.Value)
+			p.walkConfig(w, n.Content[i+1], f.Type, path+"."+k.Value, at.key(i+1, k.Value), stepInto(fields, fieldStep{field: f.Index}))
 		}
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
@@ -151,7 +162,7 @@ func (p *loader) walkConfig(v *Value, n *yaml.Node, t reflect.Type, sc *scope, p
 			}
 			seen[k.Value] = k.Line
 			p.decodeScalar(k, t.Key(), path+" key")
-			p.walkConfig(v, n.Content[i+1], t.Elem(), sc, path+"."+k.Value)
+			p.walkConfig(w, n.Content[i+1], t.Elem(), path+"."+k.Value, at.key(i+1, k.Value), nil)
 		}
 	case reflect.Slice, reflect.Array:
 		if n.Kind != yaml.SequenceNode {
@@ -159,10 +170,10 @@ func (p *loader) walkConfig(v *Value, n *yaml.Node, t reflect.Type, sc *scope, p
 			return
 		}
 		for i, e := range n.Content {
-			p.walkConfig(v, e, t.Elem(), sc, fmt.Sprintf("%s[%d]", path, i))
+			p.walkConfig(w, e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), at.index(i), stepInto(fields, fieldStep{elem: i}))
 		}
 	case reflect.Interface:
-		p.collect(v, n, sc, false)
+		p.collect(w.v, n, w.sc, at)
 	default:
 		if n.Kind != yaml.ScalarNode {
 			p.errorf(n.Line, n.Column, "", "%s must be %s, not %s", path, typeName(t), kindName(n))
@@ -187,11 +198,50 @@ func (p *loader) decodeScalar(n *yaml.Node, t reflect.Type, path string) {
 	}
 }
 
-// structFields maps yaml names to field types (steps.ConfigFields).
-func structFields(t reflect.Type) map[string]reflect.Type {
-	out := make(map[string]reflect.Type)
+// stepInto extends the way from the decoded value to a field; nil stays
+// nil (the field sits in a mapping, out of reach).
+func stepInto(fields []fieldStep, s fieldStep) []fieldStep {
+	if fields == nil {
+		return nil
+	}
+	return append(slices.Clip(fields), s)
+}
+
+// expressionField compiles a steps.Expression field and gives it a slot,
+// with or without `${{ }}` in it: the step receives it compiled.
+func (p *loader) expressionField(w *configWalk, n *yaml.Node, path string, at cursor, fields []fieldStep) {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return
+	}
+	if n.Kind != yaml.ScalarNode {
+		p.errorf(n.Line, n.Column, "", "%s must be an expression, not %s", path, kindName(n))
+		return
+	}
+	if fields == nil {
+		p.errorf(n.Line, n.Column, "", "%s: an expression field cannot sit in a mapping", path)
+		return
+	}
+	before := len(p.list)
+	t := p.compiledTemplate(n, w.sc)
+	if len(p.list) > before {
+		return
+	}
+	var decl steps.ExpressionEnv
+	if w.enver != nil {
+		decl = w.enver.ExpressionEnv(at.path)
+	}
+	check := p.checkExpr(t, n, decl, at.path)
+	if check == nil {
+		return
+	}
+	w.v.add(&slot{path: at.path, tpl: t, reach: reachExpression, fields: fields, check: check}, at)
+}
+
+// structFields maps yaml names to fields (steps.ConfigFields).
+func structFields(t reflect.Type) map[string]steps.ConfigField {
+	out := make(map[string]steps.ConfigField)
 	for _, f := range steps.ConfigFields(t) {
-		out[f.Name] = f.Type
+		out[f.Name] = f
 	}
 	return out
 }

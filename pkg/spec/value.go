@@ -16,6 +16,13 @@ import (
 
 // Value is a YAML value whose string scalars may hold expressions: a step's
 // configuration, a literal items list, a uses step's with:.
+//
+// Each scalar that holds expressions is a slot, identified by where it sits
+// in the value (its config path: "script", "expect.json", "argv[2]"), not
+// by the YAML node: an anchor and its aliases are one node but several
+// slots, and each slot reaches its expressions by the rule of its own field
+// (see reachOf). Whichever occurrence is walked first therefore cannot
+// decide for the others.
 type Value struct {
 	// Node is the value as written (aliases resolved on use).
 	Node *yaml.Node
@@ -25,37 +32,104 @@ type Value struct {
 	// that the value differs between items.
 	UsesItem bool
 
-	templates map[*yaml.Node]*Template
-	scripts   map[*yaml.Node]bool
+	slots []*slot
+	root  *slotTree
+}
+
+// slot is one scalar of a Value that expressions reach.
+type slot struct {
+	// path is the config path of the scalar ("expect.json", "argv[2]").
+	path  string
+	tpl   *Template
+	reach reach
+	// fields leads from the decoded step to the field (reachExpression).
+	fields []fieldStep
+	// check is the compiled expression (reachExpression).
+	check *checkExpr
+}
+
+// slotTree mirrors the part of a Value's YAML tree that holds slots, by
+// index in each node's Content, so that resolving walks only that part and
+// builds no path strings.
+type slotTree struct {
+	slot *slot
+	kids map[int]*slotTree
+}
+
+// cursor is where a walk over a Value stands: the Content indices from the
+// value's root and the config path they spell.
+type cursor struct {
+	trail []int
+	path  string
+}
+
+func (c cursor) key(i int, name string) cursor {
+	return cursor{append(slices.Clip(c.trail), i), joinPath(c.path, name)}
+}
+
+func (c cursor) index(i int) cursor {
+	return cursor{append(slices.Clip(c.trail), i), c.path + "[" + strconv.Itoa(i) + "]"}
+}
+
+// joinPath appends a mapping key to a config path; a key that is not a
+// plain name is quoted, so that no two places share a path.
+func joinPath(path, name string) string {
+	if !plainName(name) {
+		return path + "[" + strconv.Quote(name) + "]"
+	}
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func plainName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c == '-' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // IsLiteral reports whether the value holds no expression.
-func (v *Value) IsLiteral() bool { return len(v.templates) == 0 }
+func (v *Value) IsLiteral() bool {
+	for _, s := range v.slots {
+		if !s.tpl.IsLiteral() {
+			return false
+		}
+	}
+	return true
+}
 
 // value compiles the expressions in the scalars under n.
 func (p *loader) value(n *yaml.Node, sc *scope) *Value {
 	v := &Value{Node: n}
-	p.collect(v, n, sc, false)
+	p.collect(v, n, sc, cursor{})
 	return v
 }
 
-// collect compiles the template in every scalar under n; script marks
-// scalars of a steps.Script field.
-func (p *loader) collect(v *Value, n *yaml.Node, sc *scope, script bool) {
+// collect compiles the template in every string scalar under n: a free
+// form value, whose expressions reach it as values (reachValue).
+func (p *loader) collect(v *Value, n *yaml.Node, sc *scope, at cursor) {
 	n = deref(n)
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if n.Tag == "!!str" || n.ShortTag() == "!!str" {
-			p.addTemplate(v, n, sc, script)
+			p.addTemplate(v, n, sc, at, reachValue)
 		}
 	case yaml.MappingNode:
 		p.duplicateKeys(n)
 		for i := 1; i < len(n.Content); i += 2 {
-			p.collect(v, n.Content[i], sc, false)
+			p.collect(v, n.Content[i], sc, at.key(i, n.Content[i-1].Value))
 		}
 	case yaml.SequenceNode:
-		for _, e := range n.Content {
-			p.collect(v, e, sc, false)
+		for i, e := range n.Content {
+			p.collect(v, e, sc, at.index(i))
 		}
 	}
 }
@@ -81,13 +155,23 @@ func (p *loader) duplicateKeys(n *yaml.Node) {
 	}
 }
 
-func (p *loader) addTemplate(v *Value, n *yaml.Node, sc *scope, script bool) *Template {
+// addTemplate compiles the scalar n, at in v, when it holds expressions,
+// and gives it a slot reached by r.
+func (p *loader) addTemplate(v *Value, n *yaml.Node, sc *scope, at cursor, r reach) *Template {
 	if !containsExpr(n.Value) {
 		return nil
 	}
-	if t, seen := v.templates[n]; seen {
-		return t // an alias to a scalar of this value: counted already
+	t := p.compiledTemplate(n, sc)
+	if t.IsLiteral() {
+		return nil // its errors are reported
 	}
+	v.add(&slot{path: at.path, tpl: t, reach: r}, at)
+	return t
+}
+
+// compiledTemplate compiles the scalar n in sc once, however many slots
+// (aliases) share it.
+func (p *loader) compiledTemplate(n *yaml.Node, sc *scope) *Template {
 	key := templateKey{n, sc.itemVar, sc.allowItems, sc.blockItem}
 	t, ok := p.templates[key]
 	if !ok {
@@ -97,20 +181,29 @@ func (p *loader) addTemplate(v *Value, n *yaml.Node, sc *scope, script bool) *Te
 		}
 		p.templates[key] = t
 	}
-	if t.IsLiteral() {
-		return nil // its errors are reported
+	return t
+}
+
+// add records s at the place at names.
+func (v *Value) add(s *slot, at cursor) {
+	if v.root == nil {
+		v.root = &slotTree{}
 	}
-	if v.templates == nil {
-		v.templates = make(map[*yaml.Node]*Template)
-	}
-	v.templates[n] = t
-	if script {
-		if v.scripts == nil {
-			v.scripts = make(map[*yaml.Node]bool)
+	node := v.root
+	for _, i := range at.trail {
+		if node.kids == nil {
+			node.kids = make(map[int]*slotTree)
 		}
-		v.scripts[n] = true
+		next := node.kids[i]
+		if next == nil {
+			next = &slotTree{}
+			node.kids[i] = next
+		}
+		node = next
 	}
-	for _, e := range t.Exprs() {
+	node.slot = s
+	v.slots = append(v.slots, s)
+	for _, e := range s.tpl.Exprs() {
 		v.UsesItem = v.UsesItem || e.UsesItem
 		for _, r := range e.Refs {
 			if !slices.Contains(v.Refs, r) {
@@ -118,7 +211,6 @@ func (p *loader) addTemplate(v *Value, n *yaml.Node, sc *scope, script bool) *Te
 			}
 		}
 	}
-	return t
 }
 
 // templateKey identifies a scalar compiled in a scope.
@@ -138,11 +230,15 @@ func containsExpr(s string) bool {
 	return false
 }
 
-// Exprs returns every expression in the value.
+// Exprs returns every expression in the value, once each, in file order.
 func (v *Value) Exprs() []*Expr {
 	var out []*Expr
-	for _, t := range v.templates {
-		out = append(out, t.Exprs()...)
+	for _, s := range v.slots {
+		for _, e := range s.tpl.Exprs() {
+			if !slices.Contains(out, e) {
+				out = append(out, e)
+			}
+		}
 	}
 	slices.SortFunc(out, func(a, b *Expr) int {
 		if a.Pos.Line != b.Pos.Line {
@@ -154,56 +250,82 @@ func (v *Value) Exprs() []*Expr {
 }
 
 // Resolve returns a copy of the node with every expression evaluated
-// against env. Expressions in script fields become ${FLOWRUN_EXPR_n}
-// references; their values are appended to vars.
+// against env, each slot by its field's rule (reachOf): in a Script field
+// an expression becomes a ${FLOWRUN_EXPR_n} reference whose value is
+// appended to vars; elsewhere it becomes its value. An Expression field
+// keeps its text; Decode binds its values.
 func (v *Value) Resolve(env map[string]any, vars []string) (*yaml.Node, []string, error) {
-	if v.IsLiteral() {
-		return v.Node, vars, nil
+	n, vars, _, err := v.resolve(env, vars)
+	return n, vars, err
+}
+
+// boundExpr is an Expression field's compiled check with the values of
+// its `${{ }}` for one item.
+type boundExpr struct {
+	slot  *slot
+	bound map[string]any
+}
+
+func (v *Value) resolve(env map[string]any, vars []string) (*yaml.Node, []string, []boundExpr, error) {
+	if len(v.slots) == 0 {
+		return v.Node, vars, nil, nil
 	}
 	next := 0
+	var exprs []boundExpr
 	var err error
-	out := v.replace(func(n *yaml.Node, t *Template) *yaml.Node {
+	out := v.replace(func(n *yaml.Node, s *slot) *yaml.Node {
 		if err != nil {
 			return n
 		}
-		if v.scripts[n] {
-			var s string
-			s, vars, err = t.Script(env, vars, &next)
-			return strNode(s)
+		switch s.reach {
+		case reachShell:
+			var text string
+			text, vars, err = s.tpl.Script(env, vars, &next)
+			return strNode(text)
+		case reachExpression:
+			var bound map[string]any
+			bound, err = s.check.bind(s.tpl, env)
+			exprs = append(exprs, boundExpr{s, bound})
+			return strNode(s.tpl.Raw)
 		}
 		var x any
-		x, err = t.Eval(env)
+		x, err = s.tpl.Eval(env)
 		return ToNode(x)
 	})
-	return out, vars, err
+	return out, vars, exprs, err
 }
 
 // zeroed returns a copy of the node with every expression replaced by
 // null: the value as far as it is known before anything runs.
 func (v *Value) zeroed() *yaml.Node {
-	return v.replace(func(*yaml.Node, *Template) *yaml.Node { return ToNode(nil) })
+	return v.replace(func(n *yaml.Node, s *slot) *yaml.Node {
+		if s.reach == reachExpression {
+			return strNode(s.tpl.Raw)
+		}
+		return ToNode(nil)
+	})
 }
 
-// replace returns a copy of the node in which each scalar holding
-// expressions is the node with returns; the rest is shared, not copied.
-func (v *Value) replace(with func(*yaml.Node, *Template) *yaml.Node) *yaml.Node {
-	var clone func(n *yaml.Node) *yaml.Node
-	clone = func(n *yaml.Node) *yaml.Node {
+// replace returns a copy of the node in which each slot's scalar is the
+// node with returns; the rest is shared, not copied.
+func (v *Value) replace(with func(*yaml.Node, *slot) *yaml.Node) *yaml.Node {
+	if v.root == nil {
+		return v.Node
+	}
+	var clone func(n *yaml.Node, t *slotTree) *yaml.Node
+	clone = func(n *yaml.Node, t *slotTree) *yaml.Node {
 		n = deref(n)
-		if t, ok := v.templates[n]; ok {
-			return with(n, t)
-		}
-		if len(n.Content) == 0 {
-			return n
+		if t.slot != nil {
+			return with(n, t.slot)
 		}
 		c := *n
-		c.Content = make([]*yaml.Node, len(n.Content))
-		for i, ch := range n.Content {
-			c.Content[i] = clone(ch)
+		c.Content = slices.Clone(n.Content)
+		for i, kid := range t.kids {
+			c.Content[i] = clone(n.Content[i], kid)
 		}
 		return &c
 	}
-	return clone(v.Node)
+	return clone(v.Node, v.root)
 }
 
 // Eval returns the value as plain Go values (map[string]any, []any,

@@ -5,11 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
-	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/vm"
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // statusRule matches one status code, or a whole class when class is set
@@ -106,74 +103,41 @@ func (s statusSet) String() string {
 	return strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1]
 }
 
-// exprEnv declares the variables of an expect.json expression. A struct
-// rather than a map gives body an interface type, so `body.items > 2`
-// type-checks whatever the response turns out to hold.
-type exprEnv struct {
-	Body    any            `expr:"body"`
-	Status  int            `expr:"status"`
-	Headers map[string]any `expr:"headers"`
+// expectJSON is the path of the expect.json field, as ExpressionEnv gets it.
+const expectJSON = "expect.json"
+
+// ExpressionEnv declares the variables of expect.json: the response's body
+// (parsed when it is JSON, else a string; any type, so `body.items > 2`
+// type-checks whatever the response turns out to hold), its status code
+// and its headers (first values). The expression must yield a boolean.
+func (h *HTTP) ExpressionEnv(path string) steps.ExpressionEnv {
+	if path != expectJSON {
+		return steps.ExpressionEnv{}
+	}
+	return steps.ExpressionEnv{
+		Vars: map[string]any{"body": nil, "status": 0, "headers": map[string]any{}},
+		Bool: true,
+	}
 }
 
-// program is a compiled expect.json expression. It is immutable and safe
-// to run from many goroutines.
-type program struct {
-	src  string
-	prog *vm.Program
-}
-
-type compiled struct {
-	p   *program
-	err error
-}
-
-// programs caches compiled expressions by source text: flowrun decodes and
-// validates a step once per item, and an expression is the same text for
-// every item unless it holds an item's value.
-var (
-	programs     sync.Map // string -> compiled
-	programCount atomic.Int64
-)
-
-// maxPrograms bounds the cache for expressions that differ per item
-// (`body.name == "${{ item }}"` over a million items); beyond it, they are
-// compiled without being kept.
-const maxPrograms = 4096
-
-// maxExprLen bounds an expectation's length: the expression parser
-// recurses once per nesting level, and a hostile file must get an error,
-// not a stack overflow.
-const maxExprLen = 16 << 10
-
-func compile(src string) (*program, error) {
-	if len(src) > maxExprLen {
-		return nil, fmt.Errorf("expression is %d bytes long; the limit is %d", len(src), maxExprLen)
-	}
-	if c, ok := programs.Load(src); ok {
-		return c.(compiled).p, c.(compiled).err
-	}
-	prog, err := expr.Compile(src, expr.Env(exprEnv{}), expr.AsBool())
-	c := compiled{err: err}
-	if err == nil {
-		c.p = &program{src: src, prog: prog}
-	}
-	if programCount.Load() < maxPrograms {
-		if _, loaded := programs.LoadOrStore(src, c); !loaded {
-			programCount.Add(1)
-		}
-	}
-	return c.p, c.err
-}
-
-// eval runs the expression; a result that is not true, or an error, is
-// reported with the expression's text.
-func (p *program) eval(env exprEnv) error {
-	out, err := expr.Run(p.prog, env)
+// checkJSON runs expect.json over a response; a result that is not true,
+// or an error, is reported with the expression's text.
+func checkJSON(e steps.Expression, status int, headers map[string]any, body any) error {
+	out, err := e.Eval(map[string]any{"body": body, "status": status, "headers": headers})
 	if err != nil {
-		return fmt.Errorf("expect.json %q: %v", p.src, err)
+		return fmt.Errorf("expect.json %q: %v", e.Source, err)
 	}
 	if ok, _ := out.(bool); !ok {
-		return fmt.Errorf("expect.json %q is false", p.src)
+		return fmt.Errorf("expect.json %q is false", e.Source)
 	}
 	return nil
+}
+
+var _ steps.ExpressionEnver = (*HTTP)(nil)
+
+// response is what the checks read of a response.
+type response struct {
+	Body    any
+	Status  int
+	Headers map[string]any
 }

@@ -85,8 +85,10 @@ type Expect struct {
 	// means "2xx".
 	Status any `yaml:"status"`
 	// JSON is an expr-lang expression over body, status and headers that
-	// must evaluate to true. Empty means no check.
-	JSON string `yaml:"json"`
+	// must evaluate to true (see ExpressionEnv). Empty means no check.
+	// flowrun compiles it when the workflow is loaded; the values of
+	// `${{ }}` inside it are variables of the expression, never its code.
+	JSON steps.Expression `yaml:"json"`
 	// BodyContains is text the response body must contain. Empty means
 	// no check.
 	BodyContains string `yaml:"body_contains"`
@@ -104,7 +106,7 @@ type request struct {
 	follow   Redirects
 	maxBody  int64
 	status   statusSet
-	check    *program
+	check    steps.Expression
 	contains string
 }
 
@@ -216,13 +218,7 @@ func (h *HTTP) prepare() (*request, error) {
 		fail("expect.status: %v", err)
 	}
 	r.status = status
-	if h.Expect.JSON != "" {
-		p, err := compile(h.Expect.JSON)
-		if err != nil {
-			fail("expect.json: %v", err)
-		}
-		r.check = p
-	}
+	r.check = h.Expect.JSON
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

@@ -91,12 +91,12 @@ func (r *request) do(ctx context.Context, client *http.Client) (any, error) {
 	}
 	elapsed := time.Since(start)
 
-	out := exprEnv{Status: resp.StatusCode, Headers: firstValues(resp.Header), Body: b.value}
+	out := response{Status: resp.StatusCode, Headers: firstValues(resp.Header), Body: b.value}
 	if r.contains != "" && !strings.Contains(b.text, r.contains) {
 		return nil, steps.Permanent(r.errorf("expect.body_contains %q: not in the body%s", r.contains, snippet(b.head)))
 	}
-	if r.check != nil {
-		if err := r.check.eval(out); err != nil {
+	if !r.check.IsZero() {
+		if err := checkJSON(r.check, out.Status, out.Headers, out.Body); err != nil {
 			return nil, steps.Permanent(r.errorf("%v", err))
 		}
 	}

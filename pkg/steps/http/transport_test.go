@@ -32,7 +32,7 @@ func TestTransportReuse(t *testing.T) {
 
 	res := &steps.Resources{Workers: workers}
 	t.Cleanup(func() { _ = res.Close() })
-	h := &HTTP{URL: srv.URL + "/work", Expect: Expect{JSON: "body.ok"}}
+	h := &HTTP{URL: srv.URL + "/work", Expect: Expect{JSON: mustExpr("body.ok")}}
 
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*perWorker)
