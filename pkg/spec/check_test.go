@@ -130,3 +130,32 @@ func TestExpressionFieldErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestStaticConfigDecodedOnce: a configuration without expressions is
+// decoded when the workflow is loaded; every run gets that value.
+func TestStaticConfigDecodedOnce(t *testing.T) {
+	w, ds := parseFields(t, "version: 1\nsteps:\n  - id: s\n    fields: {dir: x, check: status == 1}\n  - id: d\n    fields: {dir: '${{ run.id }}'}\n")
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	a, _, err := w.Steps[0].Decode(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, _ := w.Steps[0].Decode(nil, nil)
+	if a != b {
+		t.Error("a static configuration was decoded again")
+	}
+	if out, err := a.(*fieldsStep).Check.Eval(map[string]any{"status": 1}); out != true || err != nil {
+		t.Errorf("static check: got %v, %v; want true", out, err)
+	}
+	env := map[string]any{"run": map[string]any{"id": "r"}}
+	c, _, err := w.Steps[1].Decode(env, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _, _ := w.Steps[1].Decode(env, nil)
+	if c == d {
+		t.Error("a configuration with expressions was shared between decodes")
+	}
+}

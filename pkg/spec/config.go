@@ -42,8 +42,16 @@ func (p *loader) config(key, n *yaml.Node, info steps.Info, sc *scope) *Value {
 	if len(p.list) > before || !v.IsLiteral() {
 		return v
 	}
-	if _, _, err := v.decodeConfig(info, nil, nil); err != nil {
+	st, _, err := v.decodeConfig(info, nil, nil)
+	if err != nil {
 		p.errorf(key.Line, key.Column, "", "%s: %v", info.Type, err)
+		return v
+	}
+	// Decoded once, here, and shared by every run of the workflow: Run
+	// must not modify its receiver. A Cleaner holds resources of one run
+	// and is decoded afresh for each.
+	if _, cleans := st.(steps.Cleaner); !cleans {
+		v.static = st
 	}
 	return v
 }
@@ -54,7 +62,13 @@ func (p *loader) config(key, n *yaml.Node, info steps.Info, sc *scope) *Value {
 // Script fields hold ${FLOWRUN_EXPR_n} references whose "NAME=value"
 // entries are appended to vars; Expression fields hold their compiled
 // check with the values bound; other fields hold the values.
+//
+// A configuration without expressions was decoded when the workflow was
+// loaded; Decode returns that value, shared, without decoding again.
 func (s *Step) Decode(env map[string]any, vars []string) (steps.Step, []string, error) {
+	if st := s.Config.static; st != nil {
+		return st, vars, nil
+	}
 	return s.Config.decodeConfig(s.Info, env, vars)
 }
 

@@ -34,6 +34,9 @@ type Value struct {
 
 	slots []*slot
 	root  *slotTree
+	// static is the decoded step of a configuration without expressions
+	// (see Step.Decode); nil otherwise.
+	static steps.Step
 }
 
 // slot is one scalar of a Value that expressions reach.
