@@ -10,8 +10,10 @@ import (
 // bound is a step ready to run items: whatever does not depend on the item
 // is evaluated and decoded once, here, not once per item.
 type bound struct {
-	step  *spec.Step
-	scope map[string]any // inputs, env, steps (its dependencies), run
+	step *spec.Step
+	// sc is the step's scope; scope, its variables.
+	sc    *spec.Scope
+	scope map[string]any
 	// shared is the decoded step when its configuration does not depend on
 	// the item; sharedVars are the script variables it refers to.
 	shared     steps.Step
@@ -25,8 +27,9 @@ type bound struct {
 	kill         <-chan struct{}
 }
 
-func (r *run) bind(s *spec.Step, scope map[string]any) (*bound, error) {
-	b := &bound{step: s, scope: scope, kill: r.opts.Kill, base: r.environ}
+func (r *run) bind(s *spec.Step, sc *spec.Scope) (*bound, error) {
+	scope := sc.Vars()
+	b := &bound{step: s, sc: sc, scope: scope, kill: r.opts.Kill, base: r.environ}
 	envPerItem := false
 	for _, e := range s.Env {
 		for _, x := range e.Value.Exprs() {
@@ -88,13 +91,7 @@ func (b *bound) itemScope(index int, item any) map[string]any {
 	if !b.perItemScope {
 		return b.scope
 	}
-	sc := make(map[string]any, len(b.scope)+2)
-	for k, v := range b.scope {
-		sc[k] = v
-	}
-	sc[b.step.Parallel.As] = item
-	sc["index"] = index
-	return sc
+	return spec.ItemVars(b.scope, b.step.Parallel.As, index, item)
 }
 
 // instance returns the step value, the shared child environment and the

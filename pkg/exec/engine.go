@@ -88,7 +88,7 @@ type run struct {
 	res      *steps.Resources
 	steps    map[string]*stepRun
 	status   Status // run.status as finally steps see it
-	runScope map[string]any
+	runInfo  spec.RunInfo
 }
 
 // stepRun is a step's report plus the channel closed when it is done.
@@ -134,7 +134,7 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 		r.res = &steps.Resources{Workers: maxWorkers(wf, opts)}
 		defer r.res.Close()
 	}
-	r.runScope = map[string]any{"id": r.report.RunID, "status": string(Running)}
+	r.runInfo = spec.RunInfo{ID: r.report.RunID, Status: string(Running)}
 	for _, s := range append(append([]*spec.Step{}, wf.Steps...), wf.Finally...) {
 		sr := &stepRun{step: s, report: newStepReport(s), done: make(chan struct{})}
 		r.steps[s.ID] = sr
@@ -158,7 +158,7 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 	// Kill channel cancels, and for a called workflow also the end of the
 	// calling item (finallyStop).
 	r.status = r.report.Status
-	r.runScope = map[string]any{"id": r.report.RunID, "status": string(r.status)}
+	r.runInfo = spec.RunInfo{ID: r.report.RunID, Status: string(r.status)}
 	if len(wf.Finally) > 0 {
 		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		done := make(chan struct{})
@@ -215,11 +215,16 @@ func maxWorkers(wf *spec.Workflow, opts Options) int {
 	return n
 }
 
+// scope is the run's scope with stepValues as steps.<id>.
+func (r *run) scope(stepValues map[string]any) *spec.Scope {
+	return &spec.Scope{Inputs: r.inputs, Env: r.env, Steps: stepValues, Run: r.runInfo}
+}
+
 func (r *run) evalWorkflowEnv() error {
 	r.env = make(map[string]any, len(r.wf.Env))
-	scope := map[string]any{"inputs": r.inputs, "env": r.env, "steps": map[string]any{}, "run": r.runScope}
+	vars := r.scope(nil).Vars()
 	for _, e := range r.wf.Env {
-		v, err := e.Value.Eval(scope)
+		v, err := e.Value.Eval(vars)
 		if err != nil {
 			return err
 		}
@@ -298,9 +303,9 @@ func (r *run) runStep(ctx context.Context, sr *stepRun) {
 		r.finish(sr, Failed, "", err.Error())
 		return
 	}
-	scope := map[string]any{"inputs": r.inputs, "env": r.env, "steps": deps, "run": r.runScope}
+	scope := r.scope(deps)
 	if s.If != nil {
-		ok, err := s.If.Eval(scope)
+		ok, err := s.If.Eval(scope.Vars())
 		if err != nil {
 			r.finish(sr, Failed, "", err.Error())
 			return
@@ -367,12 +372,12 @@ func (r *run) evalOutputs() {
 			}
 		}
 	}
-	scope := map[string]any{"inputs": r.inputs, "env": r.env, "steps": all, "run": r.runScope}
+	vars := r.scope(all).Vars()
 	for _, o := range r.wf.Outputs {
 		err := r.checkKept(fmt.Sprintf("output %q", o.Name), o.Value.Exprs())
 		var v any
 		if err == nil {
-			v, err = o.Value.Eval(scope)
+			v, err = o.Value.Eval(vars)
 		}
 		if err != nil {
 			if r.report.Status == Succeeded {

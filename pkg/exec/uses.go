@@ -3,7 +3,6 @@ package exec
 import (
 	"context"
 	"fmt"
-	"maps"
 	"strings"
 	"time"
 
@@ -43,8 +42,7 @@ func (c *call) Run(ctx context.Context, in *steps.Input) (any, error) {
 	if s.With != nil {
 		sc := c.scope
 		if s.Parallel != nil && in.Index >= 0 {
-			sc = maps.Clone(c.scope)
-			sc[s.Parallel.As], sc["index"] = in.Item, in.Index
+			sc = spec.ItemVars(c.scope, s.Parallel.As, in.Index, in.Item)
 		}
 		v, err := s.With.Eval(sc)
 		if err != nil {
