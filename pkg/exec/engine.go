@@ -77,18 +77,18 @@ var ErrInterrupted = errors.New("interrupted")
 
 // run is the state of one Run call.
 type run struct {
-	wf       *spec.Workflow
-	opts     Options
-	report   *Report
-	inputs   map[string]any
-	env      map[string]any // workflow env, evaluated
-	environ  []string       // base environment of child processes
-	log      *lineWriter
-	mask     *mask.Masker
-	res      *steps.Resources
-	steps    map[string]*stepRun
-	status   Status // run.status as finally steps see it
-	runInfo  spec.RunInfo
+	wf      *spec.Workflow
+	opts    Options
+	report  *Report
+	inputs  map[string]any
+	env     map[string]any // workflow env, evaluated
+	environ []string       // base environment of child processes
+	log     *lineWriter
+	mask    *mask.Masker
+	res     *steps.Resources
+	steps   map[string]*stepRun
+	status  Status // run.status as finally steps see it
+	runInfo spec.RunInfo
 }
 
 // stepRun is a step's report plus the channel closed when it is done.
