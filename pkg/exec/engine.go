@@ -192,6 +192,10 @@ func newRunID() string {
 // maxWorkers bounds how many items of the run can be in flight at once:
 // the sum of every block's workers (blocks may run side by side), plus
 // one per single step. A connection pool shared by the run is sized to it.
+// It is 0, unknown, when a block's workers: is an expression: its value is
+// known only when the block starts, long after the pool was made, and a
+// guess (the default) would cap a 200-worker load test at a few
+// connections.
 func maxWorkers(wf *spec.Workflow, opts Options) int {
 	def := opts.Workers
 	if def <= 0 {
@@ -199,8 +203,15 @@ func maxWorkers(wf *spec.Workflow, opts Options) int {
 	}
 	n := 0
 	for _, s := range append(append([]*spec.Step{}, wf.Steps...), wf.Finally...) {
+		if s.Parallel != nil && s.Parallel.WorkersExpr != nil {
+			return 0
+		}
 		if s.Callee != nil {
-			n += callWidth(s, def, opts)
+			w := callWidth(s, def, opts)
+			if w == 0 {
+				return 0
+			}
+			n += w
 			continue
 		}
 		switch {

@@ -10,8 +10,11 @@ import (
 // creates one per run and closes it when the run ends. It is safe for
 // concurrent use.
 type Resources struct {
-	// Workers is the largest worker count of any parallel block in the
-	// run: a connection pool sized to it never makes a worker wait.
+	// Workers bounds how many items of the run may be in flight at once:
+	// the sum of the worker counts of its parallel blocks (they may run
+	// side by side) plus one per single step. A connection pool sized to
+	// it never makes a worker wait. Zero means unknown (a block's workers
+	// are an expression): size pools without a cap.
 	Workers int
 
 	mu     sync.Mutex

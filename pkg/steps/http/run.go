@@ -228,8 +228,8 @@ func newTransport(workers int) *http.Transport {
 	// connection frees up first, the dial still completes, so a burst of N
 	// workers opens more than N. A request over the cap waits for a
 	// connection, within its timeout. Two blocks that run at once against
-	// one host share the cap: Resources.Workers is the largest block's
-	// worker count, not the sum.
+	// one host share the cap: Resources.Workers is the sum of their
+	// workers, so each still has a connection per worker.
 	t.MaxConnsPerHost = n
 	return t
 }
