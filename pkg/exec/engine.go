@@ -51,6 +51,31 @@ type Options struct {
 	shared *steps.Resources
 	// called bounds the finally steps by ctx (see finallyStop).
 	called bool
+	// hooks let this package's tests lower limits and watch syncs.
+	hooks hooks
+}
+
+// hooks are the knobs tests turn, per run rather than as package
+// variables, so that tests may run in parallel.
+type hooks struct {
+	// kept replaces spec.DefaultKeptResults when above 0.
+	kept int64
+	// sync replaces (*os.File).Sync for results files when set.
+	sync func(*os.File) error
+}
+
+func (h hooks) keptLimit() int64 {
+	if h.kept > 0 {
+		return h.kept
+	}
+	return spec.DefaultKeptResults
+}
+
+func (h hooks) syncFile() func(*os.File) error {
+	if h.sync != nil {
+		return h.sync
+	}
+	return (*os.File).Sync
 }
 
 // Observer is told about a run's progress. Its methods may be called from

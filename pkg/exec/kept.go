@@ -29,7 +29,7 @@ func (r *run) checkKept(who string, exprs []*spec.Expr) error {
 			fix := fmt.Sprintf("set results: all on it, or read steps.%s.results (its failed items) or steps.%s.summary", ref.ID, ref.ID)
 			if !blk.ResultsSet {
 				why = fmt.Sprintf("it ran %d items and results: all (the default) keeps %d; beyond that only failures are kept",
-					sr.report.Summary.Total, defaultKept)
+					sr.report.Summary.Total, r.opts.hooks.keptLimit())
 				fix = "set results: all on it explicitly to keep every result, or results_file to stream them to a file"
 			}
 			if rf := blk.ResultsFile; rf != nil {

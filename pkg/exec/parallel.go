@@ -44,7 +44,7 @@ func (r *run) runBlock(ctx context.Context, b *bound, rep *StepReport) {
 	if n >= 0 {
 		workers = min(workers, n)
 	}
-	col, err := newCollector(blk, n, workers, s.ID)
+	col, err := newCollector(blk, n, workers, s.ID, r.opts.hooks)
 	if err != nil {
 		rep.Status, rep.Error = Failed, err.Error()
 		return

@@ -132,8 +132,7 @@ steps:
 
 func TestResultsFileHasEveryItem(t *testing.T) {
 	var syncs atomic.Int64
-	defer func(f func(*os.File) error) { syncFile = f }(syncFile)
-	syncFile = func(f *os.File) error { syncs.Add(1); return f.Sync() }
+	count := hooks{sync: func(f *os.File) error { syncs.Add(1); return f.Sync() }}
 	out := filepath.Join(t.TempDir(), "out.jsonl")
 	rep := runYAML(t, `
 version: 1
@@ -141,7 +140,7 @@ steps:
   - id: fan
     parallel: {items: "${{ 0..49 }}", workers: 4, results: failures, on_error: continue, max_failures: 100, results_file: `+out+`}
     probe: {fail: "${{ item % 7 == 0 }}", out: "${{ {'sq': item * item} }}"}
-`, Options{})
+`, Options{hooks: count})
 	if st := rep.Step("fan").Status; st != Succeeded {
 		t.Fatalf("fan %s: %s", st, rep.Step("fan").Error)
 	}
@@ -178,8 +177,6 @@ steps:
 }
 
 func TestDefaultResultsKeepUpToALimit(t *testing.T) {
-	defer func(n int64) { defaultKept = n }(defaultKept)
-	defaultKept = 5
 	for _, tt := range []struct {
 		name, items, results, read, err string
 	}{
@@ -201,7 +198,7 @@ steps:
     probe: {out: "${{ item }}"}
   - id: after
     probe: {out: "${{ `+tt.read+` }}"}
-`, Options{})
+`, Options{hooks: hooks{kept: 5}})
 			after := rep.Step("after")
 			if tt.err == "" {
 				if after.Status != Succeeded {

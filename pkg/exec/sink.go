@@ -14,12 +14,6 @@ import (
 	"github.com/flowrun/flowrun/pkg/spec"
 )
 
-// defaultKept is spec.DefaultKeptResults; tests lower it.
-var defaultKept int64 = spec.DefaultKeptResults
-
-// syncFile makes a results file durable; tests count the calls.
-var syncFile = (*os.File).Sync
-
 // collector gathers a parallel block's results as its items finish: the
 // counts and durations of the summary, the results kept in memory
 // (results: all or failures) and the results file. Each worker records
@@ -54,11 +48,11 @@ type tally struct {
 	flushed time.Time
 }
 
-func newCollector(blk *spec.Parallel, n, workers int, step string) (*collector, error) {
+func newCollector(blk *spec.Parallel, n, workers int, step string, h hooks) (*collector, error) {
 	c := &collector{n: n, keepAll: blk.Results == spec.ResultsAll, durs: newDurations()}
 	if c.keepAll && !blk.ResultsSet {
-		c.limit = defaultKept
-		if n > int(defaultKept) {
+		c.limit = h.keptLimit()
+		if n > int(c.limit) {
 			c.dropped.Store(true)
 		}
 	}
@@ -70,7 +64,7 @@ func newCollector(blk *spec.Parallel, n, workers int, step string) (*collector, 
 		if err != nil {
 			return nil, fmt.Errorf("%s: step %q: results_file: %v", rf.Pos, step, err)
 		}
-		c.file = &resultsFile{f: f, spec: rf, step: step}
+		c.file = &resultsFile{f: f, spec: rf, step: step, sync: h.syncFile()}
 	}
 	c.tallies = make([]*tally, workers)
 	for i := range c.tallies {
@@ -229,6 +223,7 @@ type resultsFile struct {
 	f    *os.File
 	spec *spec.ResultsFile
 	step string
+	sync func(*os.File) error
 	err  error
 }
 
@@ -249,7 +244,7 @@ func (w *resultsFile) close() error {
 	defer w.mu.Unlock()
 	err := w.err
 	if err == nil {
-		err = syncFile(w.f)
+		err = w.sync(w.f)
 	}
 	if cerr := w.f.Close(); err == nil {
 		err = cerr

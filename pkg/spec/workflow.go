@@ -47,13 +47,12 @@ type Workflow struct {
 	byID map[string]*Step // every step by id, once the steps are parsed
 }
 
-// EnvVar is one entry of an env: mapping.
-type EnvVar struct {
-	Name  string
-	Value *Template
-}
+// EnvVar is one entry of an env: mapping: a NamedValue whose name is an
+// environment variable name.
+type EnvVar = NamedValue
 
-// NamedValue is one entry of outputs:.
+// NamedValue is one entry of a mapping of names to templates: env:,
+// outputs:.
 type NamedValue struct {
 	Name  string
 	Value *Template
@@ -416,10 +415,7 @@ func deref(n *yaml.Node) *yaml.Node {
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (p *loader) env(n *yaml.Node, sc *scope) []*EnvVar {
-	var out []*EnvVar
-	for _, nv := range p.namedValues(n, "env", sc) {
-		out = append(out, &EnvVar{Name: nv.Name, Value: nv.Value})
-	}
+	out := p.namedValues(n, "env", sc)
 	for _, e := range out {
 		if !envName.MatchString(e.Name) {
 			p.errorf(e.Value.Pos.Line, e.Value.Pos.Column, "environment variable names are letters, digits and _", "invalid environment variable name %q", e.Name)
