@@ -27,9 +27,23 @@
 //  5. Cleanup. If the value implements Cleaner, Cleanup is called once after
 //     every item of the step has finished.
 //
-// Expressions (`${{ ... }}`) are evaluated by flowrun before decoding, so a
-// step sees plain values. A field of type Script is different: expressions
-// inside it are never pasted into the text; each becomes a reference to an
-// environment variable (`${FLOWRUN_EXPR_0}`) whose value is in Input.Env, so
-// a value can never run as code in a shell.
+// # How expressions reach a field
+//
+// flowrun decides how the `${{ ... }}` in a configuration field reach the
+// step from the field's Go type alone, field by field (an alias written
+// into two fields follows each field's rule):
+//
+//   - Script: each expression becomes a reference to an environment
+//     variable (`${FLOWRUN_EXPR_0}`) whose "NAME=value" entry is in
+//     Input.Vars (Input.Environ includes it), so a value can never run as
+//     code in a shell.
+//   - Expression: an expr-lang expression the step evaluates itself
+//     (expect.json). flowrun compiles it when the workflow is loaded; each
+//     `${{ }}` in it becomes a variable of the expression bound to its
+//     value, never expression text. See ExpressionEnver.
+//   - anything else: a field that is exactly one `${{ }}` gets the typed
+//     value; inside longer text each value becomes text.
+//
+// Expressions are evaluated before decoding, so apart from Expression
+// fields a step sees plain values.
 package steps

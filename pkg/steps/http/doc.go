@@ -42,14 +42,16 @@
 // expect.status is a list of codes and classes ([200, 201, "3xx"]), or a
 // single one; the default is "2xx". expect.json is an expr-lang expression
 // (https://expr-lang.org) over the variables body, status and headers that
-// must be true; it is compiled when the step is validated. flowrun evaluates
-// `${{ }}` in it before the step sees it, so `body.copied == ${{ ns.items }}`
-// compares against the item's value.
+// must be true. It is a steps.Expression: flowrun compiles it when the
+// workflow is loaded, and each `${{ }}` in it is a variable of the check
+// bound to its value, so `body.copied == ${{ ns.items }}` compares against
+// the item's value and an item "999 || true" is a string that does not
+// match, not code that turns the check off.
 //
 // # Connections
 //
 // All http steps of a run share one *net/http.Transport, kept in the run's
-// steps.Resources and sized to its largest worker count, so a parallel block
+// steps.Resources and sized to the items the run may have in flight, so a parallel block
 // of N workers keeps N connections alive and reuses them instead of opening
 // one per item (and running out of local ports in a load test). At most N
 // connections to one host are open at once; a request beyond that waits,
