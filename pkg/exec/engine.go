@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowrun/flowrun/pkg/mask"
@@ -45,6 +46,12 @@ type Options struct {
 	// The Report is not masked (expressions read it): mask it with
 	// Report.Masked before writing it.
 	Mask *mask.Masker
+	// Dispatcher runs the items of parallel blocks; nil means the local
+	// pool, in this process.
+	Dispatcher Dispatcher
+	// Recorder is told of every final result (item, step, run) besides
+	// the report; nil means none.
+	Recorder Recorder
 
 	// shared, when set, are the calling run's resources: a workflow called
 	// through uses: reuses its caller's connections.
@@ -114,6 +121,9 @@ type run struct {
 	steps   map[string]*stepRun
 	status  Status // run.status as finally steps see it
 	runInfo spec.RunInfo
+	ir      *ItemRunner // built once the workflow's env is known
+	// recordErr is the first error of the Recorder's StepDone.
+	recordErr atomic.Pointer[error]
 }
 
 // stepRun is a step's report plus the channel closed when it is done.
@@ -166,7 +176,13 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 		r.report.Steps = append(r.report.Steps, sr.report)
 	}
 	start := time.Now()
-	if err := r.evalWorkflowEnv(); err != nil {
+	err := r.evalWorkflowEnv()
+	r.ir = &ItemRunner{
+		Dir: wf.Dir, File: wf.File, Environ: r.environ, QuietItems: opts.QuietItems,
+		Resources: r.res, Kill: opts.Kill, Workers: r.opts.Workers, Start: r.report.StartedAt,
+		Mask: r.mask, lines: r.log,
+	}
+	if err != nil {
 		r.report.Status, r.report.Error = Failed, err.Error()
 		r.cancelAll(wf.Steps, "the workflow env could not be evaluated")
 	} else {
@@ -202,8 +218,18 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 	}
 	r.evalOutputs()
 	r.report.DurationMS = ms(time.Since(start))
+	// A result that could not be recorded fails the run, even when the
+	// step it belongs to had already failed or was cancelled.
+	if err := r.recordErr.Load(); err != nil && r.report.Status != Failed {
+		r.report.Status, r.report.Error = Failed, (*err).Error()
+	}
 	if r.report.Error == "" && r.report.Status == Failed {
 		r.report.Error = r.firstError()
+	}
+	if rec := r.opts.Recorder; rec != nil {
+		if err := rec.RunDone(r.report); err != nil && r.report.Status == Succeeded {
+			r.report.Status, r.report.Error = Failed, fmt.Sprintf("recording the run: %v", err)
+		}
 	}
 	return r.report
 }
@@ -352,7 +378,7 @@ func (r *run) runStep(ctx context.Context, sr *stepRun) {
 		}
 	}
 	rep.Status, rep.StartedAt = Running, time.Now()
-	b, err := r.bind(s, scope)
+	b, err := r.ir.Bind(s, scope)
 	if err != nil {
 		r.finish(sr, Failed, "", err.Error())
 		return
@@ -362,14 +388,30 @@ func (r *run) runStep(ctx context.Context, sr *stepRun) {
 	} else {
 		r.runSingle(ctx, b, rep)
 	}
-	if c, ok := b.shared.(steps.Cleaner); ok {
-		if err := c.Cleanup(); err != nil && rep.Status == Succeeded {
+	{
+		if err := b.Cleanup(); err != nil && rep.Status == Succeeded {
 			rep.Status, rep.Error = Failed, fmt.Sprintf("%s: step %q cleanup: %v", s.Pos, s.ID, err)
 		}
 	}
 	rep.DurationMS = ms(time.Since(rep.StartedAt))
 	if obs := r.opts.Observer; obs != nil {
 		obs.StepFinished(s, rep)
+	}
+	r.recordStep(s, rep)
+}
+
+// recordStep tells the Recorder that a step's report is final; a step it
+// could not record does not stay succeeded.
+func (r *run) recordStep(s *spec.Step, rep *StepReport) {
+	if r.opts.Recorder == nil {
+		return
+	}
+	if err := r.opts.Recorder.StepDone(s, rep); err != nil {
+		err = fmt.Errorf("%s: step %q: recording the result: %w", s.Pos, s.ID, err)
+		if rep.Status == Succeeded {
+			rep.Status, rep.Error = Failed, err.Error()
+		}
+		r.recordErr.CompareAndSwap(nil, &err)
 	}
 }
 
@@ -387,12 +429,14 @@ func (r *run) finish(sr *stepRun, st Status, reason, errText string) {
 	if obs := r.opts.Observer; obs != nil {
 		obs.StepFinished(sr.step, sr.report)
 	}
+	r.recordStep(sr.step, sr.report)
 }
 
 func (r *run) cancelAll(list []*spec.Step, reason string) {
 	for _, s := range list {
 		sr := r.steps[s.ID]
 		sr.report.Status, sr.report.Reason = Cancelled, reason
+		r.recordStep(s, sr.report)
 		close(sr.done)
 	}
 }

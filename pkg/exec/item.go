@@ -19,12 +19,12 @@ import (
 
 // runSingle runs a step that is not a parallel block: one item, no item
 // variable.
-func (r *run) runSingle(ctx context.Context, b *bound, rep *StepReport) {
+func (r *run) runSingle(ctx context.Context, b *BoundStep, rep *StepReport) {
 	if obs := r.opts.Observer; obs != nil {
 		obs.StepStarted(b.step, -1)
 	}
 	var res ItemResult
-	r.runItem(ctx, b, -1, nil, &res)
+	b.Run(ctx, Item{Index: -1}, &res)
 	rep.Status, rep.Output, rep.Attempts = res.Status, res.Output, res.Attempts
 	if res.Status == Failed {
 		rep.Error = res.Error
@@ -34,38 +34,29 @@ func (r *run) runSingle(ctx context.Context, b *bound, rep *StepReport) {
 	}
 }
 
-// runItem runs one item with its retries and timeouts and fills res. It
-// never panics: a panic in the step becomes the item's error.
-func (r *run) runItem(ctx context.Context, b *bound, index int, item any, res *ItemResult) {
-	s := b.step
+// Run runs one item, with its retries and timeouts, and fills res. The
+// item's key is it.Key: keys are evaluated before dispatch (Key). It never
+// panics: a panic in the step becomes the item's error. Run may be called
+// from many goroutines at once.
+func (b *BoundStep) Run(ctx context.Context, it Item, res *ItemResult) {
+	s, ir := b.step, b.ir
 	// Offsets from the run's start read only the monotonic clock.
-	start := time.Since(r.report.StartedAt)
-	res.Index = index
+	start := time.Since(ir.Start)
+	res.Index, res.Key = it.Index, it.Key
 	res.OffsetMS = ms(start)
-	defer func() { res.DurationMS = ms(time.Since(r.report.StartedAt) - start) }()
-	sc := b.itemScope(index, item)
-	if s.Parallel != nil {
-		res.Key = strconv.Itoa(index)
-		if s.Parallel.Key != nil {
-			k, err := s.Parallel.Key.Eval(sc)
-			if err != nil {
-				res.Status, res.Error = Failed, r.itemError(b, res, err)
-				return
-			}
-			res.Key = spec.Text(k)
-		}
-	}
-	st, env, vars, err := b.instance(index, item, sc)
+	defer func() { res.DurationMS = ms(time.Since(ir.Start) - start) }()
+	sc := b.itemScope(it.Index, it.Value)
+	st, env, vars, err := b.instance(sc)
 	if err != nil {
-		res.Status, res.Error = Failed, r.itemError(b, res, err)
+		res.Status, res.Error = Failed, b.itemError(res, err)
 		return
 	}
 	// The Input and the log writer are recycled across items: a step
 	// does not keep its Input once Run returns.
 	is := itemStates.Get().(*itemState)
 	log := &is.log
-	*log = prefixWriter{out: r.log, mask: r.mask, id: s.ID, index: index, buf: log.buf[:0]}
-	if s.Parallel != nil && r.opts.QuietItems {
+	*log = prefixWriter{out: ir.log(), mask: ir.Mask, id: s.ID, index: it.Index, buf: log.buf[:0]}
+	if s.Parallel != nil && ir.QuietItems {
 		log.out = nil
 	}
 	defer func() {
@@ -75,11 +66,11 @@ func (r *run) runItem(ctx context.Context, b *bound, index int, item any, res *I
 		itemStates.Put(is)
 	}()
 	in := &is.in
-	*in = steps.Input{StepID: s.ID, Index: index, Key: res.Key, Item: item, Env: env, Vars: vars, Dir: r.wf.Dir, Log: log, Resources: r.res, Kill: b.kill}
+	*in = steps.Input{StepID: s.ID, Index: it.Index, Key: it.Key, Item: it.Value, Env: env, Vars: vars, Dir: ir.Dir, Log: log, Resources: ir.Resources, Kill: ir.Kill}
 	for attempt := 1; ; attempt++ {
 		in.Attempt = attempt
 		res.Attempts = attempt
-		out, err := r.attempt(ctx, s.Timeout, st, in)
+		out, err := attemptOnce(ctx, s.Timeout, st, in)
 		if err == nil {
 			out, err = parseOutput(out, s.Output)
 			if err == nil {
@@ -93,7 +84,7 @@ func (r *run) runItem(ctx context.Context, b *bound, index int, item any, res *I
 			return
 		}
 		if steps.IsPermanent(err) || attempt >= s.Retry.Attempts {
-			res.Status, res.Error = Failed, r.itemError(b, res, err)
+			res.Status, res.Error = Failed, b.itemError(res, err)
 			return
 		}
 		if !sleep(ctx, backoff(s.Retry, attempt)) {
@@ -118,8 +109,8 @@ func logPrefix(id string, index int) string {
 	return "[" + id + "#" + strconv.Itoa(index) + "] "
 }
 
-// attempt runs the step once under the step's timeout.
-func (r *run) attempt(ctx context.Context, timeout time.Duration, st steps.Step, in *steps.Input) (out any, err error) {
+// attemptOnce runs the step once under the step's timeout.
+func attemptOnce(ctx context.Context, timeout time.Duration, st steps.Step, in *steps.Input) (out any, err error) {
 	actx := ctx
 	if timeout > 0 {
 		var cancel context.CancelFunc
@@ -141,7 +132,7 @@ func (r *run) attempt(ctx context.Context, timeout time.Duration, st steps.Step,
 var errTimeout = errors.New("step timeout")
 
 // itemError renders an item's error with its origin: position, step, item.
-func (r *run) itemError(b *bound, res *ItemResult, err error) string {
+func (b *BoundStep) itemError(res *ItemResult, err error) string {
 	s := b.step
 	if res.Index < 0 {
 		return fmt.Sprintf("%s: step %q: %v", s.TypePos, s.ID, err)

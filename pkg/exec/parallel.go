@@ -8,25 +8,27 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/flowrun/flowrun/pkg/spec"
 )
 
-// runBlock runs a parallel block: a fork-join pool of workers over the
-// block's items.
+// runBlock runs a parallel block: its policy, the same wherever the items
+// run. It opens the block's source, decides the worker count, and hands
+// the items to the run's Dispatcher (dispatch.go; the local pool unless
+// Options says otherwise) as a Job whose callbacks keep the policy:
 //
-// The pool is a fixed set of `workers` goroutines in one errgroup that
-// take items from the block's source as they free up (source.go), so
-// items are dispatched in index order, never more than `workers` run at
-// once, and a range or a file is never all in memory. Each worker records
-// its results in its own tally (sink.go): no ordering by completion, no
-// lock on the hot path. A failure beyond max_failures
-// with on_error: cancel returns an error from its worker, which cancels
-// the errgroup's context: items not yet taken are never started, running
-// ones see their context cancelled. (BenchmarkPool compares this with a
-// goroutine per item under errgroup.SetLimit.)
-func (r *run) runBlock(ctx context.Context, b *bound, rep *StepReport) {
+//   - Next takes items from the source in index order, waits for the
+//     block's rate:, and evaluates each item's key before the item is
+//     dispatched; an item whose key fails is a failed item that never runs.
+//   - Done records each finished item: in the block's tallies (sink.go;
+//     one per lane, no lock), with the Observer and the Recorder. A failure
+//     beyond max_failures with on_error: cancel returns an error, which
+//     makes the Dispatcher start no more items and cancel those running.
+//
+// When the Dispatcher returns, the tallies become the step's results and
+// summary, and the block's status is decided: failed beyond the tolerance
+// or when the source or a recorder failed, cancelled when the run was,
+// succeeded otherwise.
+func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	s, blk := b.step, b.step.Parallel
 	start := time.Now()
 	src, err := r.source(b)
@@ -44,7 +46,7 @@ func (r *run) runBlock(ctx context.Context, b *bound, rep *StepReport) {
 	if n >= 0 {
 		workers = min(workers, n)
 	}
-	col, err := newCollector(blk, n, workers, s.ID, r.opts.hooks)
+	col, err := newCollector(blk, n, max(workers, 1), s.ID, r.opts.hooks)
 	if err != nil {
 		rep.Status, rep.Error = Failed, err.Error()
 		return
@@ -61,47 +63,78 @@ func (r *run) runBlock(ctx context.Context, b *bound, rep *StepReport) {
 	}
 	cancelOnError := blk.OnError == spec.OnErrorCancel
 	var failures atomic.Int64
-	obs := r.opts.Observer
+	obs, rec := r.opts.Observer, r.opts.Recorder
 	starter, _ := obs.(ItemStarter)
 	pace := newGate(blk.Rate)
 
-	g, gctx := errgroup.WithContext(ctx)
-	for w := range workers {
-		t := col.tallies[w]
-		g.Go(func() error {
-			defer t.done()
-			for gctx.Err() == nil {
-				i, item, ok, err := src.next()
+	done := func(lane int, res *ItemResult) error {
+		if obs != nil {
+			obs.ItemFinished(s, res)
+		}
+		if rec != nil {
+			if err := rec.ItemDone(s, res); err != nil {
+				return &sourceError{fmt.Errorf("%s: step %q item %d: recording the result: %w", s.TypePos, s.ID, res.Index, err)}
+			}
+		}
+		col.tallies[lane].record(res)
+		if res.Status == Failed && failures.Add(1) > int64(tolerated) && cancelOnError {
+			return &blockError{res: *res}
+		}
+		return nil
+	}
+	job := &Job{
+		Step: s, Scope: b.sc, Workers: max(workers, 1),
+		Next: func(ctx context.Context, lane int) (Item, bool, error) {
+			for {
+				i, value, ok, err := src.next()
 				if err != nil {
-					return &sourceError{err}
+					return Item{}, false, &sourceError{err}
 				}
 				if !ok {
-					return nil
+					return Item{}, false, nil
 				}
-				res := t.slot(i)
-				if !pace.wait(gctx) {
+				if !pace.wait(ctx) {
 					// Cancelled while waiting: the item never starts.
+					res := col.tallies[lane].slot(i)
 					res.Index, res.Status = i, Cancelled
-					t.record(res)
-					return nil
+					col.tallies[lane].record(res)
+					return Item{}, false, nil
 				}
+				key, err := b.Key(i, value)
+				if err == nil {
+					return Item{Index: i, Key: key, Value: value}, true, nil
+				}
+				// The key cannot be evaluated: the item fails unrun.
 				if starter != nil {
 					starter.ItemStarted(s, i)
 				}
-				r.runItem(gctx, b, i, item, res)
-				if obs != nil {
-					obs.ItemFinished(s, res)
-				}
-				t.record(res)
-				if res.Status == Failed && failures.Add(1) > int64(tolerated) && cancelOnError {
-					return &blockError{res: *res}
+				res := col.tallies[lane].slot(i)
+				res.Index, res.Key, res.Status = i, key, Failed
+				res.OffsetMS = ms(time.Since(r.ir.Start))
+				res.Error = b.itemError(res, err)
+				if err := done(lane, res); err != nil {
+					return Item{}, false, err
 				}
 			}
-			return nil
-		})
+		},
+		Run: func(ctx context.Context, it Item, res *ItemResult) {
+			if starter != nil {
+				starter.ItemStarted(s, it.Index)
+			}
+			b.Run(ctx, it, res)
+		},
+		Result: func(lane, index int) *ItemResult { return col.tallies[lane].slot(index) },
+		Done:   done,
 	}
-	err = g.Wait()
-	if ferr := col.finish(rep, max(workers, 1), time.Since(start)); ferr != nil && err == nil {
+	d := r.opts.Dispatcher
+	if d == nil {
+		d = localPool{}
+	}
+	err = d.Dispatch(ctx, job)
+	for _, t := range col.tallies {
+		t.done()
+	}
+	if ferr := col.finish(rep, job.Workers, time.Since(start)); ferr != nil && err == nil {
 		err = &sourceError{ferr}
 	}
 	if n < 0 {
@@ -118,6 +151,8 @@ func (r *run) runBlock(ctx context.Context, b *bound, rep *StepReport) {
 		if tolerated > 0 {
 			rep.Error = fmt.Sprintf("%s (more than max_failures %d)", rep.Error, tolerated)
 		}
+	case err != nil && ctx.Err() == nil:
+		rep.Status, rep.Error = Failed, fmt.Sprintf("%s: step %q: %v", blk.Pos, s.ID, err)
 	case rep.Summary.Failed > tolerated:
 		rep.Status = Failed
 		rep.Error = fmt.Sprintf("%s: step %q: %d of %d items failed (max_failures %d); first: %s",
@@ -149,7 +184,7 @@ func firstFailure(results []*ItemResult) string {
 }
 
 // workers is the block's worker count: its own, or the run's default.
-func (r *run) workers(b *bound) (int, error) {
+func (r *run) workers(b *BoundStep) (int, error) {
 	blk := b.step.Parallel
 	if blk.WorkersExpr != nil {
 		v, err := blk.WorkersExpr.Eval(b.scope)

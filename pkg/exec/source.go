@@ -31,7 +31,7 @@ type source interface {
 
 // source builds the block's item source: a lazy range, a file, or the
 // list its items: expression yields.
-func (r *run) source(b *bound) (source, error) {
+func (r *run) source(b *BoundStep) (source, error) {
 	blk := b.step.Parallel
 	switch {
 	case blk.Range != nil:
@@ -66,7 +66,7 @@ func (s *indexed) len() int     { return s.n }
 func (s *indexed) close() error { return nil }
 
 // rangeOf evaluates a range's ends; item i is from + i*step.
-func rangeOf(b *bound) (source, error) {
+func rangeOf(b *BoundStep) (source, error) {
 	rg, blk := b.step.Parallel.Range, b.step.Parallel
 	ends := [3]int{0, 0, 1}
 	for i, e := range rg.Exprs() {
@@ -109,7 +109,7 @@ func (l reflectList) Len() int     { return l.v.Len() }
 func (l reflectList) At(i int) any { return l.v.Index(i).Interface() }
 
 // items evaluates the block's items: expression or list.
-func (r *run) items(b *bound) (itemList, error) {
+func (r *run) items(b *BoundStep) (itemList, error) {
 	blk := b.step.Parallel
 	var v any
 	var err error

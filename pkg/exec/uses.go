@@ -24,14 +24,9 @@ import (
 // shares the caller's steps.Resources, so its http steps reuse the
 // caller's connections.
 type call struct {
-	r     *run
+	ir    *ItemRunner
 	step  *spec.Step
 	scope map[string]any // the step's scope, without the item
-}
-
-// newCall binds a uses step.
-func (r *run) newCall(s *spec.Step, scope map[string]any) *call {
-	return &call{r: r, step: s, scope: scope}
 }
 
 // Run evaluates with: for the item, resolves the callee's inputs, runs it
@@ -60,11 +55,11 @@ func (c *call) Run(ctx context.Context, in *steps.Input) (any, error) {
 	}
 	rep := Run(ctx, callee, Options{
 		Inputs:  inputs,
-		Workers: c.r.opts.Workers,
+		Workers: c.ir.Workers,
 		Log:     in.Log,
 		Kill:    in.Kill,
-		Environ: in.Env,   // the caller's environment and the step's env:
-		Mask:    c.r.mask, // the callee's secrets are masked for the caller too
+		Environ: in.Env,    // the caller's environment and the step's env:
+		Mask:    c.ir.Mask, // the callee's secrets are masked for the caller too
 		shared:  in.Resources,
 		called:  true,
 	})
@@ -76,7 +71,7 @@ func (c *call) Run(ctx context.Context, in *steps.Input) (any, error) {
 	if rep.Status == Succeeded {
 		return rep.Outputs, nil
 	}
-	return nil, fmt.Errorf("%s -> %s: %s", c.r.wf.File, callee.File, rep.Error)
+	return nil, fmt.Errorf("%s -> %s: %s", c.ir.File, callee.File, rep.Error)
 }
 
 // calleeFinallyGrace is how long a called workflow's finally steps may

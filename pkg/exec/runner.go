@@ -1,0 +1,236 @@
+package exec
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/flowrun/flowrun/pkg/mask"
+	"github.com/flowrun/flowrun/pkg/spec"
+	"github.com/flowrun/flowrun/pkg/steps"
+)
+
+// Item is one item of a parallel block. Its key is evaluated by the block's
+// source before the item is dispatched, so that it is known wherever and
+// whenever the item runs (a resumed run matches results by key; a cluster
+// sends it along). A step that is not a parallel block runs one Item with
+// Index -1 and no key.
+type Item struct {
+	Index int    `json:"index"`
+	Key   string `json:"key"`
+	Value any    `json:"value"`
+}
+
+// UnmarshalJSON decodes an item sent as JSON with its value's numbers as
+// expressions see them (spec.Normalize): whole numbers as int.
+func (it *Item) UnmarshalJSON(b []byte) error {
+	type plain Item
+	var p plain
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&p); err != nil {
+		return err
+	}
+	p.Value = spec.Normalize(p.Value)
+	*it = Item(p)
+	return nil
+}
+
+// ItemRunner runs items of compiled steps: an item's retries, timeouts and
+// output format, with a panic in the step turned into the item's error. It
+// holds what every item of a run shares and no scheduling state, so a
+// worker on another machine builds one and calls it for the items it
+// receives. Set its fields before the first Bind and do not change them
+// after; it is safe for concurrent use.
+type ItemRunner struct {
+	// Dir is the workflow file's directory (steps.Input.Dir); File is the
+	// workflow file, named in the errors of uses: steps.
+	Dir, File string
+	// Environ is the base environment of child processes: the process's
+	// and the workflow's env:.
+	Environ []string
+	// Log receives the steps' diagnostic lines, prefixed with the step
+	// and item; nil discards them. QuietItems keeps the lines of parallel
+	// blocks' items off Log (a failed item's last lines are still in its
+	// LogTail).
+	Log        io.Writer
+	QuietItems bool
+	// Resources are shared by every item of the run (connection pools).
+	Resources *steps.Resources
+	// Kill, when closed, stops cancelled work at once.
+	Kill <-chan struct{}
+	// Mask masks secrets in the lines items write to Log and in their log
+	// tails; nil masks nothing.
+	Mask *mask.Masker
+	// Workers is the default worker count of workflows called by uses:.
+	Workers int
+	// Start is when the run started: ItemResult.OffsetMS counts from it.
+	Start time.Time
+
+	once  sync.Once
+	lines *lineWriter
+}
+
+func (ir *ItemRunner) log() *lineWriter {
+	ir.once.Do(func() {
+		if ir.lines == nil {
+			ir.lines = newLineWriter(ir.Log)
+		}
+	})
+	return ir.lines
+}
+
+// RunItem runs one item of step s under scope sc: Bind, Run, then the
+// step's Cleanup. A block runs many items of one binding instead.
+func (ir *ItemRunner) RunItem(ctx context.Context, s *spec.Step, sc *spec.Scope, it Item) ItemResult {
+	var res ItemResult
+	b, err := ir.Bind(s, sc)
+	if err != nil {
+		res.Index, res.Key, res.Status = it.Index, it.Key, Failed
+		res.Error = b.itemError(&res, err)
+		return res
+	}
+	b.Run(ctx, it, &res)
+	if err := b.Cleanup(); err != nil && res.Status == Succeeded {
+		res.Status, res.Error = Failed, b.itemError(&res, err)
+	}
+	return res
+}
+
+// BoundStep is a step ready to run items under one scope: whatever does
+// not depend on the item is evaluated and decoded once, in Bind, not once
+// per item.
+type BoundStep struct {
+	ir   *ItemRunner
+	step *spec.Step
+	// sc is the step's scope; scope, its variables.
+	sc    *spec.Scope
+	scope map[string]any
+	// shared is the decoded step when its configuration does not depend on
+	// the item; sharedVars are the script variables it refers to.
+	shared     steps.Step
+	sharedVars []string
+	// environ is the child environment without the item's variables; nil
+	// when the step's env: depends on the item.
+	environ []string
+	// perItemScope is true when anything evaluated per item reads the item.
+	perItemScope bool
+}
+
+// Bind prepares step s to run items under sc.
+func (ir *ItemRunner) Bind(s *spec.Step, sc *spec.Scope) (*BoundStep, error) {
+	scope := sc.Vars()
+	b := &BoundStep{ir: ir, step: s, sc: sc, scope: scope}
+	envPerItem := false
+	for _, e := range s.Env {
+		for _, x := range e.Value.Exprs() {
+			envPerItem = envPerItem || x.UsesItem
+		}
+	}
+	// A uses step evaluates its with: per item itself; see call.
+	configPerItem := s.Type != "uses" && s.Config.UsesItem
+	keyPerItem := s.Parallel != nil && s.Parallel.Key != nil
+	b.perItemScope = envPerItem || configPerItem || keyPerItem
+	if !envPerItem {
+		env, err := stepEnviron(ir.Environ, s, scope)
+		if err != nil {
+			return b, err
+		}
+		b.environ = env
+	}
+	if s.Type == "uses" {
+		b.shared = &call{ir: ir, step: s, scope: scope}
+	} else if !configPerItem {
+		st, vars, err := decode(s, scope)
+		if err != nil {
+			return b, err
+		}
+		b.shared, b.sharedVars = st, vars
+	}
+	return b, nil
+}
+
+// Cleanup calls the step's Cleanup (steps.Cleaner) once its items are done.
+func (b *BoundStep) Cleanup() error {
+	if c, ok := b.shared.(steps.Cleaner); ok {
+		return c.Cleanup()
+	}
+	return nil
+}
+
+// Key evaluates the key of the item at index with value: its `key:`, or
+// the index.
+func (b *BoundStep) Key(index int, value any) (string, error) {
+	blk := b.step.Parallel
+	if blk == nil || index < 0 {
+		return "", nil
+	}
+	if blk.Key == nil {
+		return strconv.Itoa(index), nil
+	}
+	k, err := blk.Key.Eval(b.itemScope(index, value))
+	if err != nil {
+		return strconv.Itoa(index), err
+	}
+	return spec.Text(k), nil
+}
+
+// stepEnviron appends the step's env: to the base environment.
+func stepEnviron(base []string, s *spec.Step, scope map[string]any) ([]string, error) {
+	if len(s.Env) == 0 {
+		return base, nil
+	}
+	out := make([]string, len(base), len(base)+len(s.Env))
+	copy(out, base)
+	for _, e := range s.Env {
+		v, err := e.Value.Eval(scope)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e.Name+"="+spec.Text(v))
+	}
+	return out, nil
+}
+
+// decode resolves the step's configuration against scope and decodes it.
+func decode(s *spec.Step, scope map[string]any) (steps.Step, []string, error) {
+	st, vars, err := s.Decode(scope, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %s: %v", s.TypePos, s.Type, err)
+	}
+	return st, vars, nil
+}
+
+// itemScope returns the scope of one item: the step's plus the item
+// variable and index.
+func (b *BoundStep) itemScope(index int, item any) map[string]any {
+	if !b.perItemScope {
+		return b.scope
+	}
+	return spec.ItemVars(b.scope, b.step.Parallel.As, index, item)
+}
+
+// instance returns the step value, the shared child environment and the
+// item's script variables for one item.
+func (b *BoundStep) instance(sc map[string]any) (steps.Step, []string, []string, error) {
+	st, vars := b.shared, b.sharedVars
+	if st == nil {
+		var err error
+		if st, vars, err = decode(b.step, sc); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	env := b.environ
+	if env == nil {
+		var err error
+		if env, err = stepEnviron(b.ir.Environ, b.step, sc); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return st, env, vars, nil
+}
