@@ -1,6 +1,23 @@
-// Package exec runs loaded workflows: it binds each step to its step type,
-// schedules the DAG so that a step starts as soon as its dependencies
-// succeeded, and runs every parallel block as a fork-join pool of workers.
+// Package exec runs loaded workflows: it schedules the DAG so that a step
+// starts as soon as its dependencies succeeded, and runs every parallel
+// block as a fork-join pool of workers.
+//
+// A run goes through four seams, each one type with its contract in its
+// doc comment:
+//
+//   - spec.Scope (pkg/spec): what expressions read — inputs, env,
+//     steps.<id>, run — built once per step, plain data that can be sent
+//     as JSON.
+//   - ItemRunner (runner.go): runs one item of a compiled step from (step,
+//     Scope, Item{Index, Key, Value}) — retries, timeouts, output format,
+//     panics — with no scheduling state; what a cluster worker calls.
+//   - Dispatcher (dispatch.go): where a block's items run, at most
+//     `workers` at once, in index order. The local pool is the default;
+//     the block's policy (parallel.go: keys, rate, tolerance, fail-fast,
+//     status, summary) stays above it.
+//   - Recorder (recorder.go): told of every final item, step and run
+//     result besides the report, so that a journal or a results file can
+//     keep them; a failure to record fails the run.
 //
 // The rules it keeps are the workflow format's: the first failure that is
 // not tolerated cancels all remaining work (fail-fast); cancelled work is
