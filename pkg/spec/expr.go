@@ -36,7 +36,7 @@ type Expr struct {
 	// through them, past YAML's quotes, escapes and folded lines.
 	node     *yaml.Node
 	valueOff int
-	src      []byte
+	src      *lineIndex
 	// The scope and kind it was compiled in, to check it again once the
 	// output types of the steps it reads are known (output.go).
 	sc     *scope
@@ -62,7 +62,7 @@ func unwrapExprErr(err error) error {
 
 // bareExpr compiles a scalar that is an expression without braces (if:),
 // or a template that is exactly one expression.
-func (c *diags) condition(n *yaml.Node, sc *scope, src []byte) *Expr {
+func (c *diags) condition(n *yaml.Node, sc *scope, src *lineIndex) *Expr {
 	if strings.Contains(n.Value, "${{") {
 		t := c.template(n, sc, src)
 		if t == nil {
@@ -94,7 +94,7 @@ func (c *diags) recompileBool(e *Expr, sc *scope) *Expr {
 
 // compileAt compiles the expression that starts at byte valueOff of the
 // scalar n's value.
-func (c *diags) compileAt(source string, n *yaml.Node, valueOff int, src []byte, sc *scope, asBool bool) *Expr {
+func (c *diags) compileAt(source string, n *yaml.Node, valueOff int, src *lineIndex, sc *scope, asBool bool) *Expr {
 	line, col := valuePos(n, valueOff, src)
 	e := &Expr{Source: source, Pos: Pos{c.file, line, col}, node: n, valueOff: valueOff, src: src}
 	return c.compileExpr(e, sc, asBool)

@@ -3,7 +3,6 @@ package spec
 import (
 	"bytes"
 	"strings"
-	"sync/atomic"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -15,7 +14,7 @@ import (
 // and escapes (`\"`, `”`), and lines folded into one (plain, quoted and
 // `>` scalars). Literal block scalars (`|`) keep their lines and only lose
 // their indentation.
-func valuePos(n *yaml.Node, byteOff int, src []byte) (int, int) {
+func valuePos(n *yaml.Node, byteOff int, src *lineIndex) (int, int) {
 	byteOff = min(byteOff, len(n.Value))
 	if n.Style&yaml.LiteralStyle == 0 {
 		if line, col, ok := alignScalar(n, byteOff, src); ok {
@@ -42,11 +41,12 @@ func valuePos(n *yaml.Node, byteOff int, src []byte) (int, int) {
 // side up to byteOff. It reports false when the two cannot be matched
 // (a scalar that is not where the node says), and the caller falls back
 // to counting in the value.
-func alignScalar(n *yaml.Node, byteOff int, src []byte) (line, col int, ok bool) {
-	start, ok := offsetOf(src, n.Line, n.Column)
+func alignScalar(n *yaml.Node, byteOff int, text *lineIndex) (line, col int, ok bool) {
+	start, ok := offsetOf(text, n.Line, n.Column)
 	if !ok {
 		return 0, 0, false
 	}
+	src := text.src
 	dq := n.Style&yaml.DoubleQuotedStyle != 0
 	sq := n.Style&yaml.SingleQuotedStyle != 0
 	j := start
@@ -113,20 +113,16 @@ func alignScalar(n *yaml.Node, byteOff int, src []byte) (line, col int, ok bool)
 
 func isBlank(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
 
-// lineIndex holds the byte offset of each line's start in one file.
+// lineIndex is a file's text with the byte offset of each line's start:
+// every expression maps its position through it, and scanning the file
+// each time would make checking a file quadratic in its size. Each Parse
+// builds its own, so that files parsed at once never share one.
 type lineIndex struct {
 	src    []byte
 	starts []int
 }
 
-// lastLines caches the index of the file parsed last: every expression
-// maps its position through it, and scanning the file each time would
-// make checking a file quadratic in its size.
-var lastLines atomic.Pointer[lineIndex]
-
-// indexLines indexes src's lines and makes it the cached file. Parse
-// calls it first, so that a caller reusing a buffer for another file never
-// meets a stale index.
+// indexLines indexes src's lines.
 func indexLines(src []byte) *lineIndex {
 	idx := &lineIndex{src: src, starts: []int{0}}
 	for i, b := range src {
@@ -134,31 +130,24 @@ func indexLines(src []byte) *lineIndex {
 			idx.starts = append(idx.starts, i+1)
 		}
 	}
-	lastLines.Store(idx)
 	return idx
 }
 
-// lineStart returns the byte offset where line (from 1) starts in src.
-func lineStart(src []byte, line int) (int, bool) {
-	if len(src) == 0 {
-		return 0, line == 1
-	}
-	idx := lastLines.Load()
-	if idx == nil || len(idx.src) != len(src) || &idx.src[0] != &src[0] {
-		idx = indexLines(src)
-	}
-	if line < 1 || line > len(idx.starts) {
+// lineStart returns the byte offset where line (from 1) starts.
+func lineStart(idx *lineIndex, line int) (int, bool) {
+	if idx == nil || line < 1 || line > len(idx.starts) {
 		return 0, false
 	}
 	return idx.starts[line-1], true
 }
 
 // offsetOf returns the byte offset of line:col (columns count runes).
-func offsetOf(src []byte, line, col int) (int, bool) {
-	off, ok := lineStart(src, line)
+func offsetOf(idx *lineIndex, line, col int) (int, bool) {
+	off, ok := lineStart(idx, line)
 	if !ok {
 		return 0, false
 	}
+	src := idx.src
 	for c := 1; c < col; c++ {
 		if off >= len(src) || src[off] == '\n' {
 			return 0, false
@@ -181,11 +170,12 @@ func lineCol(src []byte, n *yaml.Node, start, j int) (int, int, bool) {
 	return n.Line + breaks, utf8.RuneCount(seg[last+1:]) + 1, true
 }
 
-func indentOf(src []byte, line int) int {
-	off, ok := lineStart(src, line)
+func indentOf(idx *lineIndex, line int) int {
+	off, ok := lineStart(idx, line)
 	if !ok {
 		return 0
 	}
+	src := idx.src
 	n := 0
 	for off+n < len(src) && src[off+n] == ' ' {
 		n++

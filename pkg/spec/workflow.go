@@ -125,7 +125,6 @@ func Parse(file string, src []byte, opts Options) (*Workflow, Diagnostics) {
 	}
 	c := &diags{file: file}
 	w := &Workflow{File: file, Dir: filepath.Dir(file), Source: src}
-	indexLines(src)
 	root := c.document(src)
 	if why := notWorkflow(src, root, c.list); why != "" {
 		// Whatever the file is — a .env file, a key — its content is
@@ -145,7 +144,7 @@ func Parse(file string, src []byte, opts Options) (*Workflow, Diagnostics) {
 		c.errorf(root.Line, root.Column, "aliases that expand to that many nodes are not supported", "the document expands to more than %d YAML nodes", maxNodes)
 		return nil, c.list
 	}
-	p := &loader{diags: c, src: src, reg: opts.Registry, wf: w, calls: opts.calls.enter(file, opts.AllowPaths)}
+	p := &loader{diags: c, src: indexLines(src), reg: opts.Registry, wf: w, calls: opts.calls.enter(file, opts.AllowPaths)}
 	p.workflow(root)
 	c.list.Sort()
 	c.list = c.list.dedupe()
@@ -339,7 +338,7 @@ func countNodes(n *yaml.Node) (count int, deep *yaml.Node) {
 // loader holds the state of one Parse call.
 type loader struct {
 	*diags
-	src []byte
+	src *lineIndex
 	reg *steps.Registry
 	wf  *Workflow
 	sc  scope
