@@ -88,21 +88,9 @@ type ItemResult struct {
 	LogTail string `json:"log_tail,omitempty"`
 }
 
-// Summary counts a parallel block's items and describes their durations.
-type Summary struct {
-	Total       int     `json:"total"`
-	Succeeded   int     `json:"succeeded"`
-	Failed      int     `json:"failed"`
-	Skipped     int     `json:"skipped"`
-	Cancelled   int     `json:"cancelled"`
-	Workers     int     `json:"workers"`
-	P50MS       float64 `json:"p50_ms"`
-	P95MS       float64 `json:"p95_ms"`
-	P99MS       float64 `json:"p99_ms"`
-	MaxMS       float64 `json:"max_ms"`
-	ItemsPerSec float64 `json:"items_per_sec"`
-	DurationMS  float64 `json:"duration_ms"`
-}
+// Summary counts a parallel block's items and describes their durations;
+// it is also steps.<id>.summary.
+type Summary = spec.Summary
 
 // ms is d in milliseconds to the microsecond, in integer arithmetic: it is
 // on every item's path.
@@ -112,35 +100,17 @@ func round(f float64) float64 { return math.Round(f*1000) / 1000 }
 
 // value is the steps.<id> value expressions see.
 func (s *StepReport) value() map[string]any {
-	v := map[string]any{"status": string(s.Status), "output": s.Output}
-	if s.Summary == nil {
-		return v
-	}
-	results := make([]any, len(s.Results))
-	outputs := make([]any, len(s.Results))
-	for i, r := range s.Results {
-		results[i] = map[string]any{
-			"index": r.Index, "key": r.Key, "status": string(r.Status), "output": r.Output,
-			"error": r.Error, "attempts": r.Attempts, "duration_ms": r.DurationMS, "log_tail": r.LogTail,
-		}
-		outputs[i] = r.Output
-	}
-	v["results"], v["outputs"] = results, outputs
-	if s.ResultsKept != "" {
-		// Only the failures were kept: outputs would not line up with
-		// the items. Expressions that read it are stopped before they
-		// run (checkKept).
-		delete(v, "outputs")
-	}
-	if sm := s.Summary; sm != nil {
-		v["summary"] = map[string]any{
-			"total": sm.Total, "succeeded": sm.Succeeded, "failed": sm.Failed,
-			"skipped": sm.Skipped, "cancelled": sm.Cancelled, "workers": sm.Workers,
-			"p50_ms": sm.P50MS, "p95_ms": sm.P95MS, "p99_ms": sm.P99MS, "max_ms": sm.MaxMS,
-			"items_per_sec": sm.ItemsPerSec, "duration_ms": sm.DurationMS,
+	v := spec.StepValue{Status: string(s.Status), Output: s.Output, Summary: s.Summary, OnlyFailures: s.ResultsKept != ""}
+	if s.Summary != nil {
+		v.Results = make([]spec.ResultValue, len(s.Results))
+		for i, r := range s.Results {
+			v.Results[i] = spec.ResultValue{
+				Index: r.Index, Key: r.Key, Status: string(r.Status), Output: r.Output,
+				Error: r.Error, Attempts: r.Attempts, DurationMS: r.DurationMS, LogTail: r.LogTail,
+			}
 		}
 	}
-	return v
+	return v.Map()
 }
 
 // newStepReport returns the pending report of a step.

@@ -92,22 +92,3 @@ func (s *scope) stepType(id string) types.Type {
 	v["output"], v["outputs"], v["results"] = out, types.Array(out), types.Array(result)
 	return v
 }
-
-// resultType is one entry of steps.<id>.results.
-var resultType = types.Map{
-	"index": types.Int, "key": types.String, "status": types.String, "output": types.Any,
-	"error": types.String, "attempts": types.Int, "duration_ms": types.Float64, "log_tail": types.String,
-}
-
-// stepValueType is the shape of steps.<id>, as pkg/exec fills it.
-var stepValueType = types.Map{
-	"status":  types.String,
-	"output":  types.Any,
-	"outputs": types.Array(types.Any),
-	"results": types.Array(resultType),
-	"summary": types.Map{
-		"total": types.Int, "succeeded": types.Int, "failed": types.Int, "skipped": types.Int,
-		"cancelled": types.Int, "workers": types.Int, "p50_ms": types.Float64, "p95_ms": types.Float64,
-		"p99_ms": types.Float64, "max_ms": types.Float64, "items_per_sec": types.Float64, "duration_ms": types.Float64,
-	},
-}

@@ -1,0 +1,127 @@
+package spec
+
+import (
+	"reflect"
+	"strings"
+
+	"github.com/expr-lang/expr/types"
+)
+
+// StepValue is steps.<id> as expressions read it: pkg/exec fills it from a
+// step's report and Map gives the value expressions see. The types the
+// checker uses (stepValueType, resultType) are derived from these structs,
+// so the shape of steps.<id> is written once, here.
+type StepValue struct {
+	Status string
+	Output any
+	// Results and Summary are a parallel block's: Results by index, as
+	// kept. Both are nil for a single step.
+	Results []ResultValue
+	Summary *Summary
+	// OnlyFailures is set when only the failed results were kept:
+	// steps.<id>.outputs is then left out, as it would not line up with
+	// the items (expressions that read it are stopped before they run).
+	OnlyFailures bool
+}
+
+// ResultValue is one entry of steps.<id>.results.
+type ResultValue struct {
+	Index      int     `json:"index"`
+	Key        string  `json:"key"`
+	Status     string  `json:"status"`
+	Output     any     `json:"output"`
+	Error      string  `json:"error"`
+	Attempts   int     `json:"attempts"`
+	DurationMS float64 `json:"duration_ms"`
+	LogTail    string  `json:"log_tail"`
+}
+
+// Summary counts a parallel block's items and describes their durations:
+// steps.<id>.summary, and the summary of the run report.
+type Summary struct {
+	Total       int     `json:"total"`
+	Succeeded   int     `json:"succeeded"`
+	Failed      int     `json:"failed"`
+	Skipped     int     `json:"skipped"`
+	Cancelled   int     `json:"cancelled"`
+	Workers     int     `json:"workers"`
+	P50MS       float64 `json:"p50_ms"`
+	P95MS       float64 `json:"p95_ms"`
+	P99MS       float64 `json:"p99_ms"`
+	MaxMS       float64 `json:"max_ms"`
+	ItemsPerSec float64 `json:"items_per_sec"`
+	DurationMS  float64 `json:"duration_ms"`
+}
+
+// Map returns steps.<id> as plain maps and lists.
+func (v *StepValue) Map() map[string]any {
+	m := map[string]any{"status": v.Status, "output": v.Output}
+	if v.Summary == nil {
+		return m
+	}
+	results := make([]any, len(v.Results))
+	outputs := make([]any, len(v.Results))
+	for i := range v.Results {
+		results[i] = v.Results[i].Map()
+		outputs[i] = v.Results[i].Output
+	}
+	m["results"], m["outputs"] = results, outputs
+	if v.OnlyFailures {
+		delete(m, "outputs")
+	}
+	m["summary"] = v.Summary.Map()
+	return m
+}
+
+// Map returns the result as the map expressions see; its keys are the
+// struct's json names (a test checks it).
+func (r *ResultValue) Map() map[string]any {
+	return map[string]any{
+		"index": r.Index, "key": r.Key, "status": r.Status, "output": r.Output,
+		"error": r.Error, "attempts": r.Attempts, "duration_ms": r.DurationMS, "log_tail": r.LogTail,
+	}
+}
+
+// Map returns the summary as the map expressions see; its keys are the
+// struct's json names (a test checks it).
+func (s *Summary) Map() map[string]any {
+	return map[string]any{
+		"total": s.Total, "succeeded": s.Succeeded, "failed": s.Failed,
+		"skipped": s.Skipped, "cancelled": s.Cancelled, "workers": s.Workers,
+		"p50_ms": s.P50MS, "p95_ms": s.P95MS, "p99_ms": s.P99MS, "max_ms": s.MaxMS,
+		"items_per_sec": s.ItemsPerSec, "duration_ms": s.DurationMS,
+	}
+}
+
+// structType is the checker's type of a struct's map form: its json
+// names with their field types.
+func structType(t reflect.Type) types.Map {
+	m := types.Map{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		var ft types.Type = types.Any
+		switch f.Type.Kind() {
+		case reflect.Int:
+			ft = types.Int
+		case reflect.String:
+			ft = types.String
+		case reflect.Float64:
+			ft = types.Float64
+		}
+		m[name] = ft
+	}
+	return m
+}
+
+// resultType is one entry of steps.<id>.results.
+var resultType = structType(reflect.TypeOf(ResultValue{}))
+
+// stepValueType is the type of steps.<id>.
+var stepValueType = types.Map{
+	"status":  types.String,
+	"output":  types.Any,
+	"outputs": types.Array(types.Any),
+	"results": types.Array(resultType),
+	"summary": structType(reflect.TypeOf(Summary{})),
+}
