@@ -199,6 +199,7 @@ func configSchema(info steps.Info) object {
 
 var (
 	scriptType      = reflect.TypeOf(steps.Script(""))
+	expressionType  = reflect.TypeOf(steps.Expression{})
 	durationType    = reflect.TypeOf(time.Duration(0))
 	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 	textType        = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
@@ -225,7 +226,7 @@ func typeSchema(t reflect.Type, depth int) object {
 	case t.Implements(enumType):
 		// A type that lists its values: follow_redirects.
 		return orExpr(object{"enum": reflect.Zero(t).Interface().(interface{ Enum() []any }).Enum()})
-	case t == scriptType, t.Kind() == reflect.String:
+	case t == scriptType, t == expressionType, t.Kind() == reflect.String:
 		return stringish
 	case reflect.PointerTo(t).Implements(unmarshalerType), reflect.PointerTo(t).Implements(textType):
 		return object{"type": []any{"string", "integer", "number"}}
