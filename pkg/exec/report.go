@@ -102,12 +102,13 @@ func round(f float64) float64 { return math.Round(f*1000) / 1000 }
 func (s *StepReport) value() map[string]any {
 	v := spec.StepValue{Status: string(s.Status), Output: s.Output, Summary: s.Summary, OnlyFailures: s.ResultsKept != ""}
 	if s.Summary != nil {
-		v.Results = make([]spec.ResultValue, len(s.Results))
+		v.Results, v.Outputs = make([]any, len(s.Results)), make([]any, len(s.Results))
 		for i, r := range s.Results {
-			v.Results[i] = spec.ResultValue{
+			rv := spec.ResultValue{
 				Index: r.Index, Key: r.Key, Status: string(r.Status), Output: r.Output,
 				Error: r.Error, Attempts: r.Attempts, DurationMS: r.DurationMS, LogTail: r.LogTail,
 			}
+			v.Results[i], v.Outputs[i] = rv.Map(), r.Output
 		}
 	}
 	return v.Map()

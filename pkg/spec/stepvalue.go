@@ -14,10 +14,12 @@ import (
 type StepValue struct {
 	Status string
 	Output any
-	// Results and Summary are a parallel block's: Results by index, as
-	// kept. Both are nil for a single step.
-	Results []ResultValue
-	Summary *Summary
+	// Results (each a ResultValue's Map), Outputs and Summary are a
+	// parallel block's: results and outputs by index, as kept. They are
+	// nil for a single step. Results are maps already, so that a block of
+	// 100,000 items is not held twice while its value is built.
+	Results, Outputs []any
+	Summary          *Summary
 	// OnlyFailures is set when only the failed results were kept:
 	// steps.<id>.outputs is then left out, as it would not line up with
 	// the items (expressions that read it are stopped before they run).
@@ -59,15 +61,9 @@ func (v *StepValue) Map() map[string]any {
 	if v.Summary == nil {
 		return m
 	}
-	results := make([]any, len(v.Results))
-	outputs := make([]any, len(v.Results))
-	for i := range v.Results {
-		results[i] = v.Results[i].Map()
-		outputs[i] = v.Results[i].Output
-	}
-	m["results"], m["outputs"] = results, outputs
-	if v.OnlyFailures {
-		delete(m, "outputs")
+	m["results"] = v.Results
+	if !v.OnlyFailures {
+		m["outputs"] = v.Outputs
 	}
 	m["summary"] = v.Summary.Map()
 	return m

@@ -36,7 +36,7 @@ func TestStepValueShapeIsOne(t *testing.T) {
 	if diff := cmp.Diff(typeKeys(stepValueType["summary"].(types.Map)), keys(s.Map())); diff != "" {
 		t.Errorf("summary: type (-) and map (+) keys differ:\n%s", diff)
 	}
-	v := &StepValue{Summary: s, Results: []ResultValue{{}}}
+	v := &StepValue{Summary: s, Results: []any{r.Map()}, Outputs: []any{nil}}
 	if diff := cmp.Diff(typeKeys(stepValueType), keys(v.Map())); diff != "" {
 		t.Errorf("steps.<id>: type (-) and map (+) keys differ:\n%s", diff)
 	}
