@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -145,5 +147,75 @@ steps:
 	}
 	if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {
 		t.Error("an argv element ran as shell code")
+	}
+}
+
+// TestEveryInterpretedFieldIsCovered lists every field of every built-in
+// step type that an interpreter parses (steps.Script, steps.Expression) or
+// that decides which program runs (steps.Literal), and fails when one has
+// no hostile-input test above: a new such field must get one.
+func TestEveryInterpretedFieldIsCovered(t *testing.T) {
+	covered := map[string]string{
+		"run.script":       "TestAliasCannotCarryDataIntoAScript",
+		"http.expect.json": "TestExpectJSONTakesDataAsValues",
+		"run.shell":        "TestLiteralFieldsRefuseExpressions",
+	}
+	interpreted := map[reflect.Type]bool{
+		reflect.TypeOf(steps.Script("")):   true,
+		reflect.TypeOf(steps.Expression{}): true,
+		reflect.TypeOf(steps.Literal("")):  true,
+	}
+	var found []string
+	var walk func(prefix string, t reflect.Type, depth int)
+	walk = func(prefix string, t reflect.Type, depth int) {
+		for _, f := range steps.ConfigFields(t) {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice || ft.Kind() == reflect.Map {
+				ft = ft.Elem()
+			}
+			switch {
+			case interpreted[ft]:
+				found = append(found, prefix+f.Name)
+			case ft.Kind() == reflect.Struct && depth < 5:
+				walk(prefix+f.Name+".", ft, depth+1)
+			}
+		}
+	}
+	for _, info := range steps.Default.List() {
+		walk(info.Type+".", reflect.TypeOf(info.New()), 0)
+	}
+	for _, name := range found {
+		if covered[name] == "" {
+			t.Errorf("%s takes code or picks a program, and no hostile-input test covers it: add one and list it here", name)
+		}
+	}
+	for name := range covered {
+		if !slices.Contains(found, name) {
+			t.Errorf("%s is listed as covered but is no longer such a field", name)
+		}
+	}
+}
+
+// TestLiteralFieldsRefuseExpressions: the interpreter of a run step is
+// written out; an input or an item cannot choose it, directly or through
+// an alias.
+func TestLiteralFieldsRefuseExpressions(t *testing.T) {
+	for name, cfg := range map[string]string{
+		"expression":       `{script: echo, shell: "${{ item }}"}`,
+		"alias of a value": `{dir: &d "${{ item }}", script: echo, shell: *d}`,
+		"inside text":      `{script: echo, shell: "bash ${{ item }}"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "wf.yaml")
+			src := "version: 1\nsteps:\n  - id: s\n    parallel: {items: ['sh -c touch${IFS}pwned']}\n    run: " + cfg + "\n"
+			if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, ds := spec.Load(file, spec.Options{Registry: steps.Default})
+			if got := ds.Error(); !strings.Contains(got, "run.shell cannot hold an expression") {
+				t.Errorf("diagnostics %q; want run.shell cannot hold an expression", got)
+			}
+		})
 	}
 }

@@ -118,6 +118,10 @@ func (p *loader) walkConfig(w *configWalk, n *yaml.Node, t reflect.Type, path st
 		p.expressionField(w, n, path, at, fields)
 		return
 	}
+	if n.Kind == yaml.ScalarNode && containsExpr(n.Value) && r == reachNone {
+		p.errorf(n.Line, n.Column, "write it out: it decides which program runs, so it cannot come from inputs or data", "%s cannot hold an expression", path)
+		return
+	}
 	if n.Kind == yaml.ScalarNode && containsExpr(n.Value) {
 		tpl := p.addTemplate(w.v, n, w.sc, at, r)
 		typed := r == reachValue && t.Kind() != reflect.String && t.Kind() != reflect.Interface

@@ -22,11 +22,15 @@ const (
 	// engine runs. Each `${{ }}` becomes a variable of the compiled
 	// expression, bound to its value (checkExpr).
 	reachExpression
+	// reachNone: a steps.Literal field, fixed when the workflow is
+	// written. An expression there is a validation error.
+	reachNone
 )
 
 var (
 	scriptType     = reflect.TypeOf(steps.Script(""))
 	expressionType = reflect.TypeOf(steps.Expression{})
+	literalType    = reflect.TypeOf(steps.Literal(""))
 )
 
 // reachOf is the one place that decides how expressions reach a
@@ -44,6 +48,8 @@ func reachOf(t reflect.Type) reach {
 		return reachShell
 	case expressionType:
 		return reachExpression
+	case literalType:
+		return reachNone
 	}
 	return reachValue
 }

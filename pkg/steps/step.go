@@ -117,6 +117,12 @@ func itemText(item any) string {
 // that a shell or another interpreter will parse.
 type Script string
 
+// Literal is a string field that must be written in the workflow as it
+// is: it cannot hold an expression. Use it for what decides which program
+// runs (an interpreter and its options), so that neither data nor an item
+// can choose it.
+type Literal string
+
 // Duration is a time.Duration written as "500ms", "2s", "1m30s" in a workflow.
 type Duration = time.Duration
 

@@ -42,8 +42,9 @@ type Run struct {
 	// Script is the shell code to run.
 	Script steps.Script `yaml:"script"`
 	// Shell is the interpreter and its options, split on spaces; the script
-	// is passed after "-c". Empty means "sh".
-	Shell string `yaml:"shell"`
+	// is passed after "-c". Empty means "sh". It is written out in the
+	// workflow: an expression cannot choose the interpreter.
+	Shell steps.Literal `yaml:"shell"`
 	// Dir is the working directory, relative to the workflow's directory;
 	// empty means the workflow's directory.
 	Dir string `yaml:"dir"`
@@ -57,7 +58,7 @@ func (r *Run) Validate() error {
 	if strings.TrimSpace(string(r.Script)) == "" {
 		return errors.New("script is empty")
 	}
-	if r.Shell != "" && strings.TrimSpace(r.Shell) == "" {
+	if r.Shell != "" && strings.TrimSpace(string(r.Shell)) == "" {
 		return errors.New("shell is blank; leave it out to use sh")
 	}
 	return validateGrace(r.KillGrace)
@@ -65,7 +66,7 @@ func (r *Run) Validate() error {
 
 // Run runs the script and returns its stdout as a string.
 func (r *Run) Run(ctx context.Context, in *steps.Input) (any, error) {
-	argv := strings.Fields(r.Shell)
+	argv := strings.Fields(string(r.Shell))
 	if len(argv) == 0 {
 		argv = []string{"sh"}
 	}
