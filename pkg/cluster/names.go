@@ -1,0 +1,74 @@
+package cluster
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strconv"
+)
+
+// Names of everything flowrun creates on the cluster. A run id or block name
+// is one subject token ([A-Za-z0-9_-], 1..64 characters); stream and bucket
+// names carry a short hash of the pair so "a_b"+"c" and "a"+"b_c" differ.
+const (
+	// RegistryBucket is the KV bucket shared by every run: blocks announce
+	// themselves under blockKey and cancellation is signalled under
+	// cancelKey. Workers watch it all.
+	RegistryBucket = "flowrun_registry"
+
+	subjectPrefix = "flowrun"
+	// workersConsumer pulls items; coordinatorConsumer pulls results.
+	workersConsumer     = "workers"
+	coordinatorConsumer = "coordinator"
+	// maxDeliveriesAdvisory is followed by ".<stream>.<consumer>".
+	maxDeliveriesAdvisory = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
+)
+
+var token = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+func checkToken(what, s string) error {
+	if !token.MatchString(s) {
+		return fmt.Errorf("cluster: %s %q must be 1..64 characters of A-Z a-z 0-9 _ -", what, s)
+	}
+	return nil
+}
+
+func pairHash(run, block string) string {
+	h := sha256.Sum256([]byte(run + "\x00" + block))
+	return hex.EncodeToString(h[:4])
+}
+
+// streamName is the work-queue stream of one block of one run.
+func streamName(run, block string) string {
+	return "FLOWRUN_" + run + "_" + block + "_" + pairHash(run, block)
+}
+
+// manifestBucket is the object store holding one run's manifest.
+func manifestBucket(run string) string {
+	return "flowrun_manifest_" + run + "_" + pairHash(run, "")
+}
+
+func itemsSubject(run, block string) string {
+	return subjectPrefix + "." + run + "." + block + ".items"
+}
+
+func resultsSubject(run, block string) string {
+	return subjectPrefix + "." + run + "." + block + ".results"
+}
+
+// itemMsgID de-duplicates item publications: run.block.index.
+func itemMsgID(run, block string, index int) string {
+	return run + "." + block + "." + strconv.Itoa(index)
+}
+
+// resultMsgID de-duplicates the results of re-executions of one item.
+func resultMsgID(run, block string, index int) string {
+	return itemMsgID(run, block, index) + ".result"
+}
+
+func blockKey(run, block string) string { return "block." + run + "." + block }
+func runCancelKey(run string) string    { return "cancel." + run }
+func blockCancelKey(run, block string) string {
+	return "cancel." + run + "." + block
+}
