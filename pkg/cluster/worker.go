@@ -255,32 +255,54 @@ func (s *workerState) pull(wb *workerBlock) {
 				more = false
 			}
 		}
-		batch, err := cons.Fetch(n, jetstream.FetchMaxWait(wait))
-		if err != nil {
-			s.release(n)
-			if s.pullFailed(wb, err) {
-				return
-			}
-			continue
-		}
-		got := 0
-		for m := range batch.Messages() {
-			got++
-			if s.pullCtx.Err() != nil || wb.ctx.Err() != nil {
-				_ = m.Nak() // hand back: not started
-				s.release(1)
-				continue
-			}
-			s.items.Go(func() {
-				defer s.release(1)
-				s.runItem(wb, m)
+		// Take what is there for all n slots at once; if nothing is,
+		// wait for one item (a pull request waiting tells the coordinator a
+		// worker is here). A Fetch of n would hold n slots until n items
+		// arrived or it expired.
+		got, err := s.fetch(wb, cons, n, func() (jetstream.MessageBatch, error) { return cons.FetchNoWait(n) })
+		if err == nil && got == 0 {
+			s.release(n - 1)
+			n = 1
+			got, err = s.fetch(wb, cons, 1, func() (jetstream.MessageBatch, error) {
+				return cons.Fetch(1, jetstream.FetchMaxWait(wait))
 			})
 		}
 		s.release(n - got)
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && s.pullFailed(wb, err) {
+		if err != nil && s.pullFailed(wb, err) {
 			return
 		}
 	}
+}
+
+// fetch starts the items of one pull request, each holding one of the
+// slots the caller took; it returns how many arrived.
+func (s *workerState) fetch(wb *workerBlock, cons jetstream.Consumer, n int, pull func() (jetstream.MessageBatch, error)) (int, error) {
+	batch, err := pull()
+	if err != nil {
+		return 0, err
+	}
+	got := 0
+	for m := range batch.Messages() {
+		got++
+		if got > n { // never: the server sends at most n
+			_ = m.Nak()
+			got--
+			continue
+		}
+		if s.pullCtx.Err() != nil || wb.ctx.Err() != nil {
+			_ = m.Nak() // hand back: not started
+			s.release(1)
+			continue
+		}
+		s.items.Go(func() {
+			defer s.release(1)
+			s.runItem(wb, m)
+		})
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
+		return got, err
+	}
+	return got, nil
 }
 
 // pullFailed reports whether the block's puller should stop.
