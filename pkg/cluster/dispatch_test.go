@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 )
 
 func TestDispatchInIndexOrderOneSlot(t *testing.T) {
@@ -380,5 +382,38 @@ func TestItemSourceOutOfOrder(t *testing.T) {
 	_, err := r.Dispatch(context.Background(), Block{Name: "b", Workers: 1}, src, newCollector().accept)
 	if err == nil || !strings.Contains(err.Error(), "index 1 after 2") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// A second result for an accepted index (here forged with another message
+// id, so the server's de-duplication does not catch it) is dropped by the
+// per-index table.
+func TestDuplicateResultDropped(t *testing.T) {
+	s := testServer(t)
+	nc := testConn(t, s)
+	r := openRun(t, nc, "dup")
+	startWorker(t, s, &Worker{Name: "w1", Slots: 1, Handler: func(ctx context.Context, tk Task) ([]byte, error) {
+		for range 2 {
+			m := nats.NewMsg(resultsSubject(tk.Run, tk.Block))
+			m.Header.Set(hdrIndex, fmt.Sprint(tk.Index))
+			m.Header.Set(hdrWorker, "forger")
+			m.Header.Set(hdrStatus, "ok")
+			m.Data = []byte("forged")
+			if _, err := r.js.PublishMsg(ctx, m); err != nil {
+				return nil, err
+			}
+		}
+		return echo(ctx, tk)
+	}}, false)
+	c := newCollector()
+	st, err := r.Dispatch(context.Background(), Block{Name: "b", Workers: 1, Window: 1}, items(3), c.accept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.checkOnce(t, 3)
+	// Per item the first forged result wins, the other two are dropped;
+	// the last item's extras are never read (the block is done).
+	if st.Duplicates != 4 {
+		t.Errorf("stats %+v, want 4 duplicates dropped", st)
 	}
 }

@@ -94,6 +94,9 @@ func (w *Worker) Run(ctx context.Context, nc *nats.Conn) error {
 
 	closed := nc.StatusChanged(nats.CLOSED)
 	defer nc.RemoveStatusListener(closed)
+	if nc.IsClosed() {
+		return fmt.Errorf("cluster: worker %s: %w", w.Name, nats.ErrConnectionClosed)
+	}
 	var runErr error
 loop:
 	for {
