@@ -2,11 +2,11 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -131,7 +131,8 @@ func TestChaosKillWorkers(t *testing.T) {
 	stop := make(chan struct{})
 	var killer sync.WaitGroup
 	killer.Go(func() {
-		for _, p := range sortInts(points) {
+		slices.Sort(points)
+		for _, p := range points {
 			for acceptedN.Load() < p {
 				select {
 				case <-stop:
@@ -165,18 +166,3 @@ func TestChaosKillWorkers(t *testing.T) {
 		t.Errorf("fewer executions (%d) than items (%d)", execs.Load(), n)
 	}
 }
-
-func sortInts(v []int64) []int64 {
-	out := append([]int64(nil), v...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
-}
-
-var _ = errors.New
-
