@@ -52,16 +52,35 @@ func Main() {
 	os.Exit(Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// Run runs flowrun with args and returns the exit code.
-func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
-	var cli CLI
-	exited := false
-	parser, err := kong.New(&cli,
+// newParser builds the command line's parser over cli.
+func newParser(cli *CLI, stdout, stderr io.Writer, opts ...kong.Option) (*kong.Kong, error) {
+	return kong.New(cli, append([]kong.Option{
 		kong.Name("flowrun"),
 		kong.Description("flowrun runs declarative pipelines written as YAML workflow files."),
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 		kong.Writers(stdout, stderr),
+	}, opts...)...)
+}
+
+// Parse checks that args is a command line flowrun accepts — the command
+// exists, every flag is known and well typed — without running anything.
+// The README's commands are checked with it.
+func Parse(args []string) error {
+	var cli CLI
+	parser, err := newParser(&cli, io.Discard, io.Discard, kong.Exit(func(int) {}))
+	if err != nil {
+		return err
+	}
+	_, err = parser.Parse(args)
+	return err
+}
+
+// Run runs flowrun with args and returns the exit code.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	var cli CLI
+	exited := false
+	parser, err := newParser(&cli, stdout, stderr,
 		kong.Exit(func(c int) { exited, code = true, c; panic(exitError{c}) }),
 		kong.Bind(&env{stdin: stdin, stdout: stdout, stderr: stderr}),
 	)
