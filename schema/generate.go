@@ -153,7 +153,7 @@ func stepSchema(reg *steps.Registry) object {
 		"id":      object{"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
 		"name":    stringish,
 		"needs":   object{"anyOf": []any{stringish, object{"type": "array", "items": stringish}}},
-		"if":      object{"type": []any{"string", "boolean"}},
+		"if":      object{"type": []any{"string", "boolean"}, "description": "a condition, with or without ${{ }}; always(), success(), failure() and cancelled() decide whether the step runs after a failure or an interrupt"},
 		"env":     object{"$ref": "#/definitions/env"},
 		"timeout": duration,
 		"retry": object{"anyOf": []any{

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,6 +111,10 @@ type stepRun struct {
 	done   chan struct{}
 	once   sync.Once
 	val    map[string]any
+	// failedUp and cancelledUp name a step at or upstream of this one, in
+	// its list, that failed and that was cancelled, or are "": set before
+	// done is closed (status.go).
+	failedUp, cancelledUp string
 }
 
 // scopeValue is steps.<id> for expressions, computed once when read.
@@ -159,26 +164,13 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 		Resources: r.res, Kill: opts.Kill, Workers: r.opts.Workers, Start: r.report.StartedAt,
 		Mask: r.mask, lines: r.log,
 	}
-	if err != nil {
-		r.report.Status, r.report.Error = Failed, err.Error()
-		r.cancelAll(wf.Steps, "the workflow env could not be evaluated")
-	} else {
-		r.report.Status = r.runSteps(ctx, wf.Steps)
-	}
-	if ctx.Err() != nil && r.report.Status != Failed {
-		r.report.Status = Cancelled
-		if r.report.Error == "" {
-			r.report.Error = "interrupted"
-		}
-	}
-
-	// Finally steps run whatever happened, under a context that only the
-	// Kill channel cancels, and for a called workflow also the end of the
-	// calling item (finallyStop).
-	r.status = r.report.Status
-	r.runInfo = spec.RunInfo{ID: r.report.RunID, Status: string(r.status)}
-	if len(wf.Finally) > 0 {
-		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	// Finally steps, and main steps whose if: calls always() or
+	// cancelled(), run under a context that an interrupt does not cancel:
+	// only the Kill channel does, and for a called workflow also the end
+	// of the calling item (finallyStop).
+	detached := ctx
+	if len(wf.Finally) > 0 || needsDetached(wf.Steps) {
+		dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		done := make(chan struct{})
 		go func() {
 			select {
@@ -187,11 +179,32 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 			case <-done:
 			}
 		}()
-		if st := r.runSteps(fctx, wf.Finally); st == Failed && r.report.Status == Succeeded {
+		defer func() {
+			close(done)
+			cancel()
+		}()
+		detached = dctx
+	}
+	if err != nil {
+		r.report.Status, r.report.Error = Failed, err.Error()
+		r.cancelAll(wf.Steps, "the workflow env could not be evaluated")
+	} else {
+		r.report.Status = r.runSteps(ctx, detached, wf.Steps)
+	}
+	if ctx.Err() != nil && r.report.Status != Failed {
+		r.report.Status = Cancelled
+		if r.report.Error == "" {
+			r.report.Error = "interrupted"
+		}
+	}
+
+	// Finally steps run whatever happened.
+	r.status = r.report.Status
+	r.runInfo = spec.RunInfo{ID: r.report.RunID, Status: string(r.status)}
+	if len(wf.Finally) > 0 {
+		if st := r.runSteps(detached, detached, wf.Finally); st == Failed && r.report.Status == Succeeded {
 			r.report.Status = Failed
 		}
-		close(done)
-		cancel()
 	}
 	r.evalOutputs()
 	r.report.DurationMS = ms(time.Since(start))
@@ -237,10 +250,13 @@ func (r *run) evalWorkflowEnv() error {
 }
 
 // runSteps schedules a list of steps as a DAG: each starts when its
-// dependencies are done. The first failure cancels the rest. It returns
-// Failed if any step failed, else Succeeded.
-func (r *run) runSteps(ctx context.Context, list []*spec.Step) Status {
-	ctx, cancel := context.WithCancelCause(ctx)
+// dependencies are done, and the status rule (status.go) decides whether
+// it runs. The first failure cancels the rest, but for the steps whose
+// if: calls a status function. outer is the list's context; detached is
+// the context of the steps an interrupt does not stop. It returns Failed
+// if any step failed, else Succeeded.
+func (r *run) runSteps(outer, detached context.Context, list []*spec.Step) Status {
+	failCtx, cancel := context.WithCancelCause(outer)
 	defer cancel(nil)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -250,9 +266,8 @@ func (r *run) runSteps(ctx context.Context, list []*spec.Step) Status {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.runStep(ctx, sr)
-			// Done before cancel: a dependent then sees this step's
-			// failure, and is skipped rather than cancelled.
+			r.runStep(stepContext(s, failCtx, outer, detached), outer, sr)
+			r.settle(sr)
 			close(sr.done)
 			if sr.report.Status == Failed {
 				mu.Lock()
@@ -269,37 +284,30 @@ func (r *run) runSteps(ctx context.Context, list []*spec.Step) Status {
 	return Succeeded
 }
 
-// runStep waits for the step's dependencies, then runs or skips it.
-func (r *run) runStep(ctx context.Context, sr *stepRun) {
+// runStep waits for the step's dependencies, then runs, skips or cancels
+// it by the status rule (status.go). ctx is the step's context; outer
+// tells whether the run was interrupted, for cancelled().
+func (r *run) runStep(ctx, outer context.Context, sr *stepRun) {
 	s, rep := sr.step, sr.report
-	deps := make(map[string]any, len(s.Deps))
+	// Every dependency ends, whatever happens: wait for all of them, so
+	// that what becomes of this step depends on their statuses only.
 	for _, d := range s.Deps {
-		dep := r.steps[d.ID]
-		select {
-		case <-dep.done:
-		case <-ctx.Done():
-			select {
-			case <-dep.done:
-			default:
-				r.finish(sr, Cancelled, reasonFor(ctx), "")
-				return
-			}
-		}
-		switch {
-		case dep.report.Status == Succeeded || s.Finally && !dep.step.Finally:
-			// A finally step reads main steps whatever became of them.
-			deps[d.ID] = dep.scopeValue()
-		case dep.report.Status == Cancelled:
-			r.finish(sr, Cancelled, fmt.Sprintf("dependency %q was cancelled", d.ID), "")
-			return
-		default:
-			r.finish(sr, Skipped, fmt.Sprintf("dependency %q %s", d.ID, dep.report.Status), "")
+		<-r.steps[d.ID].done
+	}
+	funcs := s.StatusFuncs()
+	if funcs == 0 {
+		if reason := r.blocked(sr); reason != "" {
+			r.finish(sr, Skipped, reason, "")
 			return
 		}
 	}
-	if ctx.Err() != nil {
-		r.finish(sr, Cancelled, reasonFor(ctx), "")
-		return
+	deps := make(map[string]any, len(s.Deps))
+	for _, d := range s.Deps {
+		// A step with a status function, like a finally step reading
+		// main steps, reads its dependencies whatever became of them.
+		if dep := r.steps[d.ID]; funcs != 0 || dep.report.Status == Succeeded || !inList(sr, dep) {
+			deps[d.ID] = dep.scopeValue()
+		}
 	}
 	if err := r.checkKept(fmt.Sprintf("step %q", s.ID), s.Exprs()); err != nil {
 		r.finish(sr, Failed, "", err.Error())
@@ -307,15 +315,25 @@ func (r *run) runStep(ctx context.Context, sr *stepRun) {
 	}
 	scope := r.scope(deps)
 	if s.If != nil {
-		ok, err := s.If.Eval(scope.Vars())
+		vars := scope.Vars()
+		if funcs != 0 {
+			vars = spec.StatusVars(vars, r.statusState(sr, outer.Err() != nil))
+		}
+		ok, err := s.If.Eval(vars)
 		if err != nil {
 			r.finish(sr, Failed, "", err.Error())
 			return
 		}
 		if ok != true {
-			r.finish(sr, Skipped, fmt.Sprintf("if: %s was false", s.If.Source), "")
+			r.finish(sr, Skipped, fmt.Sprintf("if: %s was false", strings.TrimSpace(s.If.Source)), "")
 			return
 		}
+	}
+	// Ready to run: a step the run's failure or interrupt caught here is
+	// cancelled.
+	if ctx.Err() != nil {
+		r.finish(sr, Cancelled, reasonFor(ctx), "")
+		return
 	}
 	rep.Status, rep.StartedAt = Running, time.Now()
 	b, err := r.ir.Bind(s, scope)

@@ -321,7 +321,7 @@ finally:
 	if m := rep.Step("maybe"); m.Status != Skipped || m.Reason != "if: inputs.go was false" {
 		t.Errorf("maybe: %s %q; want skipped with the reason", m.Status, m.Reason)
 	}
-	if a := rep.Step("after"); a.Status != Skipped || a.Reason != `dependency "maybe" skipped` {
+	if a := rep.Step("after"); a.Status != Skipped || a.Reason != `dependency "maybe" was skipped` {
 		t.Errorf("after: %s %q; want skipped because its dependency was", a.Status, a.Reason)
 	}
 	if f := rep.Step("report"); f.Status != Succeeded || f.Output != "succeeded" {

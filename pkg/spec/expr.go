@@ -29,6 +29,9 @@ type Expr struct {
 	// Reads are the steps.<id>.<field> the expression reads, where each
 	// field is written out.
 	Reads []FieldRef
+	// Status holds the status functions the expression calls (only an
+	// if: may call them).
+	Status StatusFuncs
 
 	program *vm.Program
 	// The scalar the expression was found in, its offset in the scalar's
@@ -232,6 +235,8 @@ func (v visitor) Visit(n *ast.Node) { v(*n) }
 // references, and reports unknown names at their own column.
 func (c *diags) checkNames(e *Expr, node ast.Node, sc *scope) bool {
 	switch n := node.(type) {
+	case *ast.CallNode:
+		return c.checkStatusCall(e, n, sc)
 	case *ast.IdentifierNode:
 		if sc.itemVar != "" && sc.allowItems && (n.Value == sc.itemVar || n.Value == "index") {
 			e.UsesItem = true
@@ -363,12 +368,19 @@ func (c *diags) exprError(e *Expr, err error, sc *scope) {
 		if sc.itemVar != "" && sc.allowItems {
 			names = append(names, sc.itemVar, "index")
 		}
-		detail = didYouMean(suggest.Closest(name, names))
+		candidates := names
+		if sc.statusFuncs {
+			candidates = append(append([]string{}, names...), statusFuncNames...)
+		}
+		detail = didYouMean(suggest.Closest(name, candidates))
 		if d := itemOutOfScope(name, sc); d != "" {
 			detail = d
 		}
 		if detail == "" {
 			detail = "names in scope: " + strings.Join(names, ", ")
+			if sc.statusFuncs {
+				detail += "; status functions: " + strings.Join(allStatusFuncs.Names(), ", ")
+			}
 		}
 		msg = fmt.Sprintf("unknown name %q", name)
 	}

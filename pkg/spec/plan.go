@@ -48,7 +48,13 @@ type PlanStep struct {
 	// Needs are the step's dependencies, explicit and inferred.
 	Needs []PlanDep `json:"needs,omitempty"`
 	// If is the step's condition as written, or "".
-	If       string        `json:"if,omitempty"`
+	If string `json:"if,omitempty"`
+	// StatusFunctions are the status functions If calls ("failure()"):
+	// the step is then evaluated whatever became of its dependencies.
+	StatusFunctions []string `json:"status_functions,omitempty"`
+	// Runs says, for a step whose if: calls status functions, when it is
+	// evaluated.
+	Runs     string        `json:"runs,omitempty"`
 	Parallel *PlanParallel `json:"parallel,omitempty"`
 }
 
@@ -114,6 +120,10 @@ func planStep(s *Step) PlanStep {
 	}
 	if s.If != nil {
 		ps.If = strings.TrimSpace(s.If.Source)
+		ps.StatusFunctions = s.If.Status.Names()
+		if len(ps.StatusFunctions) > 0 {
+			ps.Runs = statusNote(ps.StatusFunctions, s.Finally)
+		}
 	}
 	if b := s.Parallel; b != nil {
 		pp := &PlanParallel{OnError: b.OnError}
@@ -259,6 +269,9 @@ func (s PlanStep) format(w io.Writer) {
 	if s.If != "" {
 		fmt.Fprintf(w, "      if        %s\n", s.If)
 	}
+	if s.Runs != "" {
+		fmt.Fprintf(w, "      runs      %s\n", s.Runs)
+	}
 	if b := s.Parallel; b != nil {
 		var items string
 		switch {
@@ -278,4 +291,19 @@ func (s PlanStep) format(w io.Writer) {
 		}
 		fmt.Fprintf(w, "      parallel  %s, workers %s, on_error %s\n", items, workers, b.OnError)
 	}
+}
+
+// statusNote says when a step whose if: calls status functions is
+// evaluated.
+func statusNote(funcs []string, finally bool) string {
+	list := " (" + strings.Join(funcs, ", ") + ")"
+	switch {
+	case finally:
+		return "if the main steps' outcome matches" + list
+	case contains(funcs, "always()"), contains(funcs, "cancelled()"):
+		return "whatever its dependencies did, even after a failure or an interrupt" + list
+	case contains(funcs, "failure()"):
+		return "whatever its dependencies did, even after a failure" + list
+	}
+	return "when every dependency succeeded" + list
 }

@@ -168,3 +168,26 @@ steps:
 		}
 	}
 }
+
+// TestPlanShowsStatusFunctions checks that plan names the status
+// functions of an if: and says when such a step runs.
+func TestPlanShowsStatusFunctions(t *testing.T) {
+	w, ds := spec.Load("testdata/plan/status_functions.yaml", spec.Options{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	p := w.Plan()
+	got := map[string][]string{}
+	for _, l := range p.Levels {
+		for _, s := range l {
+			got[s.ID] = s.StatusFunctions
+		}
+	}
+	for _, s := range p.Finally {
+		got[s.ID] = s.StatusFunctions
+	}
+	want := map[string][]string{"copy": nil, "report": {"failure()"}, "notify": {"always()"}, "publish": {"success()"}, "alert": {"failure()"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("status functions (-want +got):\n%s", diff)
+	}
+}

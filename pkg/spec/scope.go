@@ -21,6 +21,9 @@ type scope struct {
 	// outputs are the types of steps' outputs known before they run; nil
 	// until every step is loaded (output.go).
 	outputs map[string]types.Type
+	// statusFuncs is set in if:, the only place that may call always(),
+	// success(), failure() and cancelled() (status.go).
+	statusFuncs bool
 }
 
 // hasStep reports whether id is a step of the file.
@@ -59,6 +62,9 @@ func (s *scope) env(refs []string, all bool) types.Map {
 	if s.itemVar != "" && s.allowItems {
 		env[s.itemVar] = types.Any
 		env["index"] = types.Int
+	}
+	if s.statusFuncs {
+		addStatusFuncs(env)
 	}
 	return env
 }

@@ -188,6 +188,7 @@ func (p *loader) step(n *yaml.Node, finally bool) *Step {
 	if v, ok := f["if"]; ok {
 		ifScope := sc
 		ifScope.itemVar, ifScope.blockItem = "", sc.itemVar
+		ifScope.statusFuncs = true
 		if n := deref(v.value); n.Kind != yaml.ScalarNode {
 			p.errorf(n.Line, n.Column, "", "if must be an expression, not %s", kindName(n))
 		} else {
