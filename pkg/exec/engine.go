@@ -399,35 +399,6 @@ func (r *run) cancelAll(list []*spec.Step, reason string) {
 	}
 }
 
-func (r *run) evalOutputs() {
-	// Only the steps the outputs read: a step's value holds a map per
-	// item, which a 100,000-item block should not build for nothing.
-	all := make(map[string]any)
-	for _, o := range r.wf.Outputs {
-		for _, x := range o.Value.Exprs() {
-			for _, id := range x.Refs {
-				all[id] = r.steps[id].scopeValue()
-			}
-		}
-	}
-	vars := r.scope(all).Vars()
-	for _, o := range r.wf.Outputs {
-		err := r.checkKept(fmt.Sprintf("output %q", o.Name), o.Value.Exprs())
-		var v any
-		if err == nil {
-			v, err = o.Value.Eval(vars)
-		}
-		if err != nil {
-			if r.report.Status == Succeeded {
-				r.report.Status = Failed
-				r.report.Error = fmt.Sprintf("output %q: %v", o.Name, err)
-			}
-			continue
-		}
-		r.report.Outputs[o.Name] = v
-	}
-}
-
 func (r *run) firstError() string {
 	for _, s := range r.report.Steps {
 		if s.Status == Failed && s.Error != "" {

@@ -38,7 +38,7 @@ func secretInputs(wf *spec.Workflow, inputs map[string]any) map[string]any {
 }
 
 // Masked returns a copy of the report with every string masked by m: the
-// errors, reasons, keys, outputs and log tails of the run, its steps and
+// errors, reasons, keys, outputs, output errors and log tails of the run, its steps and
 // their items, and the inputs. The report itself is left as it is.
 // Write reports through Masked: an error or an output may quote a secret.
 func (r *Report) Masked(m *mask.Masker) *Report {
@@ -46,6 +46,12 @@ func (r *Report) Masked(m *mask.Masker) *Report {
 	cp.Error = m.String(r.Error)
 	cp.Inputs, _ = m.Value(r.Inputs).(map[string]any)
 	cp.Outputs, _ = m.Value(r.Outputs).(map[string]any)
+	if r.OutputErrors != nil {
+		cp.OutputErrors = make([]OutputError, len(r.OutputErrors))
+		for i, e := range r.OutputErrors {
+			cp.OutputErrors[i] = OutputError{Name: e.Name, Error: m.String(e.Error)}
+		}
+	}
 	cp.Steps = make([]*StepReport, len(r.Steps))
 	for i, s := range r.Steps {
 		sc := *s

@@ -27,7 +27,8 @@ import (
 // When the Dispatcher returns, the tallies become the step's results and
 // summary, and the block's status is decided: failed beyond the tolerance
 // or when the source or a recorder failed, cancelled when the run was,
-// succeeded otherwise.
+// succeeded otherwise. A block that did not run every item to its end is
+// marked Incomplete.
 func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	s, blk := b.step, b.step.Parallel
 	start := time.Now()
@@ -66,6 +67,9 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	obs, rec := r.opts.Observer, r.opts.Recorder
 	starter, _ := obs.(ItemStarter)
 	pace := newGate(blk.Rate)
+	// drained is set once the source has no item left: a block that ends
+	// without it did not read all its items.
+	var drained atomic.Bool
 
 	done := func(lane int, res *ItemResult) error {
 		if obs != nil {
@@ -91,6 +95,7 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 					return Item{}, false, &sourceError{err}
 				}
 				if !ok {
+					drained.Store(true)
 					return Item{}, false, nil
 				}
 				if !pace.wait(ctx) {
@@ -162,6 +167,12 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	default:
 		rep.Status = Succeeded
 	}
+	// Whatever its status, a block that did not run every item to its end
+	// says so, and one that did not read them all cannot line its outputs
+	// up with them.
+	// (With a known count, items never taken are counted as cancelled.)
+	rep.unaligned = n < 0 && !drained.Load()
+	rep.Incomplete = rep.Summary.Cancelled > 0 || rep.unaligned
 }
 
 // sourceError stops a block whose items could not be read, or whose

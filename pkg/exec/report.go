@@ -31,8 +31,15 @@ type Report struct {
 	DurationMS float64        `json:"duration_ms"`
 	Inputs     map[string]any `json:"inputs"`
 	// Steps are the main steps in file order, then the finally steps.
-	Steps   []*StepReport  `json:"steps"`
-	Outputs map[string]any `json:"outputs"`
+	Steps []*StepReport `json:"steps"`
+	// Outputs are the workflow's outputs that could be evaluated, whatever
+	// the run's status; JSON writes them in the order the workflow
+	// declares them (OrderedOutputs). OutputErrors are those that could
+	// not be, each with its error, in the same order.
+	Outputs      map[string]any `json:"outputs"`
+	OutputErrors []OutputError  `json:"output_errors,omitempty"`
+
+	outputOrder []string // the declared order of the outputs
 }
 
 // Step returns the report of the step with the given id, or nil.
@@ -64,10 +71,19 @@ type StepReport struct {
 	// ResultsKept is "failures" when Results holds only the failed items
 	// (results: failures, or more items than results: all keeps by
 	// default), each with its index; empty when it holds every item.
-	ResultsKept string   `json:"results_kept,omitempty"`
-	Summary     *Summary `json:"summary,omitempty"`
+	ResultsKept string `json:"results_kept,omitempty"`
+	// Incomplete is set on a parallel block that started but did not run
+	// all its items to the end: cancelled, or stopped by a failure. Its
+	// outputs hold null where an item did not succeed, or are null as a
+	// whole when the block read its items from a file it did not finish.
+	Incomplete bool     `json:"incomplete,omitempty"`
+	Summary    *Summary `json:"summary,omitempty"`
 	// Attempts counts the tries of a step that is not a parallel block.
 	Attempts int `json:"attempts,omitempty"`
+
+	// unaligned is set on an incomplete block whose item count is
+	// unknown: its outputs cannot line up with items it never read.
+	unaligned bool
 }
 
 // ItemResult is the result of one item of a parallel block. Results are
@@ -109,6 +125,9 @@ func (s *StepReport) value() map[string]any {
 				Error: r.Error, Attempts: r.Attempts, DurationMS: r.DurationMS, LogTail: r.LogTail,
 			}
 			v.Results[i], v.Outputs[i] = rv.Map(), r.Output
+		}
+		if s.unaligned {
+			v.Outputs = nil
 		}
 	}
 	return v.Map()

@@ -17,7 +17,10 @@ type StepValue struct {
 	// Results (each a ResultValue's Map), Outputs and Summary are a
 	// parallel block's: results and outputs by index, as kept. They are
 	// nil for a single step. Results are maps already, so that a block of
-	// 100,000 items is not held twice while its value is built.
+	// 100,000 items is not held twice while its value is built. Outputs
+	// nil beside a Summary is a block whose outputs cannot line up with
+	// its items (it stopped before reading them all from a file):
+	// steps.<id>.outputs is then null, not an empty list.
 	Results, Outputs []any
 	Summary          *Summary
 	// OnlyFailures is set when only the failed results were kept:
@@ -62,7 +65,11 @@ func (v *StepValue) Map() map[string]any {
 		return m
 	}
 	m["results"] = v.Results
-	if !v.OnlyFailures {
+	switch {
+	case v.OnlyFailures:
+	case v.Outputs == nil:
+		m["outputs"] = nil
+	default:
 		m["outputs"] = v.Outputs
 	}
 	m["summary"] = v.Summary.Map()

@@ -246,16 +246,27 @@ func (w *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// printOutputs prints the workflow's outputs, one `name: value` per line,
-// in the order the file declares them.
+// printOutputs prints the workflow's outputs that could be evaluated, one
+// `name: value` per line, in the order the file declares them (a null
+// value as null); those that could not are in the summary and the report.
 func printOutputs(w io.Writer, wf *spec.Workflow, rep *exec.Report) {
-	for _, o := range wf.Outputs {
-		if v, ok := rep.Outputs[o.Name]; ok {
-			text := spec.Text(v)
-			if isTerminal(w) { // a file or a pipe gets the bytes
-				text = term.Escape(text)
-			}
-			fmt.Fprintf(w, "%s: %s\n", o.Name, text)
+	for _, o := range rep.OrderedOutputs() {
+		if o.Error != "" {
+			continue
 		}
+		text := outputText(o.Value)
+		if isTerminal(w) { // a file or a pipe gets the bytes
+			text = term.Escape(text)
+		}
+		fmt.Fprintf(w, "%s: %s\n", o.Name, text)
 	}
+}
+
+// outputText is an output's value as printed: as text in a string, and
+// null for no value, so that it does not read as an empty string.
+func outputText(v any) string {
+	if v == nil {
+		return "null"
+	}
+	return spec.Text(v)
 }

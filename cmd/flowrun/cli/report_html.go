@@ -47,10 +47,16 @@ type htmlPage struct {
 	Width    float64
 	Blocks   []htmlBlock
 	Failures []*exec.ItemResult
+	Outputs  []htmlOutput // in the order the workflow declares them
 }
+
+type htmlOutput struct{ Name, Text, Error string }
 
 func writeHTMLReport(w io.Writer, rep *exec.Report) error {
 	p := htmlPage{Rep: rep, Duration: fmtMS(rep.DurationMS), Width: timelineWidth + 160}
+	for _, o := range rep.OrderedOutputs() {
+		p.Outputs = append(p.Outputs, htmlOutput{o.Name, outputText(o.Value), o.Error})
+	}
 	total := max(rep.DurationMS, 1)
 	x := func(ms float64) float64 { return 150 + ms/total*timelineWidth }
 	y := 10.0
@@ -164,7 +170,7 @@ svg text{font-size:11px;fill:#333}.axis{fill:#777}
 <p>Run {{.Rep.RunID}} of {{.Rep.File}}, started {{.Rep.StartedAt.Format "2006-01-02 15:04:05 MST"}}.{{with .Rep.Error}} Error: {{.}}{{end}}</p>
 <h2>Steps</h2>
 <table><tr><th>step</th><th>status</th><th>duration</th><th>ok</th><th>failed</th><th>skipped</th><th>cancelled</th><th>p50</th><th>p99</th><th>items/s</th></tr>
-{{range .Rep.Steps}}<tr><td>{{.ID}}{{if .Finally}} (finally){{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{ms .DurationMS}}</td>{{with .Summary}}<td>{{.Succeeded}}</td><td>{{.Failed}}</td><td>{{.Skipped}}</td><td>{{.Cancelled}}</td><td>{{ms .P50MS}}</td><td>{{ms .P99MS}}</td><td>{{.ItemsPerSec}}</td>{{else}}<td colspan="7"></td>{{end}}</tr>
+{{range .Rep.Steps}}<tr><td>{{.ID}}{{if .Finally}} (finally){{end}}</td><td class="{{.Status}}">{{.Status}}{{if .Incomplete}} (incomplete){{end}}</td><td>{{ms .DurationMS}}</td>{{with .Summary}}<td>{{.Succeeded}}</td><td>{{.Failed}}</td><td>{{.Skipped}}</td><td>{{.Cancelled}}</td><td>{{ms .P50MS}}</td><td>{{ms .P99MS}}</td><td>{{.ItemsPerSec}}</td>{{else}}<td colspan="7"></td>{{end}}</tr>
 {{end}}</table>
 <h2>Timeline</h2>
 <svg width="{{.Width}}" height="{{.Height}}" xmlns="http://www.w3.org/2000/svg">
@@ -180,6 +186,6 @@ svg text{font-size:11px;fill:#333}.axis{fill:#777}
 {{end}}{{with .Failures}}<h2>Failed items</h2>
 {{range .}}<p class="failed">item {{.Index}} (key {{.Key}})</p><pre>{{.Error}}{{with .LogTail}}
 {{.}}{{end}}</pre>
-{{end}}{{end}}{{with .Rep.Outputs}}<h2>Outputs</h2><table>{{range $k, $v := .}}<tr><td>{{$k}}</td><td>{{printf "%v" $v}}</td></tr>{{end}}</table>{{end}}
+{{end}}{{end}}{{with .Outputs}}<h2>Outputs</h2><table>{{range .}}<tr><td>{{.Name}}</td>{{if .Error}}<td class="failed">not evaluated: {{.Error}}</td>{{else}}<td>{{.Text}}</td>{{end}}</tr>{{end}}</table>{{end}}
 </body></html>
 `))

@@ -77,11 +77,13 @@ func printSummary(w io.Writer, s summary) {
 		fmt.Fprintf(w, "\n%s %s\n", paint(ansiYellow+ansiBold, "cancelled:"), c)
 	}
 
-	if len(s.wf.Outputs) > 0 && len(rep.Outputs) > 0 {
+	if outs := rep.OrderedOutputs(); len(outs) > 0 {
 		fmt.Fprintln(w, "\noutputs:")
-		for _, o := range s.wf.Outputs {
-			if v, ok := rep.Outputs[o.Name]; ok {
-				fmt.Fprintf(w, "  %s: %s\n", o.Name, term.Escape(spec.Text(v)))
+		for _, o := range outs {
+			if o.Error != "" {
+				fmt.Fprintf(w, "  %s: %s %s\n", o.Name, paint(ansiRed, "not evaluated:"), strings.ReplaceAll(term.Escape(o.Error), "\n", "\n    "))
+			} else {
+				fmt.Fprintf(w, "  %s: %s\n", o.Name, term.Escape(outputText(o.Value)))
 			}
 		}
 	}
