@@ -45,8 +45,7 @@ func (b *BoundStep) Run(ctx context.Context, it Item, res *ItemResult) {
 	res.Index, res.Key = it.Index, it.Key
 	res.OffsetMS = ms(start)
 	defer func() { res.DurationMS = ms(time.Since(ir.Start) - start) }()
-	sc := b.itemScope(it.Index, it.Value)
-	st, env, vars, err := b.instance(sc)
+	st, env, vars, err := b.instance(it)
 	if err != nil {
 		res.Status, res.Error = Failed, b.itemError(res, err)
 		return

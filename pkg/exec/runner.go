@@ -116,8 +116,11 @@ type BoundStep struct {
 	shared     steps.Step
 	sharedVars []string
 	// environ is the child environment without the item's variables; nil
-	// when the step's env: depends on the item.
+	// when the step's env: depends on the item. action is then the scope
+	// the step's action reads: scope with the step's env: over env
+	// (stepenv.go).
 	environ []string
+	action  map[string]any
 	// perItemScope is true when anything evaluated per item reads the item.
 	perItemScope bool
 }
@@ -134,19 +137,20 @@ func (ir *ItemRunner) Bind(s *spec.Step, sc *spec.Scope) (*BoundStep, error) {
 	}
 	// A uses step evaluates its with: per item itself; see call.
 	configPerItem := s.Type != "uses" && s.Config.UsesItem
+	withPerItem := s.Type == "uses" && s.With != nil && s.With.UsesItem
 	keyPerItem := s.Parallel != nil && s.Parallel.Key != nil
-	b.perItemScope = envPerItem || configPerItem || keyPerItem
+	b.perItemScope = envPerItem || configPerItem || withPerItem || keyPerItem
 	if !envPerItem {
-		env, err := stepEnviron(ir.Environ, s, scope)
+		env, own, err := stepEnviron(ir.Environ, s, scope)
 		if err != nil {
 			return b, err
 		}
-		b.environ = env
+		b.environ, b.action = env, withStepEnv(scope, own)
 	}
 	if s.Type == "uses" {
-		b.shared = &call{ir: ir, step: s, scope: scope}
-	} else if !configPerItem {
-		st, vars, err := decode(s, scope)
+		b.shared = &call{ir: ir, step: s, bound: b}
+	} else if !configPerItem && !envPerItem {
+		st, vars, err := decode(s, b.action)
 		if err != nil {
 			return b, err
 		}
@@ -180,23 +184,6 @@ func (b *BoundStep) Key(index int, value any) (string, error) {
 	return spec.Text(k), nil
 }
 
-// stepEnviron appends the step's env: to the base environment.
-func stepEnviron(base []string, s *spec.Step, scope map[string]any) ([]string, error) {
-	if len(s.Env) == 0 {
-		return base, nil
-	}
-	out := make([]string, len(base), len(base)+len(s.Env))
-	copy(out, base)
-	for _, e := range s.Env {
-		v, err := e.Value.Eval(scope)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e.Name+"="+spec.Text(v))
-	}
-	return out, nil
-}
-
 // decode resolves the step's configuration against scope and decodes it.
 func decode(s *spec.Step, scope map[string]any) (steps.Step, []string, error) {
 	st, vars, err := s.Decode(scope, nil)
@@ -215,20 +202,19 @@ func (b *BoundStep) itemScope(index int, item any) map[string]any {
 	return spec.ItemVars(b.scope, b.step.Parallel.As, index, item)
 }
 
-// instance returns the step value, the shared child environment and the
-// item's script variables for one item.
-func (b *BoundStep) instance(sc map[string]any) (steps.Step, []string, []string, error) {
-	st, vars := b.shared, b.sharedVars
-	if st == nil {
-		var err error
-		if st, vars, err = decode(b.step, sc); err != nil {
-			return nil, nil, nil, err
-		}
+// instance returns the step value, the child environment and the item's
+// script variables for one item.
+func (b *BoundStep) instance(it Item) (steps.Step, []string, []string, error) {
+	st, env, vars := b.shared, b.environ, b.sharedVars
+	if st != nil && env != nil {
+		return st, env, vars, nil
 	}
-	env := b.environ
-	if env == nil {
-		var err error
-		if env, err = stepEnviron(b.ir.Environ, b.step, sc); err != nil {
+	sc, env, err := b.actionScope(it.Index, it.Value)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if st == nil {
+		if st, vars, err = decode(b.step, sc); err != nil {
 			return nil, nil, nil, err
 		}
 	}

@@ -26,7 +26,7 @@ import (
 type call struct {
 	ir    *ItemRunner
 	step  *spec.Step
-	scope map[string]any // the step's scope, without the item
+	bound *BoundStep // gives each item's scope, the step's env: in it
 }
 
 // Run evaluates with: for the item, resolves the callee's inputs, runs it
@@ -35,9 +35,9 @@ func (c *call) Run(ctx context.Context, in *steps.Input) (any, error) {
 	s, callee := c.step, c.step.Callee
 	with := map[string]any{}
 	if s.With != nil {
-		sc := c.scope
-		if s.Parallel != nil && in.Index >= 0 {
-			sc = spec.ItemVars(c.scope, s.Parallel.As, in.Index, in.Item)
+		sc, _, err := c.bound.actionScope(in.Index, in.Item)
+		if err != nil {
+			return nil, steps.Permanent(err)
 		}
 		v, err := s.With.Eval(sc)
 		if err != nil {

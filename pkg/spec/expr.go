@@ -282,6 +282,8 @@ func (c *diags) checkNames(e *Expr, node ast.Node, sc *scope) bool {
 			if !contains(e.Refs, prop.Value) {
 				e.Refs = append(e.Refs, prop.Value)
 			}
+		case "env":
+			return c.checkEnvName(e, prop, sc)
 		case "inputs":
 			if names := inputNames(sc.inputs); !contains(names, prop.Value) {
 				detail := didYouMean(suggest.Closest(prop.Value, names))

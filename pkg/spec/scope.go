@@ -21,6 +21,8 @@ type scope struct {
 	// outputs are the types of steps' outputs known before they run; nil
 	// until every step is loaded (output.go).
 	outputs map[string]types.Type
+	// envs are the env.NAME the expression may read (envscope.go).
+	envs envScope
 	// statusFuncs is set in if:, the only place that may call always(),
 	// success(), failure() and cancelled() (status.go).
 	statusFuncs bool

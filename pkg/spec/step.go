@@ -179,6 +179,12 @@ func (p *loader) step(n *yaml.Node, finally bool) *Step {
 
 	// The item variable is in scope for everything evaluated per item.
 	sc := p.sc
+	// The step's env: is read by its action only (envscope.go).
+	stepEnv := envKeys(nodeOf(f, "env"))
+	if own := without(stepEnv, sc.envs.names); len(own) > 0 {
+		sc = p.withEnv(sc, sc.envs.names, hide(own, fmt.Sprintf(
+			"the step's own env: is read by its action (%s:, with: ...) only; if:, parallel: and env: read the workflow's env:", actionName(n, p.reg))))
+	}
 	if v, ok := f["parallel"]; ok {
 		s.Parallel = p.parallel(deref(v.value), &sc)
 		if s.Parallel != nil {
@@ -202,7 +208,11 @@ func (p *loader) step(n *yaml.Node, finally bool) *Step {
 		}
 	}
 	if v, ok := f["env"]; ok {
-		s.Env = p.env(deref(v.value), &sc)
+		s.Env = p.env(deref(v.value), func(string) *scope { return &sc })
+	}
+	actionScope := sc
+	if len(stepEnv) > 0 {
+		actionScope = p.withEnv(sc, append(slices.Clone(p.sc.envs.names), stepEnv...), nil)
 	}
 	if v, ok := f["timeout"]; ok {
 		s.Timeout = p.duration(deref(v.value), "timeout")
@@ -227,7 +237,7 @@ func (p *loader) step(n *yaml.Node, finally bool) *Step {
 		}
 		p.errorf(n.Line, n.Column, "add one of: "+strings.Join(p.reg.Names(), ", ")+", or uses:", "step %q has no action", s.ID)
 	case 1:
-		p.action(s, actions[0], f, &sc)
+		p.action(s, actions[0], f, &actionScope)
 	default:
 		names := make([]string, len(actions))
 		for i, a := range actions {

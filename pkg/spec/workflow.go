@@ -347,6 +347,8 @@ type loader struct {
 	// templates caches the templates of scalars by node and scope: an
 	// alias makes one scalar appear many times, and it is compiled once.
 	templates map[templateKey]*Template
+	// envIDs numbers the env scopes (envscope.go).
+	envIDs int
 }
 
 func (p *loader) workflow(root *yaml.Node) {
@@ -375,8 +377,9 @@ func (p *loader) workflow(root *yaml.Node) {
 		p.sc.stepSet[id] = true
 	}
 	if v, ok := f["env"]; ok {
-		w.Env = p.env(deref(v.value), &p.sc)
+		w.Env = p.workflowEnv(deref(v.value), p.sc)
 	}
+	p.sc = p.withEnv(p.sc, envNames(w.Env), nil)
 	if stepsNode == nil {
 		if !misspelled(root, TopKeys, "steps") {
 			p.errorf(root.Line, root.Column, "add a list of steps under `steps:`", "missing steps")
@@ -413,8 +416,10 @@ func deref(n *yaml.Node) *yaml.Node {
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-func (p *loader) env(n *yaml.Node, sc *scope) []*EnvVar {
-	out := p.namedValues(n, "env", sc)
+// env decodes an env: mapping, each entry's value compiled in scopeOf(its
+// name).
+func (p *loader) env(n *yaml.Node, scopeOf func(name string) *scope) []*EnvVar {
+	out := p.namedValuesBy(n, "env", scopeOf)
 	for _, e := range out {
 		if !envName.MatchString(e.Name) {
 			p.errorf(e.Value.Pos.Line, e.Value.Pos.Column, "environment variable names are letters, digits and _", "invalid environment variable name %q", e.Name)
@@ -425,6 +430,12 @@ func (p *loader) env(n *yaml.Node, sc *scope) []*EnvVar {
 
 // namedValues decodes a mapping of names to templates (env:, outputs:).
 func (p *loader) namedValues(n *yaml.Node, what string, sc *scope) []*NamedValue {
+	return p.namedValuesBy(n, what, func(string) *scope { return sc })
+}
+
+// namedValuesBy is namedValues with each value compiled in scopeOf(its
+// name).
+func (p *loader) namedValuesBy(n *yaml.Node, what string, scopeOf func(name string) *scope) []*NamedValue {
 	f := p.fields(n, what, nil)
 	if f == nil {
 		return nil
@@ -441,7 +452,7 @@ func (p *loader) namedValues(n *yaml.Node, what string, sc *scope) []*NamedValue
 			p.errorf(v.Line, v.Column, "write lists and maps with an expression, e.g. ${{ toJSON(x) }}", "%s value %q must be a scalar, not %s", what, k.Value, kindName(v))
 			continue
 		}
-		out = append(out, &NamedValue{Name: k.Value, Value: p.template(v, sc, p.src)})
+		out = append(out, &NamedValue{Name: k.Value, Value: p.template(v, scopeOf(k.Value), p.src)})
 	}
 	return out
 }
