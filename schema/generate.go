@@ -132,7 +132,7 @@ func parallelProps() object {
 			"additionalProperties": false,
 		}}},
 		"items_from": object{"anyOf": []any{
-			object{"type": "string", "description": "a file, relative to the workflow file"},
+			object{"type": "string", "description": "a file, relative to the workflow file; may be ${{ }} over inputs and run"},
 			object{"type": "object", "required": []any{"file"}, "properties": object{
 				"file":   stringish,
 				"format": object{"enum": []any{spec.FormatLines, spec.FormatJSONL, spec.FormatCSV}},

@@ -36,6 +36,16 @@ steps:
       items_from: fifo
     log: ${{ item }}
 `)
+	write(t, dir, "items_fifo_expr.yaml", `
+version: 1
+inputs:
+  file: {type: string, default: fifo}
+steps:
+  - id: each
+    parallel:
+      items_from: ${{ inputs.file }}
+    log: ${{ item }}
+`)
 	write(t, dir, "hello.yaml", `
 version: 1
 inputs:
@@ -59,7 +69,8 @@ steps:
 		{"uses /dev/zero allowed", []string{"validate", "--allow-path", "/dev", "calls_zero.yaml"}, 2, "/dev/zero: error: cannot read workflow: not a regular file (a character device)"},
 		{"set @/dev/zero", []string{"apply", "hello.yaml", "--set", "@/dev/zero"}, 2, "--set @/dev/zero: /dev/zero: not a regular file (a character device)"},
 		{"set @fifo", []string{"apply", "hello.yaml", "--set", "@fifo"}, 2, "--set @fifo: fifo: not a regular file (a named pipe)"},
-		{"items_from fifo", []string{"apply", "items_fifo.yaml"}, 1, `items_fifo.yaml:5:19: step "each": items_from: fifo: not a regular file (a named pipe)`},
+		{"items_from fifo", []string{"apply", "items_fifo.yaml"}, 2, `items_fifo.yaml:5:19: error: items_from ` + filepath.Join(dir, "fifo") + ` is not a regular file (a named pipe)`},
+		{"items_from fifo by name", []string{"apply", "items_fifo_expr.yaml"}, 1, `items_fifo_expr.yaml:7:19: step "each": items_from: ` + filepath.Join(dir, "fifo") + `: not a regular file (a named pipe)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

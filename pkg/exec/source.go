@@ -37,7 +37,11 @@ func (r *run) source(b *BoundStep) (source, error) {
 	case blk.Range != nil:
 		return rangeOf(b)
 	case blk.ItemsFrom != nil:
-		return openItems(blk.ItemsFrom, blk.MaxItems, b.step.ID)
+		src, err := blk.ItemsFrom.Resolve(b.scope)
+		if err != nil {
+			return nil, fmt.Errorf("step %q: %w", b.step.ID, err)
+		}
+		return openItems(src, blk.MaxItems, b.step.ID)
 	}
 	list, err := r.items(b)
 	if err != nil {
@@ -180,7 +184,7 @@ func openItems(src *spec.ItemsFrom, maxItems int, step string) (source, error) {
 		if err != nil {
 			f.Close()
 			if errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("%s: step %q: items_from %s is empty: a csv file starts with a header row", src.Pos, step, src.File)
+				return nil, fmt.Errorf("%s: step %q: items_from %s is empty: a csv file starts with a header row", src.Pos, step, src.Path)
 			}
 			return nil, s.csvError(err)
 		}
@@ -280,7 +284,7 @@ func (s *fileItems) readLine() ([]byte, error) {
 			s.line++
 			return line, nil
 		default:
-			return nil, fmt.Errorf("%s: step %q: items_from %s: %v", s.src.Pos, s.step, s.src.File, err)
+			return nil, fmt.Errorf("%s: step %q: items_from %s: %v", s.src.Pos, s.step, s.src.Path, err)
 		}
 	}
 }
@@ -296,5 +300,5 @@ func (s *fileItems) csvError(err error) error {
 		s.line = pe.Line
 		return s.errorf("%v", pe.Err)
 	}
-	return fmt.Errorf("%s: step %q: items_from %s: %v", s.src.Pos, s.step, s.src.File, err)
+	return fmt.Errorf("%s: step %q: items_from %s: %v", s.src.Pos, s.step, s.src.Path, err)
 }

@@ -37,6 +37,9 @@ func exprsOf(s *Step) []*Expr {
 		if b.Range != nil && b.Range.From != nil && b.Range.To != nil {
 			out = append(out, b.Range.Exprs()...)
 		}
+		if b.ItemsFrom != nil && b.ItemsFrom.Expr != nil {
+			out = append(out, b.ItemsFrom.Expr.Exprs()...)
+		}
 	}
 	return out
 }

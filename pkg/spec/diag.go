@@ -150,6 +150,15 @@ func (c *diags) errorf(line, col int, detail, format string, args ...any) {
 	})
 }
 
+func (c *diags) warnf(line, col int, detail, format string, args ...any) {
+	c.list = append(c.list, &Diagnostic{
+		Severity: Warning,
+		Summary:  fmt.Sprintf(format, args...),
+		Detail:   detail,
+		Pos:      Pos{File: c.file, Line: line, Column: col},
+	})
+}
+
 // didYouMean returns the detail text suggesting s, or "" when s is empty.
 func didYouMean(s string) string {
 	if s == "" {

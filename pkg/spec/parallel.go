@@ -97,7 +97,7 @@ func (p *loader) parallel(n *yaml.Node, sc *scope) *Parallel {
 			p.errorf(w.key.Line, w.key.Column, "keep one of them", "a parallel block has items or items_from, not both")
 		}
 	} else if v, ok := f["items_from"]; ok {
-		p.itemsFrom(b, deref(v.value))
+		p.itemsFrom(b, deref(v.value), itemScope)
 	} else {
 		p.errorf(n.Line, n.Column, "add `items:` with a list or an expression such as ${{ 1..10 }}", "parallel block has no items")
 	}

@@ -92,10 +92,14 @@ func inside(path string, dirs []string) bool {
 	return false
 }
 
-// Open opens the items file for reading, once the workflow's path policy
+// Open opens the items file for reading (one that Resolve returned when
+// the name is an expression), once the workflow's path policy
 // allows it and it is a regular file (see internal/regular): a FIFO or
 // /dev/zero is an error at once. The caller closes the file.
 func (s *ItemsFrom) Open() (*os.File, error) {
+	if s.Expr != nil {
+		return nil, fmt.Errorf("items_from %s: the file name is not evaluated yet (see Resolve)", s.File)
+	}
 	if s.paths != nil {
 		// A file that does not exist is reported by the open.
 		if _, err := s.paths.resolve(s.Path, s.File); errors.Is(err, errOutside) {

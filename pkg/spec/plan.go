@@ -83,10 +83,12 @@ type PlanParallel struct {
 	OnError     string `json:"on_error"`
 }
 
-// PlanItemsFrom is a block's items file as written, and its format.
+// PlanItemsFrom is a block's items file as written (an expression's
+// ${{ }} included), and its format: "" when the extension of a file named
+// by an expression decides it when the block starts.
 type PlanItemsFrom struct {
 	File   string `json:"file"`
-	Format string `json:"format"`
+	Format string `json:"format,omitempty"`
 }
 
 // Plan returns the workflow's plan. It is meaningful only for a workflow
@@ -278,7 +280,11 @@ func (s PlanStep) format(w io.Writer) {
 		case b.Items != nil:
 			items = count(*b.Items, "item")
 		case b.ItemsFrom != nil:
-			items = fmt.Sprintf("known when it runs: items_from %s (%s)", b.ItemsFrom.File, b.ItemsFrom.Format)
+			format := b.ItemsFrom.Format
+			if format == "" {
+				format = "format by its extension"
+			}
+			items = fmt.Sprintf("known when it runs: items_from %s (%s)", b.ItemsFrom.File, format)
 		default:
 			items = "known when it runs: " + b.ItemsExpr
 		}

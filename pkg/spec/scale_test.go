@@ -2,6 +2,7 @@ package spec
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -117,17 +118,27 @@ func TestItemsFromResolvesAgainstTheWorkflowDir(t *testing.T) {
 		{"{file: ev.ndjson}", "ev.ndjson", FormatJSONL},
 		{"{file: x.data, format: jsonl}", "x.data", FormatJSONL},
 	}
+	dir := t.TempDir()
+	flows := filepath.Join(dir, "flows")
+	for _, tt := range tests {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(flows, tt.path)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(flows, tt.path), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tt := range tests {
 		src := "version: 1\nsteps:\n  - id: fan\n    parallel: {items_from: " + tt.value + ", results_file: out/r.jsonl}\n    run: echo\n"
-		w, ds := Parse(filepath.Join("flows", "wf.yaml"), []byte(src), Options{Registry: testRegistry()})
+		w, ds := Parse(filepath.Join(flows, "wf.yaml"), []byte(src), Options{Registry: testRegistry()})
 		if ds.HasErrors() {
 			t.Fatalf("%s: unexpected diagnostics:\n%v", tt.value, ds)
 		}
 		b := w.Step("fan").Parallel
-		if want := filepath.Join("flows", tt.path); b.ItemsFrom.Path != want || b.ItemsFrom.Format != tt.format {
+		if want := filepath.Join(flows, tt.path); b.ItemsFrom.Path != want || b.ItemsFrom.Format != tt.format {
 			t.Errorf("%s: path %q format %q; want %q %q", tt.value, b.ItemsFrom.Path, b.ItemsFrom.Format, want, tt.format)
 		}
-		if want := filepath.Join("flows", "out", "r.jsonl"); b.ResultsFile.Path != want {
+		if want := filepath.Join(flows, "out", "r.jsonl"); b.ResultsFile.Path != want {
 			t.Errorf("results_file path %q; want %q", b.ResultsFile.Path, want)
 		}
 	}

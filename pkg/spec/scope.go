@@ -23,6 +23,9 @@ type scope struct {
 	outputs map[string]types.Type
 	// envs are the env.NAME the expression may read (envscope.go).
 	envs envScope
+	// pathOnly is set in a path (items_from): it reads inputs and run
+	// only, known before any step runs.
+	pathOnly bool
 	// statusFuncs is set in if:, the only place that may call always(),
 	// success(), failure() and cancelled() (status.go).
 	statusFuncs bool
@@ -60,6 +63,10 @@ func (s *scope) env(refs []string, all bool) types.Map {
 		"env":    types.Map{types.Extra: types.String},
 		"steps":  stepsEnv,
 		"run":    types.Map{"id": types.String, "status": types.String},
+	}
+	if s.pathOnly {
+		delete(env, "env")
+		delete(env, "steps")
 	}
 	if s.itemVar != "" && s.allowItems {
 		env[s.itemVar] = types.Any

@@ -1,9 +1,7 @@
 package spec
 
 import (
-	"errors"
 	"math"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -33,96 +31,6 @@ func (r *Range) Exprs() []*Expr {
 		out = append(out, r.Step)
 	}
 	return out
-}
-
-// ItemsFrom streams a parallel block's items from a file, one item a
-// line, read as the workers free up: `items_from: {file: ids.txt, format:
-// lines}`. Lines are strings, jsonl lines are JSON values, csv rows are
-// objects keyed by the header row.
-type ItemsFrom struct {
-	Pos Pos
-	// File is the path as written; Path is resolved against the workflow
-	// file's directory.
-	File, Path string
-	Format     string
-
-	// paths is the policy of the workflow that holds the block: Open
-	// refuses a file outside it.
-	paths *pathPolicy
-}
-
-// Item file formats.
-const (
-	FormatLines = "lines"
-	FormatJSONL = "jsonl"
-	FormatCSV   = "csv"
-)
-
-var itemsFromKeys = []string{"file", "format"}
-
-// itemsFrom parses items_from: a file name, or {file, format}.
-func (p *loader) itemsFrom(b *Parallel, n *yaml.Node) {
-	src := &ItemsFrom{Pos: Pos{p.file, n.Line, n.Column}}
-	var formatNode *yaml.Node
-	switch n.Kind {
-	case yaml.ScalarNode:
-		src.File = n.Value
-	case yaml.MappingNode:
-		f := p.fields(n, "items_from", itemsFromKeys)
-		if v, ok := f["file"]; ok {
-			src.File, _ = p.str(v.value, "file")
-		} else {
-			p.errorf(n.Line, n.Column, "add `file: ids.txt`", "items_from has no file")
-			return
-		}
-		if v, ok := f["format"]; ok {
-			formatNode = deref(v.value)
-			src.Format, _ = p.str(v.value, "format")
-		}
-	default:
-		p.errorf(n.Line, n.Column, "write items_from: {file: ids.txt, format: lines}", "items_from must be a file name or a mapping, not %s", kindName(n))
-		return
-	}
-	if strings.TrimSpace(src.File) == "" {
-		p.errorf(n.Line, n.Column, "name a file, relative to the workflow file", "items_from has an empty file name")
-		return
-	}
-	if containsExpr(src.File) {
-		p.errorf(n.Line, n.Column, "write the path as plain text", "items_from file cannot hold an expression")
-		return
-	}
-	formats := []string{FormatLines, FormatJSONL, FormatCSV}
-	switch {
-	case src.Format == "":
-		src.Format = formatFor(src.File)
-	case !contains(formats, src.Format):
-		p.errorf(formatNode.Line, formatNode.Column, unknownKeyDetail(src.Format, formats), "items_from format must be lines, jsonl or csv, not %q", src.Format)
-		return
-	}
-	src.Path = src.File
-	if !filepath.IsAbs(src.Path) {
-		src.Path = filepath.Join(p.wf.Dir, src.Path)
-	}
-	src.paths = p.calls.paths
-	// The file may be written by an earlier step, so only a path that is
-	// outside as written, or through a symlink that exists already, is
-	// an error now; Open checks again when the block runs.
-	if _, err := src.paths.resolve(src.Path, src.File); errors.Is(err, errOutside) {
-		p.errorf(n.Line, n.Column, "", "items_from: %v", err)
-		return
-	}
-	b.ItemsFrom = src
-}
-
-// formatFor guesses a file's format from its extension.
-func formatFor(file string) string {
-	switch strings.ToLower(filepath.Ext(file)) {
-	case ".jsonl", ".ndjson":
-		return FormatJSONL
-	case ".csv":
-		return FormatCSV
-	}
-	return FormatLines
 }
 
 // rangeItems recognises items that are exactly one range expression and

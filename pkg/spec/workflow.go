@@ -394,6 +394,7 @@ func (p *loader) workflow(root *yaml.Node) {
 		w.Outputs = p.namedValues(deref(v.value), "outputs", &p.sc)
 	}
 	p.dag()
+	p.checkItemsFiles()
 	p.checkKeptReads()
 	p.checkShapes()
 	p.checkOutputTypes()
