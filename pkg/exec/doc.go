@@ -20,7 +20,10 @@
 //     keep them; a failure to record fails the run.
 //
 // The rules it keeps are the workflow format's: the first failure that is
-// not tolerated cancels all remaining work (fail-fast); cancelled work is
-// reported as cancelled, never as failed; results are aligned with their
-// items whatever order they finished in; finally steps always run.
+// not tolerated cancels all remaining work (fail-fast) but for the steps
+// whose if: calls a status function; cancelled work is reported as
+// cancelled, never as failed; a step not started because of its
+// dependencies is skipped, decided from their final statuses alone
+// (status.go); results are aligned with their items whatever order they
+// finished in; finally steps always run; outputs are evaluated on any run.
 package exec
