@@ -54,7 +54,7 @@ var itemsFromKeys = []string{"file", "format"}
 // may be an expression over inputs and run, compiled in sc.
 func (p *loader) itemsFrom(b *Parallel, n *yaml.Node, sc scope) {
 	src := &ItemsFrom{dir: p.wf.Dir, paths: p.calls.paths}
-	fileNode, formatNode := n, (*yaml.Node)(nil)
+	fileNode, formatNode, what := n, (*yaml.Node)(nil), "items_from"
 	switch n.Kind {
 	case yaml.ScalarNode:
 	case yaml.MappingNode:
@@ -64,7 +64,7 @@ func (p *loader) itemsFrom(b *Parallel, n *yaml.Node, sc scope) {
 			p.errorf(n.Line, n.Column, "add `file: ids.txt`", "items_from has no file")
 			return
 		}
-		fileNode = deref(v.value)
+		fileNode, what = deref(v.value), "items_from file"
 		if v, ok := f["format"]; ok {
 			formatNode = deref(v.value)
 			src.Format, _ = p.str(v.value, "format")
@@ -75,7 +75,7 @@ func (p *loader) itemsFrom(b *Parallel, n *yaml.Node, sc scope) {
 	}
 	src.Pos = Pos{p.file, fileNode.Line, fileNode.Column}
 	var ok bool
-	if src.File, ok = p.str(fileNode, "file"); !ok {
+	if src.File, ok = p.str(fileNode, what); !ok {
 		return
 	}
 	if strings.TrimSpace(src.File) == "" {
