@@ -140,6 +140,32 @@ func parallelProps() object {
 		}},
 		"results":      object{"enum": []any{spec.ResultsAll, spec.ResultsFailures}},
 		"results_file": stringish,
+		"matrix":       matrixSchema(),
+		"limit": object{"anyOf": []any{limit, object{"type": "array", "minItems": 1, "items": limit}},
+			"description": "at most max items with the same key run at once, on top of workers"},
+	}
+}
+
+// limit is one limit: mapping.
+var limit = keyed(spec.LimitKeys, object{
+	"key": object{"type": "string", "pattern": `\$\{\{`, "description": "an expression of the item, such as ${{ item.host }}"},
+	"max": orExpr(object{"type": "integer", "minimum": 1}),
+}, []string{"key", "max"})
+
+// matrixSchema is a matrix: named axes (lists) plus include and exclude,
+// lists of partial combinations.
+func matrixSchema() object {
+	name := object{"pattern": `^[A-Za-z_][A-Za-z0-9_-]*$`}
+	combos := object{"anyOf": []any{object{"type": "array", "items": object{
+		"type": "object", "minProperties": 1, "propertyNames": name,
+	}}, exprRef}}
+	return object{
+		"type":          "object",
+		"description":   "the product of named axes, as GitHub Actions' strategy.matrix; include: extends or adds combinations, exclude: drops them",
+		"minProperties": 1,
+		"propertyNames": name,
+		"properties":    object{"include": combos, "exclude": combos},
+		"additionalProperties": object{"anyOf": []any{object{"type": "array", "minItems": 1}, exprRef}},
 	}
 }
 

@@ -40,6 +40,15 @@ func exprsOf(s *Step) []*Expr {
 		if b.ItemsFrom != nil && b.ItemsFrom.Expr != nil {
 			out = append(out, b.ItemsFrom.Expr.Exprs()...)
 		}
+		if b.Matrix != nil {
+			out = append(out, b.Matrix.Exprs()...)
+		}
+		for _, l := range b.Limits {
+			out = append(out, l.Key.Exprs()...)
+			if l.MaxExpr != nil {
+				out = append(out, l.MaxExpr)
+			}
+		}
 	}
 	return out
 }

@@ -278,6 +278,10 @@ func (c *diags) checkNames(e *Expr, node ast.Node, sc *scope) bool {
 		if !ok {
 			return true
 		}
+		if sc.item != nil && sc.allowItems && root.Value == sc.itemVar && !sc.item.has(prop.Value) {
+			c.at(e, prop.Location().From, matrixKeyDetail(prop.Value, sc.item), "the matrix item has no key %q", prop.Value)
+			return false
+		}
 		switch root.Value {
 		case "steps":
 			if !sc.hasStep(prop.Value) {

@@ -40,9 +40,13 @@ type Parallel struct {
 	// Rate, when set, caps how often items start; see Rate.
 	Rate *Rate
 	// Range and ItemsFrom are items that the block iterates lazily: a
-	// range of integers, or a file read as workers free up.
+	// range of integers, or a file read as workers free up. Matrix, the
+	// combinations of named axes, is produced lazily too.
 	Range     *Range
 	ItemsFrom *ItemsFrom
+	Matrix    *Matrix
+	// Limits cap the items that share a key value running at once.
+	Limits []*Limit
 	// Results says which item results are kept in memory (ResultsAll or
 	// ResultsFailures); ResultsSet is false when it is the default.
 	// ResultsFile, when set, receives every item's result as a JSON line.
@@ -62,7 +66,7 @@ const (
 
 // ParallelKeys are the keys of a parallel: block. The JSON schema is
 // generated from this list: add a key here and run go generate ./schema.
-var ParallelKeys = []string{"items", "as", "key", "workers", "on_error", "max_failures", "max_items", "rate", "items_from", "results", "results_file"}
+var ParallelKeys = []string{"items", "as", "key", "workers", "on_error", "max_failures", "max_items", "rate", "items_from", "results", "results_file", "matrix", "limit"}
 
 // parallel parses a parallel block. sc is the step's scope: items are
 // evaluated in it, before the item variable exists.
@@ -98,11 +102,21 @@ func (p *loader) parallel(n *yaml.Node, sc *scope) *Parallel {
 		}
 	} else if v, ok := f["items_from"]; ok {
 		p.itemsFrom(b, deref(v.value), itemScope)
+	} else if v, ok := f["matrix"]; ok {
+		p.matrix(b, deref(v.value), &itemScope)
 	} else {
-		p.errorf(n.Line, n.Column, "add `items:` with a list or an expression such as ${{ 1..10 }}", "parallel block has no items")
+		p.errorf(n.Line, n.Column, "add `items:` with a list or an expression such as ${{ 1..10 }}; or items_from: a file, or matrix: named lists", "parallel block has no items")
+	}
+	if m, ok := f["matrix"]; ok && b.Matrix == nil {
+		for _, other := range []string{"items", "items_from"} {
+			if _, ok := f[other]; ok {
+				p.errorf(m.key.Line, m.key.Column, "keep one of them: a matrix makes the items", "a parallel block has %s or matrix, not both", other)
+				break
+			}
+		}
 	}
 	inner := *sc
-	inner.itemVar, inner.allowItems = b.As, true
+	inner.itemVar, inner.allowItems, inner.item = b.As, true, b.shape()
 	if v, ok := f["key"]; ok {
 		if kn := deref(v.value); kn.Kind != yaml.ScalarNode {
 			p.errorf(kn.Line, kn.Column, "", "key must be an expression such as ${{ item.name }}, not %s", kindName(kn))
@@ -140,7 +154,13 @@ func (p *loader) parallel(n *yaml.Node, sc *scope) *Parallel {
 	if v, ok := f["rate"]; ok {
 		b.Rate = p.rate(deref(v.value))
 	}
+	if v, ok := f["limit"]; ok {
+		b.Limits = p.limits(deref(v.value), &inner, sc)
+	}
 	p.results(b, f)
+	if b.Matrix != nil {
+		p.staticMatrix(b, deref(f["matrix"].value))
+	}
 	return b
 }
 

@@ -12,6 +12,9 @@ type scope struct {
 	steps   []string        // every step id in the file
 	stepSet map[string]bool // the same ids, for lookups
 	itemVar string          // "" outside a parallel block
+	// item is what the item holds when it is known (a matrix's keys);
+	// nil when it may be anything.
+	item *itemShape
 	// blockItem is the step's item variable where it is out of scope
 	// (the step's if:, evaluated once before any item).
 	blockItem string
@@ -70,6 +73,9 @@ func (s *scope) env(refs []string, all bool) types.Map {
 	}
 	if s.itemVar != "" && s.allowItems {
 		env[s.itemVar] = types.Any
+		if s.item != nil {
+			env[s.itemVar] = s.item.typ()
+		}
 		env["index"] = types.Int
 	}
 	if s.statusFuncs {

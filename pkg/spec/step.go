@@ -188,7 +188,7 @@ func (p *loader) step(n *yaml.Node, finally bool) *Step {
 	if v, ok := f["parallel"]; ok {
 		s.Parallel = p.parallel(deref(v.value), &sc)
 		if s.Parallel != nil {
-			sc.itemVar, sc.allowItems = s.Parallel.As, true
+			sc.itemVar, sc.allowItems, sc.item = s.Parallel.As, true, s.Parallel.shape()
 		}
 	}
 	if v, ok := f["if"]; ok {

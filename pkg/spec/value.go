@@ -175,7 +175,7 @@ func (p *loader) addTemplate(v *Value, n *yaml.Node, sc *scope, at cursor, r rea
 // compiledTemplate compiles the scalar n in sc once, however many slots
 // (aliases) share it.
 func (p *loader) compiledTemplate(n *yaml.Node, sc *scope) *Template {
-	key := templateKey{n, sc.itemVar, sc.allowItems, sc.blockItem, sc.envs.id}
+	key := templateKey{n, sc.itemVar, sc.allowItems, sc.blockItem, sc.envs.id, sc.item}
 	t, ok := p.templates[key]
 	if !ok {
 		t = p.template(n, sc, p.src)
@@ -223,6 +223,7 @@ type templateKey struct {
 	allowItems bool
 	blockItem  string
 	envID      int
+	item       *itemShape
 }
 
 func containsExpr(s string) bool {

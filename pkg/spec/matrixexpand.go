@@ -1,0 +1,557 @@
+package spec
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// MatrixValues is a matrix with its expressions evaluated: what Expand
+// takes. Include and Exclude hold the entries as evaluated; each must be
+// a map[string]any.
+type MatrixValues struct {
+	Names            []string
+	Axes             [][]any
+	Include, Exclude []any
+}
+
+// MatrixError is a matrix that cannot be expanded, naming the part at
+// fault so that a caller can point at it: Part is "axis", "include",
+// "exclude" or "" (the whole matrix); Axis and Value (an index in the
+// axis) or Entry (an index in the list) and Key say where, when known
+// (-1 and "" otherwise).
+type MatrixError struct {
+	Part         string
+	Axis         string
+	Value, Entry int
+	Key          string
+	Summary      string
+	Detail       string
+}
+
+func (e *MatrixError) Error() string {
+	if e.Detail == "" {
+		return e.Summary
+	}
+	return e.Summary + " (" + e.Detail + ")"
+}
+
+func matrixErr(part string, entry int, key, summary, detail string) *MatrixError {
+	return &MatrixError{Part: part, Value: -1, Entry: entry, Key: key, Summary: summary, Detail: detail}
+}
+
+// Expansion is the combinations of a matrix, produced one at a time (Iter)
+// so that a large product is never a list in memory: only the include
+// entries added as combinations of their own are held.
+type Expansion struct {
+	names   []string
+	axes    [][]any
+	product int
+	exclude []matrixFilter
+	include []includeEntry
+	added   []map[string]any
+	// addedFrom is the include entry each added combination comes from.
+	addedFrom []int
+	n         int
+	// ExcludeMatched and IncludeMatched say, entry by entry, whether it
+	// matched a combination of the product (an include that matched none
+	// is added as a combination of its own).
+	ExcludeMatched, IncludeMatched []bool
+}
+
+// matrixFilter is an include or exclude entry as it selects combinations
+// of the product: for each axis, which of its values the entry matches;
+// nil where the entry does not name the axis.
+type matrixFilter [][]bool
+
+func (f matrixFilter) match(idx []int) bool {
+	for a, ok := range f {
+		if ok != nil && !ok[idx[a]] {
+			return false
+		}
+	}
+	return true
+}
+
+// includeEntry is an include entry: the axes it matches on, and the
+// other keys it adds to the combinations it matches.
+type includeEntry struct {
+	filter matrixFilter
+	extra  map[string]any
+	whole  map[string]any
+}
+
+// Expand computes a matrix's combinations as GitHub Actions does
+// (docs.github.com, "Running variations of jobs in a workflow"):
+//
+//  1. The product of the axes, the first axis outermost: [a1 b1], [a1
+//     b2], [a2 b1], ...
+//  2. exclude: drops every combination an entry matches. An entry names
+//     axes only; it matches a combination when every value it gives
+//     matches, partially: a mapping or list in an entry matches a value
+//     that has at least its leaves at the same places.
+//  3. include: each entry, in order, splits into the axes it names (its
+//     filter) and its other keys. It is added to every remaining product
+//     combination its filter matches — values of the axes are never
+//     overwritten, but keys added by an earlier entry are. An entry that
+//     matches no combination of the product is added as a new
+//     combination, after the product, in the order of the entries.
+//
+// Values match when they are equal (numbers by value: 16 and 16.0);
+// strings compare exactly, where GitHub Actions ignores case and
+// converts "16" to 16.
+//
+// The product's size is checked against maxItems before anything is
+// computed, so a product of long axes costs nothing; the final count is
+// checked too. With uniqueKeys (the block has no key: of its own), two
+// combinations whose keys (Matrix.Key) would be equal are an error.
+func Expand(m MatrixValues, maxItems int, uniqueKeys bool) (*Expansion, error) {
+	x := &Expansion{names: m.Names, axes: m.Axes, product: 1}
+	if len(m.Axes) == 0 {
+		x.product = 0
+	}
+	for _, a := range m.Axes {
+		x.product = mulCapped(x.product, len(a))
+	}
+	if x.product > maxItems {
+		lens := make([]string, len(m.Axes))
+		for i, a := range m.Axes {
+			lens[i] = fmt.Sprint(len(a))
+		}
+		total := fmt.Sprint(x.product)
+		if x.product == math.MaxInt {
+			total = fmt.Sprintf("more than %d", math.MaxInt)
+		}
+		if len(lens) > 1 {
+			total = strings.Join(lens, " × ") + " = " + total
+		}
+		return nil, matrixErr("", -1, "", fmt.Sprintf("the matrix has %s combinations before exclude, more than max_items %d", total, maxItems), "raise max_items if this many items is intended")
+	}
+	if uniqueKeys {
+		if err := x.distinctValues(); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if x.exclude, err = x.filters(m.Exclude, "exclude"); err != nil {
+		return nil, err
+	}
+	if x.include, err = x.includes(m.Include); err != nil {
+		return nil, err
+	}
+	x.count()
+	for i, in := range x.include {
+		if !x.IncludeMatched[i] {
+			x.added = append(x.added, in.whole)
+			x.addedFrom = append(x.addedFrom, i)
+		}
+	}
+	x.n += len(x.added)
+	if x.n > maxItems {
+		return nil, matrixErr("", -1, "", fmt.Sprintf("the matrix has %d combinations, more than max_items %d", x.n, maxItems), "raise max_items if this many items is intended")
+	}
+	if uniqueKeys {
+		if err := x.distinctAdded(); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
+}
+
+// Len is the number of combinations.
+func (x *Expansion) Len() int { return x.n }
+
+// distinctValues checks that no axis lists two values with the same text:
+// their combinations' keys would be equal.
+func (x *Expansion) distinctValues() error {
+	for a, vals := range x.axes {
+		seen := make(map[string]int, len(vals))
+		for j, v := range vals {
+			t := Text(v)
+			if first, dup := seen[t]; dup {
+				return &MatrixError{Part: "axis", Axis: x.names[a], Value: j, Entry: -1,
+					Summary: fmt.Sprintf("matrix axis %q lists %q twice (values %d and %d)", x.names[a], truncate(t, 40), first+1, j+1),
+					Detail:  "an item's key is its combination: remove the repeat, or set key: to tell the items apart"}
+			}
+			seen[t] = j
+		}
+	}
+	return nil
+}
+
+// filters builds the filters of exclude entries.
+func (x *Expansion) filters(entries []any, what string) ([]matrixFilter, error) {
+	out := make([]matrixFilter, len(entries))
+	for i, e := range entries {
+		entry, err := x.entry(e, i, what)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = x.filter(entry)
+	}
+	return out, nil
+}
+
+// includes splits include entries into their filters and extra keys.
+func (x *Expansion) includes(entries []any) ([]includeEntry, error) {
+	out := make([]includeEntry, len(entries))
+	for i, e := range entries {
+		entry, err := x.entry(e, i, "include")
+		if err != nil {
+			return nil, err
+		}
+		in := includeEntry{filter: x.filter(entry), whole: entry, extra: map[string]any{}}
+		for k, v := range entry {
+			if !slices.Contains(x.names, k) {
+				in.extra[k] = v
+			}
+		}
+		out[i] = in
+	}
+	return out, nil
+}
+
+// entry checks one include or exclude entry by the rules the file's
+// entries are checked by (checkComboKey).
+func (x *Expansion) entry(e any, i int, what string) (map[string]any, error) {
+	entry, ok := e.(map[string]any)
+	if !ok {
+		return nil, matrixErr(what, i, "", fmt.Sprintf("matrix %s entry %d must be a mapping, got %s", what, i+1, describeValue(e)), "")
+	}
+	if len(entry) == 0 {
+		return nil, matrixErr(what, i, "", fmt.Sprintf("empty matrix %s entry %d", what, i+1), entryDetail(what))
+	}
+	for _, k := range slices.Sorted(maps.Keys(entry)) {
+		if summary, detail := checkComboKey(what, k, x.names); summary != "" {
+			return nil, matrixErr(what, i, k, fmt.Sprintf("entry %d: %s", i+1, summary), detail)
+		}
+	}
+	return entry, nil
+}
+
+// filter is the axes part of an entry as a filter.
+func (x *Expansion) filter(entry map[string]any) matrixFilter {
+	f := make(matrixFilter, len(x.axes))
+	for a, name := range x.names {
+		want, ok := entry[name]
+		if !ok {
+			continue
+		}
+		f[a] = make([]bool, len(x.axes[a]))
+		for j, v := range x.axes[a] {
+			f[a][j] = matchValue(want, v)
+		}
+	}
+	return f
+}
+
+// count walks the product once: how many combinations exclude leaves,
+// and which entries matched any.
+func (x *Expansion) count() {
+	x.ExcludeMatched = make([]bool, len(x.exclude))
+	x.IncludeMatched = make([]bool, len(x.include))
+	idx := make([]int, len(x.axes))
+	for range x.product {
+		excluded := false
+		for i, f := range x.exclude {
+			if f.match(idx) {
+				x.ExcludeMatched[i], excluded = true, true
+			}
+		}
+		if !excluded {
+			x.n++
+			for i, in := range x.include {
+				if !x.IncludeMatched[i] && in.filter.match(idx) {
+					x.IncludeMatched[i] = true
+				}
+			}
+		}
+		x.advance(idx)
+	}
+}
+
+// advance moves idx to the next combination of the product, the last
+// axis fastest.
+func (x *Expansion) advance(idx []int) {
+	for a := len(idx) - 1; a >= 0; a-- {
+		if idx[a]++; idx[a] < len(x.axes[a]) {
+			return
+		}
+		idx[a] = 0
+	}
+}
+
+func (x *Expansion) excluded(idx []int) bool {
+	for _, f := range x.exclude {
+		if f.match(idx) {
+			return true
+		}
+	}
+	return false
+}
+
+// combo builds the combination at idx of the product, with the keys of
+// the include entries that match it.
+func (x *Expansion) combo(idx []int) map[string]any {
+	c := make(map[string]any, len(x.axes))
+	for a, name := range x.names {
+		c[name] = x.axes[a][idx[a]]
+	}
+	for _, in := range x.include {
+		if in.filter.match(idx) {
+			for k, v := range in.extra {
+				c[k] = v
+			}
+		}
+	}
+	return c
+}
+
+// distinctAdded checks that the combinations include adds have keys of
+// their own: unlike each other, and unlike the product's.
+func (x *Expansion) distinctAdded() error {
+	texts := make([]map[string]int, len(x.axes))
+	for a, vals := range x.axes {
+		texts[a] = make(map[string]int, len(vals))
+		for j, v := range vals {
+			texts[a][Text(v)] = j
+		}
+	}
+	seen := make(map[string]bool, len(x.added))
+	for i, c := range x.added {
+		key := comboKey(x.names, c)
+		clash := seen[key]
+		if !clash {
+			clash = x.productHas(key, c, texts)
+		}
+		if clash {
+			entry := x.addedFrom[i]
+			return matrixErr("include", entry, "", fmt.Sprintf("matrix include entry %d adds the combination %q, which the matrix has already", entry+1, key),
+				"remove the repeat, or set key: to tell the items apart")
+		}
+		seen[key] = true
+	}
+	return nil
+}
+
+// productHas reports whether a combination the product keeps has key.
+func (x *Expansion) productHas(key string, c map[string]any, texts []map[string]int) bool {
+	if len(x.axes) == 0 {
+		return false
+	}
+	idx := make([]int, len(x.axes))
+	for a, name := range x.names {
+		v, ok := c[name]
+		if !ok {
+			return false
+		}
+		j, ok := texts[a][Text(v)]
+		if !ok {
+			return false
+		}
+		idx[a] = j
+	}
+	return !x.excluded(idx) && comboKey(x.names, x.combo(idx)) == key
+}
+
+// MatrixIter yields an Expansion's combinations in order. It is not safe
+// for concurrent use.
+type MatrixIter struct {
+	x     *Expansion
+	idx   []int
+	p     int // next position in the product
+	added int // next added combination
+}
+
+// Iter returns an iterator over the combinations.
+func (x *Expansion) Iter() *MatrixIter {
+	return &MatrixIter{x: x, idx: make([]int, len(x.axes))}
+}
+
+// Next returns the next combination, a new map the caller owns (its
+// values are shared), or false after the last.
+func (it *MatrixIter) Next() (map[string]any, bool) {
+	x := it.x
+	for it.p < x.product {
+		it.p++
+		excluded := x.excluded(it.idx)
+		var c map[string]any
+		if !excluded {
+			c = x.combo(it.idx)
+		}
+		x.advance(it.idx)
+		if !excluded {
+			return c, true
+		}
+	}
+	if it.added < len(x.added) {
+		it.added++
+		return x.added[it.added-1], true
+	}
+	return nil, false
+}
+
+// comboKey writes a combination's key; see Matrix.Key.
+func comboKey(names []string, c map[string]any) string {
+	var b strings.Builder
+	pair := func(k string, v any) {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		writeEscaped(&b, Text(v))
+	}
+	for _, k := range names {
+		if v, ok := c[k]; ok {
+			pair(k, v)
+		}
+	}
+	if len(c) > len(names) || !hasAll(c, names) {
+		var rest []string
+		for k := range c {
+			if !slices.Contains(names, k) {
+				rest = append(rest, k)
+			}
+		}
+		slices.Sort(rest)
+		for _, k := range rest {
+			pair(k, c[k])
+		}
+	}
+	return b.String()
+}
+
+func hasAll(c map[string]any, names []string) bool {
+	for _, k := range names {
+		if _, ok := c[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// writeEscaped writes s with `\`, `,` and `=` escaped by a backslash.
+func writeEscaped(b *strings.Builder, s string) {
+	if !strings.ContainsAny(s, `\,=`) {
+		b.WriteString(s)
+		return
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\\' || c == ',' || c == '=' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+}
+
+// matchValue reports whether v matches the filter value f, as GitHub
+// Actions matches include and exclude entries: every leaf of f (a scalar
+// inside its mappings and lists) equals the value at the same place in v,
+// where a place v does not have holds null. An empty mapping or list has
+// no leaves and matches anything.
+func matchValue(f, v any) bool {
+	switch f := f.(type) {
+	case map[string]any:
+		vm, _ := v.(map[string]any)
+		for k, fe := range f {
+			if !matchValue(fe, vm[k]) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		vl, _ := asList(v)
+		for i, fe := range f {
+			var ve any
+			if i < len(vl) {
+				ve = vl[i]
+			}
+			if !matchValue(fe, ve) {
+				return false
+			}
+		}
+		return true
+	}
+	return equalLeaf(f, v)
+}
+
+// equalLeaf compares two scalars: numbers by value, whatever their Go
+// types (integers exactly, beyond 2^53 too); anything else by type and
+// value. A mapping or list is no leaf.
+func equalLeaf(a, b any) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	if x, ok := number(a); ok {
+		y, ok := number(b)
+		return ok && x.equal(y)
+	}
+	ra, rb := reflect.TypeOf(a), reflect.TypeOf(b)
+	if ra != rb || !ra.Comparable() {
+		return false
+	}
+	return a == b
+}
+
+// num is a number of any Go type: an integer as sign and magnitude, or a
+// float.
+type num struct {
+	isInt bool
+	neg   bool
+	mag   uint64
+	f     float64
+}
+
+func (x num) equal(y num) bool {
+	switch {
+	case x.isInt && y.isInt:
+		return x.mag == y.mag && (x.neg == y.neg || x.mag == 0)
+	case x.isInt:
+		x, y = y, x
+	case !y.isInt:
+		return x.f == y.f
+	}
+	// x is a float, y an integer: equal only when x is that integer.
+	if x.f != math.Trunc(x.f) || math.Abs(x.f) >= 1<<64 {
+		return false
+	}
+	return (x.f < 0) == y.neg && uint64(math.Abs(x.f)) == y.mag
+}
+
+// number returns v as a num when it is a number.
+func number(v any) (num, bool) {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		i := rv.Int()
+		if i < 0 {
+			return num{isInt: true, neg: true, mag: uint64(-(i + 1)) + 1}, true
+		}
+		return num{isInt: true, mag: uint64(i)}, true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return num{isInt: true, mag: rv.Uint()}, true
+	case reflect.Float32, reflect.Float64:
+		return num{f: rv.Float()}, true
+	}
+	return num{}, false
+}
+
+// asList returns v's elements when it is a list of any element type.
+func asList(v any) ([]any, bool) {
+	if l, ok := v.([]any); ok {
+		return l, true
+	}
+	rv := reflect.ValueOf(v)
+	if !rv.IsValid() || rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+		return nil, false
+	}
+	out := make([]any, rv.Len())
+	for i := range out {
+		out[i] = rv.Index(i).Interface()
+	}
+	return out, true
+}
