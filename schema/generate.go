@@ -160,11 +160,11 @@ func matrixSchema() object {
 		"type": "object", "minProperties": 1, "propertyNames": name,
 	}}, exprRef}}
 	return object{
-		"type":          "object",
-		"description":   "the product of named axes, as GitHub Actions' strategy.matrix; include: extends or adds combinations, exclude: drops them",
-		"minProperties": 1,
-		"propertyNames": name,
-		"properties":    object{"include": combos, "exclude": combos},
+		"type":                 "object",
+		"description":          "the product of named axes, as GitHub Actions' strategy.matrix; include: extends or adds combinations, exclude: drops them",
+		"minProperties":        1,
+		"propertyNames":        name,
+		"properties":           object{"include": combos, "exclude": combos},
 		"additionalProperties": object{"anyOf": []any{object{"type": "array", "minItems": 1}, exprRef}},
 	}
 }
