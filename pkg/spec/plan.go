@@ -70,17 +70,49 @@ type PlanDep struct {
 // expression that decides it when the block runs, never both.
 type PlanParallel struct {
 	// Items is the fan-out when it is known without running (a literal
-	// list or a constant range); otherwise ItemsExpr or ItemsFrom says
-	// where the items come from.
+	// list, a constant range, a matrix without expressions); otherwise
+	// ItemsExpr, ItemsFrom or Matrix says where the items come from.
 	Items     *int           `json:"items,omitempty"`
 	ItemsExpr string         `json:"items_expr,omitempty"`
 	ItemsFrom *PlanItemsFrom `json:"items_from,omitempty"`
+	Matrix    *PlanMatrix    `json:"matrix,omitempty"`
 	// Workers is the block's literal worker count, WorkersExpr the
 	// expression that gives it; with neither, the run's default applies
 	// (apply --workers, else the number of CPUs).
 	Workers     *int   `json:"workers,omitempty"`
 	WorkersExpr string `json:"workers_expr,omitempty"`
 	OnError     string `json:"on_error"`
+	// Limits are the block's limit:s.
+	Limits []PlanLimit `json:"limits,omitempty"`
+}
+
+// PlanMatrix is a matrix block's shape: its axes, then how many include
+// and exclude entries it has (or the expressions that give them).
+type PlanMatrix struct {
+	Axes []PlanAxis `json:"axes"`
+	// Product is the number of combinations before exclude and include,
+	// when every axis is a list.
+	Product     *int   `json:"product,omitempty"`
+	Include     int    `json:"include"`
+	IncludeExpr string `json:"include_expr,omitempty"`
+	Exclude     int    `json:"exclude"`
+	ExcludeExpr string `json:"exclude_expr,omitempty"`
+}
+
+// PlanAxis is one axis of a matrix: its number of values, or the
+// expression that gives them.
+type PlanAxis struct {
+	Name   string `json:"name"`
+	Values *int   `json:"values,omitempty"`
+	Expr   string `json:"expr,omitempty"`
+}
+
+// PlanLimit is one limit: of a block: its key expression and max, or the
+// expression that gives the max.
+type PlanLimit struct {
+	Key     string `json:"key"`
+	Max     *int   `json:"max,omitempty"`
+	MaxExpr string `json:"max_expr,omitempty"`
 }
 
 // PlanItemsFrom is a block's items file as written (an expression's
@@ -134,8 +166,20 @@ func planStep(s *Step) PlanStep {
 			pp.Items = &b.StaticCount
 		case b.ItemsFrom != nil:
 			pp.ItemsFrom = &PlanItemsFrom{File: b.ItemsFrom.File, Format: b.ItemsFrom.Format}
-		default:
+		case b.Matrix == nil:
 			pp.ItemsExpr = itemsExpr(b)
+		}
+		if b.Matrix != nil {
+			pp.Matrix = planMatrix(b.Matrix)
+		}
+		for _, l := range b.Limits {
+			pl := PlanLimit{Key: l.Source()}
+			if l.MaxExpr != nil {
+				pl.MaxExpr = exprText(l.MaxExpr)
+			} else {
+				pl.Max = &l.Max
+			}
+			pp.Limits = append(pp.Limits, pl)
 		}
 		switch {
 		case b.WorkersExpr != nil:
@@ -146,6 +190,38 @@ func planStep(s *Step) PlanStep {
 		ps.Parallel = pp
 	}
 	return ps
+}
+
+func exprText(e *Expr) string { return "${{ " + strings.TrimSpace(e.Source) + " }}" }
+
+func planMatrix(m *Matrix) *PlanMatrix {
+	pm := &PlanMatrix{Axes: []PlanAxis{}}
+	for _, a := range m.Axes {
+		pa := PlanAxis{Name: a.Name}
+		if a.List != nil {
+			n := len(a.List.Node.Content)
+			pa.Values = &n
+		} else {
+			pa.Expr = exprText(a.Expr)
+		}
+		pm.Axes = append(pm.Axes, pa)
+	}
+	if m.ProductLen >= 0 {
+		n := m.ProductLen
+		pm.Product = &n
+	}
+	count := func(c *Combos) (int, string) {
+		switch {
+		case c == nil:
+			return 0, ""
+		case c.Expr != nil:
+			return 0, exprText(c.Expr)
+		}
+		return len(deref(c.List.Node).Content), ""
+	}
+	pm.Include, pm.IncludeExpr = count(m.Include)
+	pm.Exclude, pm.ExcludeExpr = count(m.Exclude)
+	return pm
 }
 
 // itemsExpr is the expression that gives a block's items when their
@@ -285,6 +361,8 @@ func (s PlanStep) format(w io.Writer) {
 				format = "format by its extension"
 			}
 			items = fmt.Sprintf("known when it runs: items_from %s (%s)", b.ItemsFrom.File, format)
+		case b.Matrix != nil:
+			items = "known when it runs: matrix"
 		default:
 			items = "known when it runs: " + b.ItemsExpr
 		}
@@ -296,6 +374,16 @@ func (s PlanStep) format(w io.Writer) {
 			workers = b.WorkersExpr
 		}
 		fmt.Fprintf(w, "      parallel  %s, workers %s, on_error %s\n", items, workers, b.OnError)
+		if b.Matrix != nil {
+			fmt.Fprintf(w, "      matrix    %s\n", b.Matrix.text())
+		}
+		for _, l := range b.Limits {
+			max := l.MaxExpr
+			if l.Max != nil {
+				max = strconv.Itoa(*l.Max)
+			}
+			fmt.Fprintf(w, "      limit     %s at once per %s\n", max, l.Key)
+		}
 	}
 }
 
@@ -312,4 +400,34 @@ func statusNote(funcs []string, finally bool) string {
 		return "whatever its dependencies did, even after a failure" + list
 	}
 	return "when every dependency succeeded" + list
+}
+
+// text describes a matrix on one line: "region (2) × service (3) = 6,
+// include 1, exclude 2".
+func (m *PlanMatrix) text() string {
+	axes := make([]string, len(m.Axes))
+	for i, a := range m.Axes {
+		if a.Values != nil {
+			axes[i] = fmt.Sprintf("%s (%d)", a.Name, *a.Values)
+		} else {
+			axes[i] = fmt.Sprintf("%s (%s)", a.Name, a.Expr)
+		}
+	}
+	s := strings.Join(axes, " × ")
+	if m.Product != nil && len(m.Axes) > 1 {
+		s += fmt.Sprintf(" = %d", *m.Product)
+	}
+	for _, c := range []struct {
+		what string
+		n    int
+		expr string
+	}{{"include", m.Include, m.IncludeExpr}, {"exclude", m.Exclude, m.ExcludeExpr}} {
+		switch {
+		case c.expr != "":
+			s += fmt.Sprintf(", %s %s", c.what, c.expr)
+		case c.n > 0:
+			s += fmt.Sprintf(", %s %d", c.what, c.n)
+		}
+	}
+	return strings.TrimPrefix(s, ", ")
 }
