@@ -22,18 +22,27 @@ const benchItems = 100_000
 // engine's whole per-item path: dispatch, scope, attempt, result, summary.
 func BenchmarkBlock(b *testing.B) { benchBlock(b, "all") }
 
+// BenchmarkBlockLimit is BenchmarkBlock with a limit: per key, over 8 key
+// values at most 2 each: the cost of evaluating an item's limit key and
+// counting it, compared with BenchmarkBlock in the same invocation.
+func BenchmarkBlockLimit(b *testing.B) {
+	benchBlockWith(b, "all", `, limit: {key: "${{ item % 8 }}", max: 2}`)
+}
+
 // BenchmarkBlockFailures is BenchmarkBlock keeping only failed results:
 // the path of a block too large to keep every result.
 func BenchmarkBlockFailures(b *testing.B) { benchBlock(b, "failures") }
 
-func benchBlock(b *testing.B, results string) {
+func benchBlock(b *testing.B, results string) { benchBlockWith(b, results, "") }
+
+func benchBlockWith(b *testing.B, results, extra string) {
 	reg := registry()
 	reg.Register(steps.Info{Type: "nop", New: func() steps.Step { return nopStep{} }})
 	wf := loadWith(b, reg, `
 version: 1
 steps:
   - id: fan
-    parallel: {items: "${{ 0..99999 }}", results: `+results+`}
+    parallel: {items: "${{ 0..99999 }}", results: `+results+extra+`}
     nop: {}
 `)
 	b.ReportAllocs()

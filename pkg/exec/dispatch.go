@@ -17,8 +17,10 @@ import (
 // returns nil once every item it took has been handed to job.Done. Its
 // contract:
 //
-//   - Order and bound: items are taken from Next in index order, one at a
-//     time, as capacity frees up; never more than job.Workers run at once.
+//   - Order and bound: items are taken from Next one at a time, as
+//     capacity frees up; never more than job.Workers run at once. Next
+//     yields them in index order, except that the block's limit:s may hold
+//     an item back and yield later ones first (see limits below).
 //   - Lanes: every Next, Result and Done call carries a lane, 0 <=
 //     lane < job.Workers; calls with the same lane never overlap, so the
 //     block tallies results per lane without a lock.
@@ -31,6 +33,17 @@ import (
 //   - Cancellation: once ctx is done no item starts; running items see
 //     their context cancelled and are handed to Done with their status
 //     (cancelled, unless they finished). Dispatch returns nil.
+//   - Limits: the block's limit:s (at most max items with one key value
+//     running at once) are applied by Next and Done, before items reach
+//     the Dispatcher, so they hold wherever items run — across the
+//     machines of a cluster too — with nothing for a Dispatcher to do but
+//     keep this contract: an item counts against its keys from the moment
+//     Next returns it until it is handed to Done. So a Dispatcher takes an
+//     item from Next only when it is about to run it (one that queues
+//     items ahead, such as a work-queue stream, queues no more than it has
+//     room to run), and Next may block until another item is handed to
+//     Done: Done must be called for finished items while a call to Next
+//     waits, from another goroutine than the waiting one.
 //
 // Items a Dispatcher does not run itself (a remote one) reach it as Items:
 // index, key and value; job.Step and job.Scope are what a worker needs,
@@ -50,9 +63,10 @@ type Job struct {
 	Workers int
 	// Next returns the next item to run, its key evaluated, or ok false
 	// when none is left (or ctx was done while it waited for the block's
-	// rate). Items the block settles without running them (a key that
-	// cannot be evaluated; results restored by a resume) are recorded by
-	// Next itself and never returned.
+	// rate or for a limit's key). Items the block settles without running
+	// them (a key that cannot be evaluated; results restored by a resume)
+	// are recorded by Next itself and never returned. With limit:s, Next
+	// may wait until an item is handed to Done; see Dispatcher.
 	Next func(ctx context.Context, lane int) (it Item, ok bool, err error)
 	// Run runs an item in this process into res. A Dispatcher that runs
 	// items elsewhere does not call it.

@@ -16,9 +16,11 @@ import (
 // the items to the run's Dispatcher (dispatch.go; the local pool unless
 // Options says otherwise) as a Job whose callbacks keep the policy:
 //
-//   - Next takes items from the source in index order, waits for the
-//     block's rate:, and evaluates each item's key before the item is
-//     dispatched; an item whose key fails is a failed item that never runs.
+//   - Next takes items from the source in index order, evaluates each
+//     item's key before the item is dispatched (an item whose key fails is
+//     a failed item that never runs), holds back an item whose limit: key
+//     is saturated in favour of the next that fits (limit.go), and waits
+//     for the block's rate:.
 //   - Done records each finished item: in the block's tallies (sink.go;
 //     one per lane, no lock), with the Observer and the Recorder. A failure
 //     beyond max_failures with on_error: cancel returns an error, which
@@ -86,41 +88,80 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 		}
 		return nil
 	}
+	lim, err := r.limiter(b)
+	if err != nil {
+		rep.Status, rep.Error = Failed, err.Error()
+		return
+	}
+	// take reads the next item that can run, its key evaluated (and, with
+	// limits, its limit keys, appended to lk); an item whose keys cannot
+	// be evaluated fails unrun, and take goes on to the next.
+	var keys func(i int, value any, lk []string) (string, []string, error)
+	if lim == nil {
+		keys = func(i int, value any, lk []string) (string, []string, error) {
+			key, err := b.Key(i, value)
+			return key, lk, err
+		}
+	} else {
+		keys = lim.keys
+	}
+	take := func(lane int, lk []string) (Item, []string, bool, error) {
+		for {
+			i, value, ok, err := src.next()
+			if err != nil {
+				return Item{}, lk, false, &sourceError{err}
+			}
+			if !ok {
+				drained.Store(true)
+				return Item{}, lk, false, nil
+			}
+			key, more, err := keys(i, value, lk)
+			if err == nil {
+				return Item{Index: i, Key: key, Value: value}, more, true, nil
+			}
+			if starter != nil {
+				starter.ItemStarted(s, i)
+			}
+			res := col.tallies[lane].slot(i)
+			res.Index, res.Key, res.Status = i, key, Failed
+			res.OffsetMS = ms(time.Since(r.ir.Start))
+			res.Error = b.itemError(res, err)
+			if err := done(lane, res); err != nil {
+				return Item{}, lk, false, err
+			}
+		}
+	}
+	next := func(_ context.Context, lane int) (Item, bool, error) {
+		it, _, ok, err := take(lane, nil)
+		return it, ok, err
+	}
+	finished := done
+	if lim != nil {
+		lim.pull = take
+		next = lim.next
+		finished = func(lane int, res *ItemResult) error {
+			lim.release(res.Index)
+			return done(lane, res)
+		}
+	}
 	job := &Job{
 		Step: s, Scope: b.sc, Workers: max(workers, 1),
 		Next: func(ctx context.Context, lane int) (Item, bool, error) {
-			for {
-				i, value, ok, err := src.next()
-				if err != nil {
-					return Item{}, false, &sourceError{err}
-				}
-				if !ok {
-					drained.Store(true)
-					return Item{}, false, nil
-				}
-				if !pace.wait(ctx) {
-					// Cancelled while waiting: the item never starts.
-					res := col.tallies[lane].slot(i)
-					res.Index, res.Status = i, Cancelled
-					col.tallies[lane].record(res)
-					return Item{}, false, nil
-				}
-				key, err := b.Key(i, value)
-				if err == nil {
-					return Item{Index: i, Key: key, Value: value}, true, nil
-				}
-				// The key cannot be evaluated: the item fails unrun.
-				if starter != nil {
-					starter.ItemStarted(s, i)
-				}
-				res := col.tallies[lane].slot(i)
-				res.Index, res.Key, res.Status = i, key, Failed
-				res.OffsetMS = ms(time.Since(r.ir.Start))
-				res.Error = b.itemError(res, err)
-				if err := done(lane, res); err != nil {
-					return Item{}, false, err
-				}
+			it, ok, err := next(ctx, lane)
+			if err != nil || !ok {
+				return Item{}, false, err
 			}
+			if !pace.wait(ctx) {
+				// Cancelled while waiting: the item never starts.
+				if lim != nil {
+					lim.release(it.Index)
+				}
+				res := col.tallies[lane].slot(it.Index)
+				res.Index, res.Key, res.Status = it.Index, it.Key, Cancelled
+				col.tallies[lane].record(res)
+				return Item{}, false, nil
+			}
+			return it, true, nil
 		},
 		Run: func(ctx context.Context, it Item, res *ItemResult) {
 			if starter != nil {
@@ -129,18 +170,30 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 			b.Run(ctx, it, res)
 		},
 		Result: func(lane, index int) *ItemResult { return col.tallies[lane].slot(index) },
-		Done:   done,
+		Done:   finished,
 	}
 	d := r.opts.Dispatcher
 	if d == nil {
 		d = localPool{}
 	}
 	err = d.Dispatch(ctx, job)
+	if lim != nil {
+		// Items held back for their keys when the block stopped never
+		// started.
+		for _, it := range lim.drain() {
+			res := col.tallies[0].slot(it.Index)
+			res.Index, res.Key, res.Status = it.Index, it.Key, Cancelled
+			col.tallies[0].record(res)
+		}
+	}
 	for _, t := range col.tallies {
 		t.done()
 	}
 	if ferr := col.finish(rep, job.Workers, time.Since(start)); ferr != nil && err == nil {
 		err = &sourceError{ferr}
+	}
+	if lim != nil {
+		rep.Summary.Limits = lim.summary()
 	}
 	if n < 0 {
 		tolerated = blk.Tolerated(rep.Summary.Total)

@@ -121,7 +121,9 @@ type BoundStep struct {
 	// (stepenv.go).
 	environ []string
 	action  map[string]any
-	// perItemScope is true when anything evaluated per item reads the item.
+	// perItemScope is true when the configuration, with: or env: reads
+	// the item, so that running an item needs its scope (a key builds its
+	// own).
 	perItemScope bool
 }
 
@@ -138,8 +140,7 @@ func (ir *ItemRunner) Bind(s *spec.Step, sc *spec.Scope) (*BoundStep, error) {
 	// A uses step evaluates its with: per item itself; see call.
 	configPerItem := s.Type != "uses" && s.Config.UsesItem
 	withPerItem := s.Type == "uses" && s.With != nil && s.With.UsesItem
-	keyPerItem := s.Parallel != nil && s.Parallel.Key != nil
-	b.perItemScope = envPerItem || configPerItem || withPerItem || keyPerItem
+	b.perItemScope = envPerItem || configPerItem || withPerItem
 	if !envPerItem {
 		env, own, err := stepEnviron(ir.Environ, s, scope)
 		if err != nil {
@@ -167,21 +168,32 @@ func (b *BoundStep) Cleanup() error {
 	return nil
 }
 
-// Key evaluates the key of the item at index with value: its `key:`, or
-// the index.
+// Key evaluates the key of the item at index with value: its `key:`, the
+// combination of a matrix (spec.Matrix.Key), or the index.
 func (b *BoundStep) Key(index int, value any) (string, error) {
+	return b.keyIn(nil, nil, index, value)
+}
+
+// keyIn is Key evaluated on ev (nil: a machine of its own) in vars, the
+// item's scope, when it is not nil.
+func (b *BoundStep) keyIn(ev *spec.Evaluator, vars map[string]any, index int, value any) (string, error) {
 	blk := b.step.Parallel
-	if blk == nil || index < 0 {
+	switch {
+	case blk == nil || index < 0:
 		return "", nil
+	case blk.Key != nil:
+		if vars == nil {
+			vars = spec.ItemVars(b.scope, blk.As, index, value)
+		}
+		k, err := blk.Key.EvalWith(ev, vars)
+		if err != nil {
+			return strconv.Itoa(index), err
+		}
+		return spec.Text(k), nil
+	case blk.Matrix != nil:
+		return blk.Matrix.Key(value), nil
 	}
-	if blk.Key == nil {
-		return strconv.Itoa(index), nil
-	}
-	k, err := blk.Key.Eval(b.itemScope(index, value))
-	if err != nil {
-		return strconv.Itoa(index), err
-	}
-	return spec.Text(k), nil
+	return strconv.Itoa(index), nil
 }
 
 // decode resolves the step's configuration against scope and decodes it.

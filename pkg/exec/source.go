@@ -42,6 +42,8 @@ func (r *run) source(b *BoundStep) (source, error) {
 			return nil, fmt.Errorf("step %q: %w", b.step.ID, err)
 		}
 		return openItems(src, blk.MaxItems, b.step.ID)
+	case blk.Matrix != nil:
+		return matrixOf(b)
 	}
 	list, err := r.items(b)
 	if err != nil {

@@ -25,7 +25,8 @@ type Expr struct {
 	Refs []string
 	// UsesItem reports whether the expression reads the item variable or
 	// index: its value differs between the items of a parallel block.
-	UsesItem bool
+	// UsesIndex reports whether it reads index.
+	UsesItem, UsesIndex bool
 	// Reads are the steps.<id>.<field> the expression reads, where each
 	// field is written out.
 	Reads []FieldRef
@@ -49,6 +50,24 @@ type Expr struct {
 // Eval runs the expression against env, the run's variables.
 func (e *Expr) Eval(env map[string]any) (any, error) {
 	v, err := vm.Run(e.program, env)
+	if err != nil {
+		return nil, fmt.Errorf("%s: ${{ %s }}: %w", e.Pos, strings.TrimSpace(e.Source), unwrapExprErr(err))
+	}
+	return v, nil
+}
+
+// Evaluator evaluates expressions one after another on one virtual
+// machine, where Eval sets up a new one each time: for a loop that
+// evaluates the same few expressions for many items. It is not safe for
+// concurrent use; its zero value is ready to use.
+type Evaluator struct{ vm vm.VM }
+
+// Eval is e.Eval(env) on ev's machine; a nil ev is e.Eval.
+func (ev *Evaluator) Eval(e *Expr, env map[string]any) (any, error) {
+	if ev == nil {
+		return e.Eval(env)
+	}
+	v, err := ev.vm.Run(e.program, env)
 	if err != nil {
 		return nil, fmt.Errorf("%s: ${{ %s }}: %w", e.Pos, strings.TrimSpace(e.Source), unwrapExprErr(err))
 	}
@@ -245,6 +264,7 @@ func (c *diags) checkNames(e *Expr, node ast.Node, sc *scope) bool {
 		}
 		if sc.itemVar != "" && sc.allowItems && (n.Value == sc.itemVar || n.Value == "index") {
 			e.UsesItem = true
+			e.UsesIndex = e.UsesIndex || n.Value == "index"
 		}
 		if sc.itemVar != "" && !sc.allowItems && (n.Value == sc.itemVar || n.Value == "index") {
 			c.at(e, n.Location().From, "items cannot use the item variable: it is defined by them", "%q is not defined yet", n.Value)

@@ -399,3 +399,32 @@ func matrixKeyDetail(name string, s *itemShape) string {
 	}
 	return "its keys: " + strings.Join(s.keys, ", ")
 }
+
+// PosOf returns where the part of the matrix a MatrixError names is
+// written: an axis, the include or exclude list (or its expression), or
+// the matrix.
+func (m *Matrix) PosOf(me *MatrixError) Pos {
+	var c *Combos
+	switch me.Part {
+	case "axis":
+		for _, a := range m.Axes {
+			if a.Name == me.Axis {
+				if a.Expr != nil {
+					return a.Expr.Pos
+				}
+				return a.Pos
+			}
+		}
+	case "include":
+		c = m.Include
+	case "exclude":
+		c = m.Exclude
+	}
+	switch {
+	case c == nil:
+		return m.Pos
+	case c.Expr != nil:
+		return c.Expr.Pos
+	}
+	return c.Pos
+}

@@ -56,7 +56,36 @@ type Summary struct {
 	MaxMS       float64 `json:"max_ms"`
 	ItemsPerSec float64 `json:"items_per_sec"`
 	DurationMS  float64 `json:"duration_ms"`
+	// Limits are the block's limit:s as they ran, in the order written;
+	// absent for a block without limits.
+	Limits []LimitSummary `json:"limits,omitempty"`
 }
+
+// LimitSummary is one limit: of a block as it ran.
+type LimitSummary struct {
+	// Key is the limit's key expression as written; Max its max.
+	Key string `json:"key"`
+	Max int    `json:"max"`
+	// Peak is the most items that shared a key value running at once,
+	// over all key values: never more than Max.
+	Peak int `json:"peak"`
+	// Held counts the items that waited because their key value had Max
+	// items running.
+	Held int `json:"held"`
+	// Keys are the key values that reached the highest peaks, highest
+	// first (then by key), at most MaxKeysListed of them.
+	Keys []KeyPeak `json:"keys"`
+}
+
+// KeyPeak is the most items with one key value that ran at once.
+type KeyPeak struct {
+	Key  string `json:"key"`
+	Peak int    `json:"peak"`
+}
+
+// MaxKeysListed bounds LimitSummary.Keys: a limit over a million key
+// values keeps the busiest few, in constant memory.
+const MaxKeysListed = 10
 
 // Map returns steps.<id> as plain maps and lists.
 func (v *StepValue) Map() map[string]any {
@@ -93,7 +122,22 @@ func (s *Summary) Map() map[string]any {
 		"skipped": s.Skipped, "cancelled": s.Cancelled, "workers": s.Workers,
 		"p50_ms": s.P50MS, "p95_ms": s.P95MS, "p99_ms": s.P99MS, "max_ms": s.MaxMS,
 		"items_per_sec": s.ItemsPerSec, "duration_ms": s.DurationMS,
+		"limits": s.limitsValue(),
 	}
+}
+
+// limitsValue is summary.limits as expressions see it: a list of maps
+// with the json names of LimitSummary, empty for a block without limits.
+func (s *Summary) limitsValue() []any {
+	out := make([]any, len(s.Limits))
+	for i, l := range s.Limits {
+		keys := make([]any, len(l.Keys))
+		for j, k := range l.Keys {
+			keys[j] = map[string]any{"key": k.Key, "peak": k.Peak}
+		}
+		out[i] = map[string]any{"key": l.Key, "max": l.Max, "peak": l.Peak, "held": l.Held, "keys": keys}
+	}
+	return out
 }
 
 // structType is the checker's type of a struct's map form: its json

@@ -29,12 +29,19 @@ func TestStepValueShapeIsOne(t *testing.T) {
 	if diff := cmp.Diff(typeKeys(resultType), keys(r.Map())); diff != "" {
 		t.Errorf("result: type (-) and map (+) keys differ:\n%s", diff)
 	}
-	s := &Summary{}
+	s := &Summary{Limits: []LimitSummary{{Keys: []KeyPeak{{}}}}}
 	if diff := cmp.Diff(jsonKeys(s), keys(s.Map())); diff != "" {
 		t.Errorf("summary: json (-) and map (+) keys differ:\n%s", diff)
 	}
 	if diff := cmp.Diff(typeKeys(stepValueType["summary"].(types.Map)), keys(s.Map())); diff != "" {
 		t.Errorf("summary: type (-) and map (+) keys differ:\n%s", diff)
+	}
+	limit := s.limitsValue()[0].(map[string]any)
+	if diff := cmp.Diff(jsonKeys(s.Limits[0]), keys(limit)); diff != "" {
+		t.Errorf("summary.limits: json (-) and map (+) keys differ:\n%s", diff)
+	}
+	if diff := cmp.Diff(jsonKeys(s.Limits[0].Keys[0]), keys(limit["keys"].([]any)[0].(map[string]any))); diff != "" {
+		t.Errorf("summary.limits.keys: json (-) and map (+) keys differ:\n%s", diff)
 	}
 	v := &StepValue{Summary: s, Results: []any{r.Map()}, Outputs: []any{nil}}
 	if diff := cmp.Diff(typeKeys(stepValueType), keys(v.Map())); diff != "" {

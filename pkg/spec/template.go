@@ -48,9 +48,12 @@ func (t *Template) Exprs() []*Expr {
 
 // Eval evaluates the template: a single expression yields its typed value;
 // anything else yields a string with each value turned into text.
-func (t *Template) Eval(env map[string]any) (any, error) {
+func (t *Template) Eval(env map[string]any) (any, error) { return t.EvalWith(nil, env) }
+
+// EvalWith is Eval with the expressions evaluated on ev (nil: as Eval).
+func (t *Template) EvalWith(ev *Evaluator, env map[string]any) (any, error) {
 	if e := t.Single(); e != nil {
-		return e.Eval(env)
+		return ev.Eval(e, env)
 	}
 	var b strings.Builder
 	for _, p := range t.parts {
@@ -58,13 +61,23 @@ func (t *Template) Eval(env map[string]any) (any, error) {
 			b.WriteString(p.text)
 			continue
 		}
-		v, err := p.expr.Eval(env)
+		v, err := ev.Eval(p.expr, env)
 		if err != nil {
 			return nil, err
 		}
 		b.WriteString(Text(v))
 	}
 	return b.String(), nil
+}
+
+// UsesIndex reports whether an expression of the template reads index.
+func (t *Template) UsesIndex() bool {
+	for _, e := range t.Exprs() {
+		if e.UsesIndex {
+			return true
+		}
+	}
+	return false
 }
 
 // Script renders the template for an interpreter such as a shell: each
