@@ -38,8 +38,9 @@ func secretInputs(wf *spec.Workflow, inputs map[string]any) map[string]any {
 }
 
 // Masked returns a copy of the report with every string masked by m: the
-// errors, reasons, keys, outputs, output errors and log tails of the run, its steps and
-// their items, and the inputs. The report itself is left as it is.
+// errors, reasons, keys, outputs, output errors and log tails of the run,
+// its steps and their items, the key values of limits, and the inputs.
+// The report itself is left as it is.
 // Write reports through Masked: an error or an output may quote a secret.
 func (r *Report) Masked(m *mask.Masker) *Report {
 	cp := *r
@@ -57,6 +58,11 @@ func (r *Report) Masked(m *mask.Masker) *Report {
 		sc := *s
 		sc.Reason, sc.Error = m.String(s.Reason), m.String(s.Error)
 		sc.Output = m.Value(s.Output)
+		if s.Summary != nil && len(s.Summary.Limits) > 0 {
+			sum := *s.Summary
+			sum.Limits = maskedLimits(m, s.Summary.Limits)
+			sc.Summary = &sum
+		}
 		if s.Results != nil {
 			sc.Results = make([]*ItemResult, len(s.Results))
 			for j, res := range s.Results {
@@ -74,4 +80,20 @@ func maskedResult(m *mask.Masker, res *ItemResult) *ItemResult {
 	cp.Key, cp.Error, cp.LogTail = m.String(res.Key), m.String(res.Error), m.String(res.LogTail)
 	cp.Output = m.Value(res.Output)
 	return &cp
+}
+
+// maskedLimits returns a masked copy of a block's limits: a key value may
+// be a secret.
+func maskedLimits(m *mask.Masker, limits []spec.LimitSummary) []spec.LimitSummary {
+	out := make([]spec.LimitSummary, len(limits))
+	for i, l := range limits {
+		l.Key = m.String(l.Key)
+		keys := make([]spec.KeyPeak, len(l.Keys))
+		for j, k := range l.Keys {
+			keys[j] = spec.KeyPeak{Key: m.String(k.Key), Peak: k.Peak}
+		}
+		l.Keys = keys
+		out[i] = l
+	}
+	return out
 }

@@ -183,7 +183,9 @@ svg text{font-size:11px;fill:#333}.axis{fill:#777}
 {{range .Bars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" class="bar"><title>{{.Title}}</title></rect>
 {{end}}{{range .Labels}}<text x="{{.X}}" y="{{.Y}}">{{.Title}}</text>
 {{end}}</svg>{{end}}
-{{end}}{{with .Failures}}<h2>Failed items</h2>
+{{range .Summary.Limits}}<p>At most {{.Max}} at once per {{.Key}}: peak {{.Peak}}, {{.Held}} items waited.</p>
+<table><tr><th>key</th><th>most at once</th></tr>{{range .Keys}}<tr><td>{{.Key}}</td><td>{{.Peak}}</td></tr>{{end}}</table>
+{{end}}{{end}}{{with .Failures}}<h2>Failed items</h2>
 {{range .}}<p class="failed">item {{.Index}} (key {{.Key}})</p><pre>{{.Error}}{{with .LogTail}}
 {{.}}{{end}}</pre>
 {{end}}{{end}}{{with .Outputs}}<h2>Outputs</h2><table>{{range .}}<tr><td>{{.Name}}</td>{{if .Error}}<td class="failed">not evaluated: {{.Error}}</td>{{else}}<td>{{.Text}}</td>{{end}}</tr>{{end}}</table>{{end}}

@@ -60,6 +60,13 @@ func printSummary(w io.Writer, s summary) {
 	}
 	tw.Flush()
 
+	if lines := limitLines(rep); len(lines) > 0 {
+		fmt.Fprintln(w, "\nlimits (the most items that ran at once with one key value):")
+		for _, l := range lines {
+			fmt.Fprintln(w, "  "+l)
+		}
+	}
+
 	if len(s.failures) > 0 {
 		fmt.Fprintf(w, "\n%s\n", paint(ansiRed+ansiBold, fmt.Sprintf("failures (%d, first to last):", len(s.failures))))
 		for i, f := range s.failures {
@@ -102,4 +109,29 @@ func cancelled(rep *exec.Report) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// limitLines describes the limit:s of the blocks that have some: "fan: at
+// most 2 per ${{ item.host }}: peak 2 (h0 2, h1 2, ...), 150 items
+// waited".
+func limitLines(rep *exec.Report) []string {
+	var out []string
+	for _, st := range rep.Steps {
+		if st.Summary == nil {
+			continue
+		}
+		for _, l := range st.Summary.Limits {
+			keys := make([]string, len(l.Keys))
+			for i, k := range l.Keys {
+				keys[i] = fmt.Sprintf("%s %d", k.Key, k.Peak)
+			}
+			line := fmt.Sprintf("%s: at most %d per %s: peak %d", st.ID, l.Max, l.Key, l.Peak)
+			if len(keys) > 0 {
+				line += " (" + strings.Join(keys, ", ") + ")"
+			}
+			line += fmt.Sprintf(", %d items waited", l.Held)
+			out = append(out, term.Escape(line))
+		}
+	}
+	return out
 }
