@@ -3,9 +3,13 @@ package exec
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/flowrun/flowrun/pkg/spec"
 )
@@ -80,16 +84,49 @@ type keyLimit struct {
 	// (idle): those are dropped all at once past that, so memory follows
 	// the items in flight, not the values ever seen, and a value that
 	// comes and goes is not dropped and made again for every item.
-	live  map[string]*keyCount
-	idle  int
-	peak  int
-	held  int
-	top   []spec.KeyPeak // the busiest dropped values, see retire
-	spare []*keyCount
+	live      map[string]*keyCount
+	idle      int
+	idleBytes int
+	peak      int
+	held      int
+	top       []topKey // the busiest dropped values, see retire
+	spare     []*keyCount
 }
 
-// maxIdle bounds the idle values a limit keeps counted.
-const maxIdle = 4096
+// maxIdle and maxIdleBytes bound the idle values a limit keeps counted.
+const (
+	maxIdle      = 4096
+	maxIdleBytes = 1 << 20
+)
+
+// topKey is a value among the busiest: id is the value, or for a long
+// one its SHA-256, so that the list holds no long value; shown is the
+// value as the summary shows it, cut at maxKeyShown bytes.
+type topKey struct {
+	id, shown string
+	peak      int
+}
+
+const maxKeyShown = 256
+
+func topID(v string) string {
+	if len(v) <= maxKeyShown {
+		return v
+	}
+	sum := sha256.Sum256([]byte(v))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func shownKey(v string) string {
+	if len(v) <= maxKeyShown {
+		return v
+	}
+	cut := maxKeyShown
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return v[:cut] + "…"
+}
 
 type keyCount struct {
 	key string
@@ -309,7 +346,10 @@ func (l *limiter) summary() []spec.LimitSummary {
 		for _, c := range k.live {
 			k.retire(c)
 		}
-		keys := slices.Clone(k.top)
+		keys := make([]spec.KeyPeak, len(k.top))
+		for j, t := range k.top {
+			keys[j] = spec.KeyPeak{Key: t.shown, Peak: t.peak}
+		}
 		slices.SortFunc(keys, func(a, b spec.KeyPeak) int {
 			if a.Peak != b.Peak {
 				return b.Peak - a.Peak
@@ -326,6 +366,7 @@ func (k *keyLimit) ref(v string) *keyCount {
 	c, ok := k.live[v]
 	if ok && c.refs == 0 {
 		k.idle--
+		k.idleBytes -= len(v)
 	}
 	if !ok {
 		if n := len(k.spare); n > 0 {
@@ -335,10 +376,13 @@ func (k *keyLimit) ref(v string) *keyCount {
 		}
 		*c = keyCount{key: v}
 		// A value that comes back keeps the peak it reached before.
-		for _, t := range k.top {
-			if t.Key == v {
-				c.peak = t.Peak
-				break
+		if len(k.top) > 0 {
+			id := topID(v)
+			for _, t := range k.top {
+				if t.id == id {
+					c.peak = t.peak
+					break
+				}
 			}
 		}
 		k.live[v] = c
@@ -353,17 +397,19 @@ func (k *keyLimit) unref(c *keyCount) {
 	if c.refs--; c.refs > 0 {
 		return
 	}
-	if k.idle++; k.idle <= maxIdle {
+	k.idle++
+	if k.idleBytes += len(c.key); k.idle <= maxIdle && k.idleBytes <= maxIdleBytes {
 		return
 	}
 	for v, c := range k.live {
 		if c.refs == 0 {
 			delete(k.live, v)
 			k.retire(c)
+			*c = keyCount{}
 			k.spare = append(k.spare, c)
 		}
 	}
-	k.idle = 0
+	k.idle, k.idleBytes = 0, 0
 }
 
 // retire keeps the peak of a value no item has any more if it is among
@@ -373,20 +419,22 @@ func (k *keyLimit) unref(c *keyCount) {
 // back can be listed again only with a peak above its old one, and every
 // peak listed is the value's highest.
 func (k *keyLimit) retire(c *keyCount) {
+	id := topID(c.key)
 	lowest := -1
 	for i, t := range k.top {
-		if t.Key == c.key {
-			k.top[i].Peak = max(t.Peak, c.peak)
+		if t.id == id {
+			k.top[i].peak = max(t.peak, c.peak)
 			return
 		}
-		if lowest < 0 || t.Peak < k.top[lowest].Peak {
+		if lowest < 0 || t.peak < k.top[lowest].peak {
 			lowest = i
 		}
 	}
+	// The list keeps copies: a value may be a slice of a long item.
 	switch {
 	case len(k.top) < spec.MaxKeysListed:
-		k.top = append(k.top, spec.KeyPeak{Key: c.key, Peak: c.peak})
-	case c.peak > k.top[lowest].Peak:
-		k.top[lowest] = spec.KeyPeak{Key: c.key, Peak: c.peak}
+		k.top = append(k.top, topKey{strings.Clone(id), strings.Clone(shownKey(c.key)), c.peak})
+	case c.peak > k.top[lowest].peak:
+		k.top[lowest] = topKey{strings.Clone(id), strings.Clone(shownKey(c.key)), c.peak}
 	}
 }

@@ -604,3 +604,49 @@ steps:
 		t.Errorf("masked keys missing: %s", b)
 	}
 }
+
+// TestLimiterLongKeys: long key values are not kept past a megabyte of
+// idle ones, and the summary lists them cut short, each still told apart
+// from the others by the whole value.
+func TestLimiterLongKeys(t *testing.T) {
+	var queue []string
+	l := newLimiter([]*spec.Limit{{Key: &spec.Template{Raw: "k"}}}, []int{100}, func(_ int, keys []string) (Item, []string, bool, error) {
+		if len(queue) == 0 {
+			return Item{}, keys, false, nil
+		}
+		k := queue[0]
+		queue = queue[1:]
+		return Item{Index: len(queue)}, append(keys, k), true, nil
+	})
+	long := func(i int) string { return strings.Repeat("x", 100_000) + fmt.Sprint(i) }
+	run := func(values ...string) {
+		queue = values
+		var started []int
+		for range values {
+			it, ok, _ := l.next(context.Background(), 0)
+			if !ok {
+				t.Fatal("no item")
+			}
+			started = append(started, it.Index)
+		}
+		for _, i := range started {
+			l.release(i)
+		}
+	}
+	for i := range 50 {
+		run(long(i))
+	}
+	run(long(7), long(7)) // its peak becomes 2, under the same listed key
+	if n := len(l.limits[0].live); n > maxIdleBytes/100_000+1 {
+		t.Errorf("%d long values kept; want at most a megabyte of them", n)
+	}
+	got := l.summary()[0].Keys
+	if len(got) != spec.MaxKeysListed || got[0].Peak != 2 || got[1].Peak != 1 {
+		t.Fatalf("keys %d, peaks %d %d; want %d keys, the first at 2", len(got), got[0].Peak, got[1].Peak, spec.MaxKeysListed)
+	}
+	for _, k := range got {
+		if len(k.Key) > maxKeyShown+len("…") || !strings.HasSuffix(k.Key, "…") {
+			t.Errorf("listed key of %d bytes; want it cut at %d", len(k.Key), maxKeyShown)
+		}
+	}
+}

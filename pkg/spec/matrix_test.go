@@ -291,6 +291,8 @@ func TestMatrixExpandErrors(t *testing.T) {
 			max: 1_000_000, want: "the matrix has 100000 × 100000 × 100000 = 1000000000000000 combinations before exclude, more than max_items 1000000"},
 		{name: "product overflowing int", mv: spec.MatrixValues{Names: []string{"a", "b", "c", "d", "e"}, Axes: [][]any{long, long, long, long, long}},
 			max: 1_000_000, want: "more than 9223372036854775807 combinations before exclude"},
+		{name: "too many entries to match", mv: spec.MatrixValues{Names: []string{"a", "b"}, Axes: [][]any{long, long[:100]}, Exclude: make([]any, 1001)},
+			max: 1_000_000_000, want: "the matrix has 10000000 combinations and 1001 include and exclude entries to match against each, more than flowrun matches (100000000)"},
 		{name: "includes beyond max_items", mv: spec.MatrixValues{Names: []string{"a"}, Axes: [][]any{{1, 2}}, Include: []any{m{"a": 3}}},
 			max: 2, want: "the matrix has 3 combinations, more than max_items 2"},
 		{name: "repeated value", mv: spec.MatrixValues{Names: []string{"a"}, Axes: [][]any{{"x", "y", "x"}}},

@@ -43,6 +43,12 @@ func matrixErr(part string, entry int, key, summary, detail string) *MatrixError
 	return &MatrixError{Part: part, Value: -1, Entry: entry, Key: key, Summary: summary, Detail: detail}
 }
 
+// MaxMatrixWork bounds the combinations of a product times the include
+// and exclude entries matched against each: a million combinations with
+// a hundred entries, or a thousand with a hundred thousand, are expanded
+// in about a second; more would look like a hang.
+const MaxMatrixWork = 100_000_000
+
 // Expansion is the combinations of a matrix, produced one at a time (Iter)
 // so that a large product is never a list in memory: only the include
 // entries added as combinations of their own are held.
@@ -106,7 +112,8 @@ type includeEntry struct {
 //
 // The product's size is checked against maxItems before anything is
 // computed, so a product of long axes costs nothing; the final count is
-// checked too. With uniqueKeys (the block has no key: of its own), two
+// checked too. Every combination is matched against every entry, so the
+// product times the entries is bounded too (MaxMatrixWork). With uniqueKeys (the block has no key: of its own), two
 // combinations whose keys (Matrix.Key) would be equal are an error.
 func Expand(m MatrixValues, maxItems int, uniqueKeys bool) (*Expansion, error) {
 	x := &Expansion{names: m.Names, axes: m.Axes, product: 1}
@@ -129,6 +136,10 @@ func Expand(m MatrixValues, maxItems int, uniqueKeys bool) (*Expansion, error) {
 			total = strings.Join(lens, " × ") + " = " + total
 		}
 		return nil, matrixErr("", -1, "", fmt.Sprintf("the matrix has %s combinations before exclude, more than max_items %d", total, maxItems), "raise max_items if this many items is intended")
+	}
+	if entries := len(m.Include) + len(m.Exclude); entries > 0 && x.product > MaxMatrixWork/entries {
+		return nil, matrixErr("", -1, "", fmt.Sprintf("the matrix has %d combinations and %d include and exclude entries to match against each, more than flowrun matches (%d)", x.product, entries, MaxMatrixWork),
+			"compute the items in a step and pass them to items:, or use fewer entries")
 	}
 	if uniqueKeys {
 		if err := x.distinctValues(); err != nil {
