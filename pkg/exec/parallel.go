@@ -93,9 +93,10 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 		rep.Status, rep.Error = Failed, err.Error()
 		return
 	}
-	// take reads the next item that can run, its key evaluated (and, with
-	// limits, its limit keys, appended to lk); an item whose keys cannot
-	// be evaluated fails unrun, and take goes on to the next.
+	// take reads the next item that can run, waits for the block's rate
+	// (unless ctx is nil) and evaluates its key (and, with limits, its
+	// limit keys, appended to lk); an item whose keys cannot be evaluated
+	// fails unrun, and take goes on to the next.
 	var keys func(i int, value any, lk []string) (string, []string, error)
 	if lim == nil {
 		keys = func(i int, value any, lk []string) (string, []string, error) {
@@ -105,7 +106,12 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	} else {
 		keys = lim.keys
 	}
-	take := func(lane int, lk []string) (Item, []string, bool, error) {
+	cancelled := func(lane int, it Item) {
+		res := col.tallies[lane].slot(it.Index)
+		res.Index, res.Key, res.Status = it.Index, it.Key, Cancelled
+		col.tallies[lane].record(res)
+	}
+	take := func(ctx context.Context, lane int, lk []string) (Item, []string, bool, error) {
 		for {
 			i, value, ok, err := src.next()
 			if err != nil {
@@ -113,6 +119,11 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 			}
 			if !ok {
 				drained.Store(true)
+				return Item{}, lk, false, nil
+			}
+			if ctx != nil && !pace.wait(ctx) {
+				// Cancelled while waiting: the item never starts.
+				cancelled(lane, Item{Index: i})
 				return Item{}, lk, false, nil
 			}
 			key, more, err := keys(i, value, lk)
@@ -131,14 +142,23 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 			}
 		}
 	}
-	next := func(_ context.Context, lane int) (Item, bool, error) {
-		it, _, ok, err := take(lane, nil)
+	next := func(ctx context.Context, lane int) (Item, bool, error) {
+		it, _, ok, err := take(ctx, lane, nil)
 		return it, ok, err
 	}
 	finished := done
 	if lim != nil {
-		lim.pull = take
-		next = lim.next
+		// The limiter picks the item, then it waits for the rate.
+		lim.pull = func(lane int, lk []string) (Item, []string, bool, error) { return take(nil, lane, lk) }
+		next = func(ctx context.Context, lane int) (Item, bool, error) {
+			it, ok, err := lim.next(ctx, lane)
+			if ok && !pace.wait(ctx) {
+				lim.release(it.Index)
+				cancelled(lane, it)
+				return Item{}, false, nil
+			}
+			return it, ok, err
+		}
 		finished = func(lane int, res *ItemResult) error {
 			lim.release(res.Index)
 			return done(lane, res)
@@ -146,23 +166,7 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	}
 	job := &Job{
 		Step: s, Scope: b.sc, Workers: max(workers, 1),
-		Next: func(ctx context.Context, lane int) (Item, bool, error) {
-			it, ok, err := next(ctx, lane)
-			if err != nil || !ok {
-				return Item{}, false, err
-			}
-			if !pace.wait(ctx) {
-				// Cancelled while waiting: the item never starts.
-				if lim != nil {
-					lim.release(it.Index)
-				}
-				res := col.tallies[lane].slot(it.Index)
-				res.Index, res.Key, res.Status = it.Index, it.Key, Cancelled
-				col.tallies[lane].record(res)
-				return Item{}, false, nil
-			}
-			return it, true, nil
-		},
+		Next: next,
 		Run: func(ctx context.Context, it Item, res *ItemResult) {
 			if starter != nil {
 				starter.ItemStarted(s, it.Index)
