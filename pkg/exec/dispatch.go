@@ -20,7 +20,8 @@ import (
 //   - Order and bound: items are taken from Next one at a time, as
 //     capacity frees up; never more than job.Workers run at once. Next
 //     yields them in index order, except that the block's limit:s may hold
-//     an item back and yield later ones first (see limits below).
+//     an item back and yield later ones first (see limits below): indices
+//     are unique, not always increasing.
 //   - Lanes: every Next, Result and Done call carries a lane, 0 <=
 //     lane < job.Workers; calls with the same lane never overlap, so the
 //     block tallies results per lane without a lock.

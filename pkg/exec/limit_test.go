@@ -168,9 +168,11 @@ steps:
 			if all > 16 {
 				t.Errorf("%d items at once; workers is 16", all)
 			}
-			if b := busy(l.intervals); b < 0.9*16 {
+			b := busy(l.intervals)
+			if b < 0.9*16 {
 				t.Errorf("%.1f items in flight on average; want at least %.1f (0.9 of 16)", b, 0.9*16)
 			}
+			t.Logf("%.2f items in flight on average (%.3f of 16); at most %d at once, per host %v", b, b/16, all, perHost)
 			lim := fan.Summary.Limits
 			if len(lim) != 1 || lim[0].Peak != 2 || lim[0].Max != 2 || len(lim[0].Keys) != 8 {
 				t.Fatalf("summary limits %+v; want one limit with peak 2 over 8 keys", lim)
