@@ -153,7 +153,6 @@ func (m *Matrix) Eval(env map[string]any) (MatrixValues, error) {
 	return mv, nil
 }
 
-
 // matrixName is what an axis or an include key may be called: the names
 // GitHub Actions workflows use (node-version), and no character the key
 // format would have to escape.

@@ -378,11 +378,11 @@ func (s PlanStep) format(w io.Writer) {
 			fmt.Fprintf(w, "      matrix    %s\n", b.Matrix.text())
 		}
 		for _, l := range b.Limits {
-			max := l.MaxExpr
+			most := l.MaxExpr
 			if l.Max != nil {
-				max = strconv.Itoa(*l.Max)
+				most = strconv.Itoa(*l.Max)
 			}
-			fmt.Fprintf(w, "      limit     %s at once per %s\n", max, l.Key)
+			fmt.Fprintf(w, "      limit     %s at once per %s\n", most, l.Key)
 		}
 	}
 }
