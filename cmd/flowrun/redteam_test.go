@@ -307,3 +307,41 @@ outputs:
 		t.Errorf("an output reached the terminal unescaped: %q", screen)
 	}
 }
+
+// TestPlanEscapedOnTerminal: `flowrun plan` on a pull request's workflow,
+// read by a reviewer in a terminal, prints the workflow's name and a
+// step's if: condition as written: an escape sequence in them acts on
+// the terminal (set its title, clear the screen, hide lines). The step's
+// name is quoted; these are not. Observed on a pty: "plan for
+// W\x1b]0;pwned\aX: 1 step" and `if        "\x1b[31m" != ""`.
+func TestPlanEscapedOnTerminal(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "wf.yaml", `
+version: 1
+name: "W\e]0;pwned\aX"
+steps:
+  - id: a
+    if: "${{ \"\e[2J\" != \"\" }}"
+    log: hi
+`)
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	cmd := exec.Command("flowrun", "plan", "wf.yaml")
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = tty, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	out, _ := io.ReadAll(ptmx)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("flowrun plan: %v\n%s", err, stderr.String())
+	}
+	if screen := string(out); strings.Contains(screen, "\x1b") {
+		t.Errorf("plan wrote an escape sequence to the terminal: %q", screen)
+	}
+}
