@@ -112,7 +112,8 @@ func applySecret(t *testing.T, dir, file string, extra ...string) string {
 // map[string]any, but an expression can produce a []string (split), which
 // it returns untouched. Observed: `outputs: {parts: "${{
 // split(inputs.token, '|') }}"}` prints the secret whole on stdout, in
-// -o json and in the report, while the summary on stderr shows ***.
+// -o json, in the report and, through a called workflow's output, in a
+// results_file, while the summary on stderr shows ***.
 func TestSecretInListOfStringsMasked(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "wf.yaml", `
@@ -122,10 +123,26 @@ inputs:
 steps:
   - id: a
     log: hi
+  - id: call
+    parallel: {items: [1], results_file: results.jsonl}
+    uses: ./callee.yaml
+    with: {t: "${{ inputs.token }}"}
 outputs:
   parts: "${{ split(inputs.token, '|') }}"
 `)
+	write(t, dir, "callee.yaml", `
+version: 1
+inputs:
+  t: {type: string}
+steps:
+  - id: a
+    log: hi
+outputs:
+  parts: "${{ split(inputs.t, '|') }}"
+`)
 	all := applySecret(t, dir, "wf.yaml")
+	results, _ := os.ReadFile(filepath.Join(dir, "results.jsonl"))
+	all += "\nresults.jsonl:\n" + string(results)
 	_, text, _ := flowrun(t, dir, "apply", "--progress", "never", "--set", "token="+redteamSecret, "wf.yaml")
 	all += "\ntext stdout:\n" + text
 	if p := secretPieces(all); len(p) > 0 {
