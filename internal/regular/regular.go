@@ -10,12 +10,17 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
 // ErrNotRegular is wrapped by the error of Open and ReadFile for a path
 // that names something other than a regular file.
 var ErrNotRegular = errors.New("not a regular file")
+
+// ErrDirectory is wrapped, with ErrNotRegular, by the error of Open and
+// ReadFile for a path that names a directory.
+var ErrDirectory = errors.New("a directory")
 
 // ErrTooLarge is wrapped by the error of ReadFile for a file longer than
 // its limit.
@@ -28,6 +33,60 @@ var ErrTooLarge = errors.New("file too large")
 // waiting for one. The caller closes the file.
 func Open(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	return checked(f, err, path)
+}
+
+// OpenIn is Open for the file at rel, a relative path, inside the
+// directory dir: no step of its resolution may leave dir, whether through
+// "..", an absolute symlink or a symlink pointing out, even if the tree
+// changes while it is opened; such a path is an error wrapping ErrEscapes.
+// Symlinks that stay inside dir are followed. On Linux the kernel enforces
+// it (openat2 with RESOLVE_BENEATH and RESOLVE_NO_MAGICLINKS); elsewhere,
+// and on kernels without openat2, os.Root does. name is how errors show
+// the file.
+func OpenIn(dir, rel, name string) (*os.File, error) {
+	if filepath.IsAbs(rel) {
+		return nil, fmt.Errorf("%s: %w", name, ErrEscapes)
+	}
+	f, err := openBeneath(dir, rel)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			// Name the file as the caller shows it, not as opened.
+			err = &fs.PathError{Op: pe.Op, Path: name, Err: pe.Err}
+		}
+		if escapes(err) {
+			err = fmt.Errorf("%s: %w", name, ErrEscapes)
+		}
+	}
+	return checked(f, err, name)
+}
+
+// ErrEscapes is wrapped by the error of OpenIn for a path that leaves its
+// directory.
+var ErrEscapes = errors.New("path escapes its directory")
+
+// openRoot is OpenIn's portable way: os.Root follows a symlink only
+// while it stays inside the root, component by component.
+func openRoot(dir, rel string) (*os.File, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}
+
+// escapes reports whether err says that a path left its directory:
+// EXDEV from openat2, or os.Root's error, which has no exported value.
+func escapes(err error) bool {
+	var pe *fs.PathError
+	return errors.Is(err, syscall.EXDEV) || errors.As(err, &pe) && pe.Err.Error() == "path escapes from parent"
+}
+
+// checked returns f if it is a regular file, and closes it otherwise; f
+// and err are the result of an open, name shows the file in errors.
+func checked(f *os.File, err error, name string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -36,9 +95,13 @@ func Open(path string) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
+	if info.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w (%w)", name, ErrNotRegular, ErrDirectory)
+	}
 	if !info.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, kind(info.Mode()))
+		return nil, fmt.Errorf("%s: %w (%s)", name, ErrNotRegular, kind(info.Mode()))
 	}
 	// O_NONBLOCK has no effect on a regular file's reads.
 	return f, nil

@@ -109,23 +109,21 @@ func (p *loader) itemsFrom(b *Parallel, n *yaml.Node, sc scope) {
 	// exists already, is an error now; Open checks again when the block
 	// runs. Whether the file exists is checked once the step's
 	// dependencies are known (checkItemsFiles).
-	if _, err := src.paths.resolve(src.Path, src.File); errors.Is(err, errOutside) {
+	switch _, _, err := src.paths.resolve(src.Path, src.File); {
+	case errors.Is(err, errOutside):
 		p.errorf(fileNode.Line, fileNode.Column, "", "items_from: %v", err)
 		return
+	case err == nil:
+		src.Path = shown(src.Path)
 	}
 	b.ItemsFrom = src
 }
 
 // absPath is file resolved against dir, absolute when the working
-// directory is known: the path a person can open whatever their own.
+// directory is known: the path a person can open whatever their own. Its
+// ".." are kept (joinFile): the path names the file the system opens.
 func absPath(dir, file string) string {
-	if !filepath.IsAbs(file) {
-		file = filepath.Join(dir, file)
-	}
-	if abs, err := filepath.Abs(file); err == nil {
-		return abs
-	}
-	return file
+	return tidy(absolute(joinFile(dir, file)))
 }
 
 // checkItemsFiles reports a literal items_from file that does not exist
@@ -138,13 +136,13 @@ func (p *loader) checkItemsFiles() {
 			continue
 		}
 		src := s.Parallel.ItemsFrom
-		real, err := src.paths.resolve(src.Path, src.File)
+		dir, rel, err := src.paths.resolve(src.Path, src.File)
 		if errors.Is(err, errOutside) {
 			continue // reported already
 		}
 		var info fs.FileInfo
 		if err == nil {
-			info, err = os.Stat(real)
+			info, err = os.Stat(filepath.Join(dir, rel))
 		}
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && len(s.Deps) > 0:

@@ -3,12 +3,15 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/flowrun/flowrun/internal/regular"
 )
 
 // calls is the state that a workflow shares with the files it calls
@@ -16,7 +19,7 @@ import (
 // first down to the one being parsed, and every file loaded so far, so
 // that a file called by many steps is read and checked once.
 type calls struct {
-	chain []string // absolute paths, the first caller first
+	chain []string // real paths (see identity), the first caller first
 	names []string // the same files as they are shown
 	done  map[string]*called
 	// paths is the policy of the workflow loaded first, which its
@@ -35,10 +38,7 @@ type called struct {
 // loaded on its own when c is nil, with the directories allow adds to its
 // own tree).
 func (c *calls) enter(file string, allow []string) *calls {
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		abs = filepath.Clean(file)
-	}
+	abs := identity(file)
 	if c == nil {
 		return &calls{chain: []string{abs}, names: []string{file}, done: make(map[string]*called), paths: newPathPolicy(file, allow)}
 	}
@@ -48,6 +48,19 @@ func (c *calls) enter(file string, allow []string) *calls {
 		done:  c.done,
 		paths: c.paths,
 	}
+}
+
+// identity is the real path of file, symlinks resolved as the kernel
+// resolves them, or its absolute path when it cannot be resolved: two
+// paths to one file have the same identity.
+func identity(file string) string {
+	if real, err := filepath.EvalSymlinks(absolute(file)); err == nil {
+		return real
+	}
+	if abs, err := filepath.Abs(file); err == nil {
+		return abs
+	}
+	return filepath.Clean(file)
 }
 
 // uses loads the workflow a `uses:` step calls and checks its with:
@@ -63,35 +76,47 @@ func (p *loader) uses(s *Step, n *yaml.Node, f map[string]field) {
 		p.errorf(n.Line, n.Column, "the called file is loaded and checked before anything runs", "uses: takes a literal path, not an expression")
 		return
 	}
-	path := s.Uses
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(p.wf.Dir, path)
+	// As the system opens it: its ".." are kept (joinFile).
+	path := joinFile(p.wf.Dir, s.Uses)
+	// A callee is known by its real path, as the kernel resolves the
+	// path: "a/link/../b.yaml" may be another file than "a/b.yaml".
+	dir, rel, err := p.calls.paths.resolve(path, s.Uses)
+	switch {
+	case errors.Is(err, errOutside):
+		p.errorf(n.Line, n.Column, "", "uses: %v", err)
+		return
+	case errors.Is(err, fs.ErrNotExist):
+		p.errorf(n.Line, n.Column, fmt.Sprintf("the path is relative to the directory of %s", p.file), "cannot use %q: no workflow file at %s", s.Uses, path)
+		return
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		abs = filepath.Clean(path)
+	real := identity(path)
+	if err == nil {
+		real, path = filepath.Join(dir, rel), shown(path)
 	}
-	if i := slices.Index(p.calls.chain, abs); i >= 0 {
+	if i := slices.Index(p.calls.chain, real); i >= 0 {
 		chain := append(slices.Clone(p.calls.names[i:]), path)
 		p.errorf(n.Line, n.Column, "a workflow cannot call itself, directly or through others", "recursive uses: %s", strings.Join(chain, " -> "))
 		return
 	}
-	c, ok := p.calls.done[abs]
+	c, ok := p.calls.done[real]
 	if !ok {
-		_, err := p.calls.paths.resolve(path, s.Uses)
+		// The file opened is the one the policy resolved and checked,
+		// never the path as written; load checks what it reads.
+		var f *os.File
+		if err == nil {
+			f, err = p.calls.paths.openResolved(dir, rel, path, s.Uses)
+		}
+		if errors.Is(err, regular.ErrDirectory) {
+			p.errorf(n.Line, n.Column, fmt.Sprintf("the path is relative to the directory of %s", p.file), "cannot use %q: no workflow file at %s", s.Uses, path)
+			return
+		}
 		if errors.Is(err, errOutside) {
 			p.errorf(n.Line, n.Column, "", "uses: %v", err)
 			return
 		}
-		// Stat follows symlinks and reads nothing; Load checks the type
-		// on the file it opens.
-		if info, err2 := os.Stat(path); err != nil || err2 != nil || info.IsDir() {
-			p.errorf(n.Line, n.Column, fmt.Sprintf("the path is relative to the directory of %s", p.file), "cannot use %q: no workflow file at %s", s.Uses, path)
-			return
-		}
-		wf, ds := Load(path, Options{Registry: p.reg, calls: p.calls})
+		wf, ds := load(path, f, err, Options{Registry: p.reg, calls: p.calls})
 		c = &called{wf: wf, diags: ds}
-		p.calls.done[abs] = c
+		p.calls.done[real] = c
 	}
 	if !c.reported {
 		c.reported = true

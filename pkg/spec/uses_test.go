@@ -198,3 +198,44 @@ steps:
 		})
 	}
 }
+
+// TestUsesKnowsCalleesByRealPath: "l/../x.yaml", with l a symlink to
+// a/b, is a/x.yaml to the kernel, not x.yaml: each call gets the file its
+// path names, and a call back to the caller through a symlink is
+// recursion.
+func TestUsesKnowsCalleesByRealPath(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"x.yaml":     "version: 1\nsteps:\n  - id: top\n    run: echo top\n",
+		"a/x.yaml":   "version: 1\nsteps:\n  - id: deep\n    run: echo deep\n",
+		"a/b/README": "",
+		"self.yaml":  "version: 1\nsteps:\n  - id: again\n    uses: ./me.yaml\n",
+	})
+	if err := os.Symlink(filepath.Join(dir, "a", "b"), filepath.Join(dir, "l")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("self.yaml", filepath.Join(dir, "me.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, dir, map[string]string{"main.yaml": `
+version: 1
+steps:
+  - id: plain
+    uses: ./x.yaml
+  - id: through
+    uses: ` + dir + `/l/../x.yaml
+`})
+	w, ds := Load(filepath.Join(dir, "main.yaml"), Options{Registry: testRegistry()})
+	if ds.HasErrors() {
+		t.Fatalf("unexpected diagnostics:\n%v", ds)
+	}
+	for id, want := range map[string]string{"plain": "top", "through": "deep"} {
+		if got := w.Step(id).Callee.Steps[0].ID; got != want {
+			t.Errorf("step %s calls a workflow whose step is %q; want %q", id, got, want)
+		}
+	}
+	_, ds = Load(filepath.Join(dir, "self.yaml"), Options{Registry: testRegistry()})
+	if got := ds.Error(); !strings.Contains(got, "recursive uses") {
+		t.Errorf("self.yaml calling itself through a symlink: %s; want recursive uses", got)
+	}
+}

@@ -95,9 +95,20 @@ type Options struct {
 // Load reads and parses the workflow file at path, which must be a regular
 // file of at most MaxFileSize bytes.
 func Load(path string, opts Options) (*Workflow, Diagnostics) {
-	src, err := ReadFile(path)
+	f, err := regular.Open(path)
+	return load(path, f, err, opts)
+}
+
+// load is Load for a file already opened: f and err are the result of
+// opening path. It closes f.
+func load(path string, f *os.File, err error, opts Options) (*Workflow, Diagnostics) {
+	var src []byte
+	if err == nil {
+		src, err = regular.ReadAll(f, path, MaxFileSize)
+		f.Close()
+	}
 	if err != nil {
-		msg := strings.TrimPrefix(err.Error(), path+": ") // the position names it
+		msg := strings.TrimPrefix(readError(err).Error(), path+": ") // the position names it
 		return nil, Diagnostics{{Severity: Error, Summary: "cannot read workflow: " + msg, Pos: Pos{File: path}}}
 	}
 	return Parse(path, src, opts)
@@ -108,10 +119,16 @@ func Load(path string, opts Options) (*Workflow, Diagnostics) {
 // repeat the path when the file does not exist.
 func ReadFile(path string) ([]byte, error) {
 	src, err := regular.ReadFile(path, MaxFileSize)
+	return src, readError(err)
+}
+
+// readError is err, but "no such file" without the path when the file
+// does not exist.
+func readError(err error) error {
 	if errors.Is(err, os.ErrNotExist) {
-		err = errors.New("no such file")
+		return errors.New("no such file")
 	}
-	return src, err
+	return err
 }
 
 // TopKeys are the keys of a workflow file.
