@@ -3,7 +3,6 @@ package mask
 import (
 	"bytes"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -149,44 +148,4 @@ func (m *Masker) Contains(b []byte) bool {
 		}
 	}
 	return false
-}
-
-// Value returns a copy of v, a value decoded from YAML or JSON or built by
-// an expression, with every string masked (map keys too). A number or a
-// boolean whose text is a secret becomes the string Replacement. v itself
-// is not modified: it may be shared with expressions that need the real
-// value.
-func (m *Masker) Value(v any) any {
-	switch v := v.(type) {
-	case string:
-		return m.String(v)
-	case []byte:
-		return m.String(string(v))
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, x := range v {
-			out[m.String(k)] = m.Value(x)
-		}
-		return out
-	case []any:
-		out := make([]any, len(v))
-		for i, x := range v {
-			out[i] = m.Value(x)
-		}
-		return out
-	case int:
-		return m.number(v, strconv.Itoa(v))
-	case int64:
-		return m.number(v, strconv.FormatInt(v, 10))
-	case float64:
-		return m.number(v, strconv.FormatFloat(v, 'f', -1, 64))
-	}
-	return v
-}
-
-func (m *Masker) number(v any, text string) any {
-	if m.Empty() || m.String(text) == text {
-		return v
-	}
-	return m.String(text)
 }

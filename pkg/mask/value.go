@@ -1,0 +1,206 @@
+package mask
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strconv"
+)
+
+// Value returns v, a value about to be written (an output, a result, an
+// input), with every string in it masked, map keys included, whatever its
+// shape: the plain shapes of decoded YAML and JSON, and also the typed
+// values expressions and steps produce — []string from split(), maps
+// and slices of any element type, pointers, structs. A number or a
+// boolean whose text is a secret becomes the string Replacement.
+//
+// Slices, arrays and maps keyed by strings or integers are walked
+// element by element and become []any and map[string]any where something
+// in them is masked, as their JSON reads. Any other value (a struct, a
+// time, a type with its own MarshalJSON, MarshalText or String) is
+// written as its JSON or its text, so it is judged by those: when either
+// holds something to mask, it becomes its JSON decoded to plain shapes,
+// masked, or its masked text where it has no JSON.
+//
+// A value with nothing to mask is returned as it is, type and all; v
+// itself is never modified: it may be shared with expressions that need
+// the real value.
+func (m *Masker) Value(v any) any {
+	out, _ := m.value(v, 0)
+	return out
+}
+
+// maxDepth bounds the walk at the nesting encoding/json decodes: a value
+// nested deeper can only be a cycle (a map that holds itself), which no
+// writer can write either, and is Replacement past it.
+const maxDepth = 10000
+
+// value masks v and reports whether anything changed.
+func (m *Masker) value(v any, depth int) (any, bool) {
+	if depth > maxDepth {
+		return Replacement, true
+	}
+	switch v := v.(type) {
+	case nil, bool:
+		return v, false
+	case string:
+		s := m.String(v)
+		return s, s != v
+	case []byte:
+		// As text: outputs hold bytes a step read.
+		return m.String(string(v)), true
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		changed := false
+		for k, x := range v {
+			mk := m.String(k)
+			mx, c := m.value(x, depth+1)
+			changed = changed || c || mk != k
+			out[mk] = mx
+		}
+		return out, changed
+	case []any:
+		out := make([]any, len(v))
+		changed := false
+		for i, x := range v {
+			var c bool
+			out[i], c = m.value(x, depth+1)
+			changed = changed || c
+		}
+		return out, changed
+	case int:
+		return m.number(v, strconv.Itoa(v))
+	case int64:
+		return m.number(v, strconv.FormatInt(v, 10))
+	case float64:
+		return m.number(v, strconv.FormatFloat(v, 'f', -1, 64))
+	case json.Number:
+		return m.number(v, string(v))
+	}
+	if hasOwnEncoding(v) {
+		return m.opaque(v, depth)
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.String:
+		if s := m.String(rv.String()); s != rv.String() {
+			return s, true
+		}
+		return v, false
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return m.number(v, strconv.FormatInt(rv.Int(), 10))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return m.number(v, strconv.FormatUint(rv.Uint(), 10))
+	case reflect.Float32, reflect.Float64:
+		return m.number(v, strconv.FormatFloat(rv.Float(), 'f', -1, rv.Type().Bits()))
+	case reflect.Bool:
+		return v, false
+	case reflect.Slice, reflect.Array:
+		if rv.Kind() == reflect.Slice && rv.IsNil() {
+			return v, false
+		}
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			return m.opaque(v, depth) // bytes: JSON writes them as base64
+		}
+		out := make([]any, rv.Len())
+		changed := false
+		for i := range out {
+			var c bool
+			out[i], c = m.value(rv.Index(i).Interface(), depth+1)
+			changed = changed || c
+		}
+		if !changed {
+			return v, false
+		}
+		return out, true
+	case reflect.Map:
+		if rv.IsNil() {
+			return v, false
+		}
+		switch rv.Type().Key().Kind() {
+		case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		default:
+			return m.opaque(v, depth)
+		}
+		if _, ok := reflect.New(rv.Type().Key()).Interface().(encoding.TextMarshaler); ok {
+			return m.opaque(v, depth) // JSON writes such keys with MarshalText
+		}
+		out := make(map[string]any, rv.Len())
+		changed := false
+		for it := rv.MapRange(); it.Next(); {
+			k := fmt.Sprint(it.Key().Interface())
+			mk := m.String(k)
+			x, c := m.value(it.Value().Interface(), depth+1)
+			changed = changed || c || mk != k
+			out[mk] = x
+		}
+		if !changed {
+			return v, false
+		}
+		return out, true
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			return v, false
+		}
+		x, c := m.value(rv.Elem().Interface(), depth+1)
+		if !c {
+			return v, false
+		}
+		return x, true
+	}
+	return m.opaque(v, depth)
+}
+
+// hasOwnEncoding reports whether v decides itself how it is written:
+// then its elements or fields say nothing of what a writer shows.
+func hasOwnEncoding(v any) bool {
+	switch v.(type) {
+	case json.Marshaler, encoding.TextMarshaler, fmt.Stringer:
+		return true
+	}
+	return false
+}
+
+// opaque masks a value by what writers make of it: its JSON (the report,
+// results files) and its text (a Stringer's String, or fmt's rendering
+// when it has no JSON). When neither holds anything to mask, v is kept.
+// Otherwise v becomes its JSON decoded to plain shapes and masked, or,
+// without JSON, its masked text.
+func (m *Masker) opaque(v any, depth int) (any, bool) {
+	b, jsonErr := json.Marshal(v)
+	var text string
+	switch s, ok := v.(fmt.Stringer); {
+	case ok:
+		text = s.String()
+	case jsonErr != nil:
+		text = fmt.Sprint(v)
+	}
+	if (jsonErr != nil || !m.Contains(b)) && !m.Contains([]byte(text)) {
+		return v, false
+	}
+	if jsonErr == nil {
+		var plain any
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber() // whole numbers stay whole, as the JSON says
+		if dec.Decode(&plain) == nil {
+			out, _ := m.value(plain, depth+1)
+			return out, true
+		}
+	}
+	return m.String(text), true
+}
+
+// number masks a number whose text is a secret: it becomes the string
+// Replacement (or the text with the secret masked).
+func (m *Masker) number(v any, text string) (any, bool) {
+	if m.Empty() {
+		return v, false
+	}
+	if s := m.String(text); s != text {
+		return s, true
+	}
+	return v, false
+}

@@ -1,0 +1,100 @@
+package mask
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+type tagged struct {
+	Name  string   `json:"name"`
+	Parts []string `json:"parts"`
+	n     int
+}
+
+type label string
+
+type stringer struct{ s string }
+
+func (s stringer) String() string { return s.s }
+
+// TestMaskerValueAnyShape: whatever shape a value reaching a writer has —
+// the typed slices and maps of expressions (split() gives []string),
+// structs a step returns, pointers — a secret in it is masked, as the
+// value's JSON reads, and a value with nothing to mask is left as it is.
+func TestMaskerValueAnyShape(t *testing.T) {
+	const secret = "hunter22-secret"
+	m := New(secret)
+	s := secret
+	tests := []struct {
+		name string
+		in   any
+		want string // the JSON of the masked value
+	}{
+		{"[]string", []string{"a", secret}, `["a","***"]`},
+		{"[2]string", [2]string{secret, "b"}, `["***","b"]`},
+		{"map[string]string", map[string]string{"k": "x " + secret}, `{"k":"x ***"}`},
+		{"secret key", map[string]int{secret: 1}, `{"***":1}`},
+		{"map[int][]string", map[int][]string{7: {secret}}, `{"7":["***"]}`},
+		{"[]map[string][]string", []map[string][]string{{"a": {"ok", secret}}}, `[{"a":["ok","***"]}]`},
+		{"[]any of []string", []any{[]string{secret}}, `[["***"]]`},
+		{"struct", tagged{Name: secret, Parts: []string{secret}}, `{"name":"***","parts":["***"]}`},
+		{"*struct", &tagged{Name: "x", Parts: []string{"p " + secret}}, `{"name":"x","parts":["p ***"]}`},
+		{"*string", &s, `"***"`},
+		{"named string", label(secret), `"***"`},
+		{"[]label", []label{label(secret)}, `["***"]`},
+		{"stringer", stringer{secret}, `{}`},
+		{"json.Number", json.Number("12"), `12`},
+		{"[]int", []int{1, 2}, `[1,2]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := m.Value(tt.in)
+			b, err := json.Marshal(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b) != tt.want {
+				t.Errorf("got %s; want %s", b, tt.want)
+			}
+			if strings.Contains(string(b), secret) || strings.Contains(fmtText(got), secret) {
+				t.Errorf("the secret shows in %s / %s", b, fmtText(got))
+			}
+		})
+	}
+	// Nothing to mask: the value itself, type and all.
+	for _, v := range []any{[]string{"a"}, map[int]string{1: "b"}, tagged{Name: "n"}, time.Unix(0, 0).UTC(), label("x"), json.Number("3")} {
+		if got := m.Value(v); !reflect.DeepEqual(got, v) {
+			t.Errorf("Value(%#v) = %#v; want it unchanged", v, got)
+		}
+	}
+	// The argument is not modified.
+	in := []string{secret}
+	m.Value(in)
+	if in[0] != secret {
+		t.Error("Value modified its argument")
+	}
+}
+
+// fmtText is how a text writer shows a value that is not plain.
+func fmtText(v any) string {
+	if s, ok := v.(interface{ String() string }); ok {
+		return s.String()
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestMaskerValueCycle: a map that holds itself cannot hang or crash the
+// masker.
+func TestMaskerValueCycle(t *testing.T) {
+	m := New("hunter22-secret")
+	c := map[string]any{"s": "hunter22-secret"}
+	c["self"] = c
+	got := m.Value(c).(map[string]any)
+	if got["s"] != Replacement {
+		t.Errorf("got %v", got["s"])
+	}
+}
