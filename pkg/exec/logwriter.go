@@ -32,6 +32,12 @@ func (l *lineWriter) writeLine(b []byte) {
 // each complete line, masked, with the item's prefix to out (unless out is
 // nil), and keeps the last lines, masked, in tail. Masking whole lines
 // catches a secret that a child wrote in several pieces.
+//
+// A line longer than maxLogLine is written in pieces, so that a child
+// that never writes a newline cannot make flowrun hold its output; each
+// piece is cut after masking (mask.Masker.Split), the start of a secret
+// or a URL the cut would split is kept for the next piece, so that a
+// secret across the cut is masked whole all the same.
 type prefixWriter struct {
 	out  *lineWriter
 	mask *mask.Masker
@@ -45,19 +51,34 @@ type prefixWriter struct {
 	tail   logTail
 }
 
+// maxLogLine is the longest line written to the log in one piece.
+// minLogRoom is what the buffer takes in at least before it is cut again,
+// should the text kept for the next piece fill it (a secret longer than a
+// line): the buffer never holds much more than a line and a secret.
+const (
+	maxLogLine = 64 << 10
+	minLogRoom = 4 << 10
+)
+
 func (p *prefixWriter) Write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := len(b)
 	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			p.buf = append(p.buf, b...)
-			break
+		chunk := b[:min(len(b), max(maxLogLine-len(p.buf), minLogRoom))]
+		if i := bytes.IndexByte(chunk, '\n'); i >= 0 {
+			p.writeLine(chunk[:i+1])
+			p.buf = p.buf[:0]
+			b = b[i+1:]
+			continue
 		}
-		p.writeLine(b[:i+1])
-		p.buf = p.buf[:0]
-		b = b[i+1:]
+		p.buf = append(p.buf, chunk...)
+		b = b[len(chunk):]
+		if len(p.buf) >= maxLogLine {
+			done, keep := p.mask.Split(p.buf)
+			p.emit(append([]byte(done), '\n'))
+			p.buf = append(p.buf[:0], keep...)
+		}
 	}
 	return n, nil
 }
@@ -72,14 +93,20 @@ func (p *prefixWriter) Flush() {
 	}
 }
 
-// writeLine writes p.buf followed by rest, which ends with a newline.
+// writeLine writes p.buf followed by rest, which ends with a newline,
+// masked.
 func (p *prefixWriter) writeLine(rest []byte) {
 	text := rest
 	if len(p.buf) > 0 {
 		p.buf = append(p.buf, rest...)
 		text = p.buf
 	}
-	text = p.mask.Bytes(text)
+	p.emit(p.mask.Bytes(text))
+}
+
+// emit writes a masked line, which ends with a newline, with the prefix,
+// and keeps it in the tail.
+func (p *prefixWriter) emit(text []byte) {
 	if p.out != nil {
 		if p.prefix == "" {
 			p.prefix = logPrefix(p.id, p.index)

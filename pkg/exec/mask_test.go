@@ -179,3 +179,40 @@ func TestPrefixWriterMasksAcrossWrites(t *testing.T) {
 		t.Errorf("tail %q", got)
 	}
 }
+
+// TestPrefixWriterLongLineMaskedAcrossPieces: a line longer than the
+// writer holds is written in pieces, each masked before it is cut, with
+// the start of a secret the cut would split kept for the next piece; the
+// writer holds little more than a line whatever it is fed.
+func TestPrefixWriterLongLineMaskedAcrossPieces(t *testing.T) {
+	const secret = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	for _, lead := range []int{maxLogLine - 10, maxLogLine - 1, maxLogLine, 2*maxLogLine - 20, 3} {
+		for _, step := range []int{1 << 20, 4096, 7} {
+			var out bytes.Buffer
+			p := &prefixWriter{out: newLineWriter(&out), mask: mask.New(secret), id: "s", index: -1}
+			text := []byte(strings.Repeat("a", lead) + secret + strings.Repeat("b", maxLogLine) + secret + "\n")
+			for b := text; len(b) > 0; {
+				n := min(step, len(b))
+				p.Write(b[:n])
+				b = b[n:]
+				if len(p.buf) > maxLogLine+len(secret) {
+					t.Fatalf("the writer holds %d bytes", len(p.buf))
+				}
+			}
+			p.Flush()
+			got := out.String()
+			for i := 0; i+6 <= len(secret); i++ {
+				if strings.Contains(got, secret[i:i+6]) {
+					t.Fatalf("lead %d, writes of %d: the log shows %q", lead, step, secret[i:i+6])
+				}
+			}
+			joined := strings.ReplaceAll(strings.ReplaceAll(got, "[s] ", ""), "\n", "")
+			if want := strings.Repeat("a", lead) + "***" + strings.Repeat("b", maxLogLine) + "***"; joined != want {
+				t.Fatalf("lead %d, writes of %d: the pieces do not join into the masked line", lead, step)
+			}
+			if tail := p.takeTail(true); strings.Contains(tail, "ABCDEF") {
+				t.Fatalf("tail shows the secret")
+			}
+		}
+	}
+}

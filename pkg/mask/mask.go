@@ -33,7 +33,8 @@ const MinLength = 4
 // path escaping) and base64 (standard alphabet, at each of the three
 // alignments it may have inside a longer encoded text, as
 // base64("user:" + secret) has). Masking works on whole strings: a
-// stream is masked a line at a time, never across Write calls.
+// stream is masked a line at a time, never across Write calls, and a
+// text is cut only after it is masked (Head, Split).
 type Masker struct {
 	mu      sync.Mutex // serialises Add
 	secrets map[string]bool
@@ -110,13 +111,12 @@ func (m *Masker) Empty() bool {
 
 // String returns s with every secret replaced and the credentials of the
 // URLs in it redacted (see URLs).
+//
+// Secrets are masked first: URL redaction replaces a credential parameter's
+// value up to the next '&', which would leave the rest of a secret holding
+// '&' unrecognisable.
 func (m *Masker) String(s string) string {
-	if m != nil {
-		if st := m.state.Load(); st != nil {
-			s = st.r.Replace(s)
-		}
-	}
-	return URLs(s)
+	return URLs(m.replaceSecrets(s))
 }
 
 // Bytes is String for a byte slice; it returns b itself when nothing

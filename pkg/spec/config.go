@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/flowrun/flowrun/internal/suggest"
+	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/steps"
 )
 
@@ -44,7 +45,10 @@ func (p *loader) config(key, n *yaml.Node, info steps.Info, sc *scope) *Value {
 	}
 	st, _, err := v.decodeConfig(info, nil, nil)
 	if err != nil {
-		p.errorf(key.Line, key.Column, "", "%s: %v", info.Type, err)
+		// Step types quote their configuration as it is (a URL with its
+		// credentials): a run masks what it writes, secrets first; here,
+		// before any secret is known, URL credentials are redacted.
+		p.errorf(key.Line, key.Column, "", "%s: %s", info.Type, mask.URLs(err.Error()))
 		return v
 	}
 	// Decoded once, here, and shared by every run of the workflow: Run

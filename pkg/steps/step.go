@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/flowrun/flowrun/pkg/mask"
 )
 
 // Step is one configured unit of work. See the package documentation for
@@ -78,6 +80,14 @@ type Input struct {
 	Log io.Writer
 	// Resources are shared by all steps of a run; see Resources.
 	Resources *Resources
+	// Mask masks the run's secrets, then the credentials of URLs, in text
+	// a step quotes in its error (a child's last stderr line, a response
+	// body, a URL). Mask before cutting or reshaping such text: a secret
+	// cut in two, or with its spaces collapsed, is no longer recognised
+	// (mask.Masker.Head masks, then cuts). flowrun masks everything it
+	// writes again; this is for what a step cuts first. Its methods work
+	// on nil, which masks no secret but still redacts URLs.
+	Mask *mask.Masker
 	// Kill is closed when work that is already cancelled must stop at once,
 	// without the grace period a child process normally gets after SIGTERM
 	// (the operator interrupted twice). It may be nil.

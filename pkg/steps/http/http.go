@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/steps"
 )
 
@@ -141,13 +140,13 @@ func (h *HTTP) prepare() (*request, error) {
 	case h.URL == "":
 		fail("url is required")
 	case !strings.Contains(h.URL, "://"):
-		fail("url %q: want an absolute URL starting with http:// or https://", mask.URLs(h.URL))
+		fail("url %q: want an absolute URL starting with http:// or https://", h.URL)
 	case err != nil:
-		fail("url %q: %v", mask.URLs(h.URL), errors.Unwrap(err))
+		fail("url %q: %v", h.URL, errors.Unwrap(err))
 	case u.Scheme != "http" && u.Scheme != "https":
-		fail("url %q: scheme %q is not http or https", mask.URLs(h.URL), u.Scheme)
+		fail("url %q: scheme %q is not http or https", h.URL, u.Scheme)
 	case u.Host == "":
-		fail("url %q has no host", mask.URLs(h.URL))
+		fail("url %q has no host", h.URL)
 	default:
 		r.url = u
 	}

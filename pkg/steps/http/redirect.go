@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"github.com/flowrun/flowrun/pkg/mask"
 )
 
 // Redirects is the step's redirect policy, `follow_redirects:` in a
@@ -97,7 +95,7 @@ func (r Redirects) checkRedirect(req *http.Request, via []*http.Request) error {
 		return nil
 	}
 	if r == RedirectSameOrigin {
-		return fmt.Errorf("%w: to %s (follow_redirects: same_origin); set follow_redirects: true to follow it without the step's headers, or false to check the 3xx response", errCrossOrigin, mask.URL(req.URL))
+		return fmt.Errorf("%w: to %s (follow_redirects: same_origin); set follow_redirects: true to follow it without the step's headers, or false to check the 3xx response", errCrossOrigin, req.URL)
 	}
 	for k := range req.Header {
 		if !keptAcrossOrigins[k] {

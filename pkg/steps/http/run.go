@@ -33,10 +33,35 @@ func (h *HTTP) Run(ctx context.Context, in *steps.Input) (any, error) {
 		res = in.Resources
 	}
 	client := &http.Client{Transport: transport(res), CheckRedirect: r.follow.checkRedirect}
-	return r.do(ctx, client)
+	var m *mask.Masker
+	if in != nil {
+		m = in.Mask
+	}
+	out, err := r.do(ctx, client, m)
+	if err != nil {
+		return nil, masked(m, err)
+	}
+	return out, nil
 }
 
-func (r *request) do(ctx context.Context, client *http.Client) (any, error) {
+// masked returns err with its text masked by m: the run's secrets first,
+// then the credentials of URLs (the request's, a redirect's), so that a
+// secret holding '&' in a query is masked whole before the URL's
+// credential parameters are redacted. It still wraps err, so that
+// errors.Is and steps.IsPermanent see through it.
+func masked(m *mask.Masker, err error) error {
+	return &maskedError{msg: m.String(err.Error()), err: err}
+}
+
+type maskedError struct {
+	msg string
+	err error
+}
+
+func (e *maskedError) Error() string { return e.msg }
+func (e *maskedError) Unwrap() error { return e.err }
+
+func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker) (any, error) {
 	// The timeout covers reading the body too: a server that sends headers
 	// and then stalls must not hold a worker forever.
 	reqCtx, cancel := context.WithTimeout(ctx, r.timeout)
@@ -74,7 +99,7 @@ func (r *request) do(ctx context.Context, client *http.Client) (any, error) {
 		if err != nil {
 			return nil, r.failure(ctx, reqCtx, err)
 		}
-		err = r.errorf("status %s, want %s%s", resp.Status, r.status, snippet(head))
+		err = r.errorf("status %s, want %s%s", resp.Status, r.status, snippet(m, head, len(head) == headBytes))
 		if retryable(resp.StatusCode) {
 			return nil, err
 		}
@@ -85,7 +110,7 @@ func (r *request) do(ctx context.Context, client *http.Client) (any, error) {
 	case errors.Is(err, errTooLarge):
 		return nil, steps.Permanent(r.errorf("response body exceeds max_body of %s", ByteSize(r.maxBody)))
 	case errors.Is(err, errNotJSON):
-		return nil, steps.Permanent(r.errorf("%v%s", err, snippet(b.head)))
+		return nil, steps.Permanent(r.errorf("%v%s", err, snippet(m, b.head, len(b.head) == headBytes)))
 	case err != nil:
 		return nil, r.failure(ctx, reqCtx, err)
 	}
@@ -93,7 +118,7 @@ func (r *request) do(ctx context.Context, client *http.Client) (any, error) {
 
 	out := response{Status: resp.StatusCode, Headers: firstValues(resp.Header), Body: b.value}
 	if r.contains != "" && !strings.Contains(b.text, r.contains) {
-		return nil, steps.Permanent(r.errorf("expect.body_contains %q: not in the body%s", r.contains, snippet(b.head)))
+		return nil, steps.Permanent(r.errorf("expect.body_contains %q: not in the body%s", r.contains, snippet(m, b.head, len(b.head) == headBytes)))
 	}
 	if !r.check.IsZero() {
 		if err := checkJSON(r.check, out.Status, out.Headers, out.Body); err != nil {
@@ -117,10 +142,11 @@ func (h *HTTP) OutputShape() any {
 var _ steps.OutputShaper = (*HTTP)(nil)
 
 // errorf prefixes a message with the request, as in
-// "GET http://127.0.0.1:8080/x: status 404 Not Found, want 2xx", its
-// credentials redacted (password, ?api_key=...: mask.URL).
+// "GET http://127.0.0.1:8080/x: status 404 Not Found, want 2xx". The URL
+// is as sent: Run masks the whole message (masked), secrets before URL
+// credentials.
 func (r *request) errorf(format string, args ...any) error {
-	args = append([]any{r.method, mask.URL(r.url)}, args...)
+	args = append([]any{r.method, r.url.String()}, args...)
 	return fmt.Errorf("%s %s: "+format, args...)
 }
 
@@ -176,15 +202,20 @@ func isJSON(contentType string) bool {
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-// snippet quotes the start of a body for an error message, on one line.
-func snippet(raw []byte) string {
+// snippet quotes the start of a body for an error message, on one line:
+// masked first (m, the run's secrets), then its whitespace collapsed and
+// then cut, since a secret with its spaces collapsed or cut in two would
+// no longer be recognised. cut says the body goes on past raw.
+func snippet(m *mask.Masker, raw []byte, cut bool) string {
 	const limit = 200
-	s := strings.Join(strings.Fields(string(raw)), " ")
+	s := strings.Join(strings.Fields(m.Head(raw, len(raw), cut)), " ")
 	if s == "" {
 		return ""
 	}
 	if len(s) > limit {
 		s = strings.ToValidUTF8(s[:limit], "") + "…"
+	} else if cut {
+		s += "…"
 	}
 	return "; body: " + s
 }

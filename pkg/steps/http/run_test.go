@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/steps"
 )
 
@@ -302,8 +306,67 @@ func TestErrorRedactsURLCredentials(t *testing.T) {
 			t.Errorf("error %q lacks %q", msg, want)
 		}
 	}
-	bad := &HTTP{URL: "ftp://h/?token=t0k3n-value"}
-	if err := bad.Validate(); err == nil || strings.Contains(err.Error(), "t0k3n-value") {
-		t.Errorf("validation error shows the token: %v", err)
+}
+
+// TestErrorMasksSecretsBeforeURLs: the run's Masker (steps.Input.Mask)
+// masks a failed request's error, secrets first: a secret holding '&' in
+// a query is masked whole, not cut at the '&' by the URL redaction.
+func TestErrorMasksSecretsBeforeURLs(t *testing.T) {
+	srv := newServer(t)
+	const secret = "ABCDEF&GHIJKLMNOPQRSTUVWXYZ0123456789"
+	h := &HTTP{URL: srv.URL + "/status/500?token=" + secret}
+	if err := h.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.Run(context.Background(), &steps.Input{Index: -1, Mask: mask.New(secret)})
+	if err == nil {
+		t.Fatal("got no error; want status 500")
+	}
+	if msg := err.Error(); strings.Contains(msg, "GHIJKLMNOP") || !strings.Contains(msg, "token=***") {
+		t.Errorf("error %q; want the secret masked whole", msg)
+	}
+	if steps.IsPermanent(err) {
+		t.Error("a 500 became permanent through masking")
+	}
+}
+
+// TestBodySnippetMaskedBeforeCut: the body an error quotes is masked
+// before its spaces are collapsed and before it is cut, so that a secret
+// straddling the cut, or holding a tab or two spaces, is masked whole.
+func TestBodySnippetMaskedBeforeCut(t *testing.T) {
+	const secret = "ABCDEFGH\tIJKLMNOP  QRSTUVWXYZ0123456789"
+	tests := []struct {
+		name string
+		body string
+	}{
+		{"straddles byte 200", strings.Repeat("x", 190) + secret},
+		{"straddles the kept start", strings.Repeat("x", headBytes-10) + secret},
+		{"spaces inside", "bad token " + secret + " given"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusUnauthorized)
+				io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+			h := &HTTP{URL: srv.URL}
+			if err := h.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			_, err := h.Run(context.Background(), &steps.Input{Index: -1, Mask: mask.New(secret)})
+			if err == nil {
+				t.Fatal("got no error; want status 401")
+			}
+			msg := err.Error()
+			for _, piece := range []string{"ABCDEF", "IJKLMN", "QRSTUV", "456789"} {
+				if strings.Contains(msg, piece) {
+					t.Errorf("error shows %q: %s", piece, msg)
+				}
+			}
+			if !strings.Contains(msg, "status 401") || !strings.Contains(msg, "body: ") {
+				t.Errorf("error %q; want the status and a body", msg)
+			}
+		})
 	}
 }

@@ -10,7 +10,9 @@ import (
 	"os"
 	"slices"
 	"syscall"
-	"unicode/utf8"
+	"unicode"
+
+	"github.com/flowrun/flowrun/pkg/mask"
 )
 
 // maxTail is the most of the last stderr line that an ExitError keeps.
@@ -25,7 +27,8 @@ type ExitError struct {
 	// Signal is the signal that ended the process, or 0 when it exited.
 	Signal syscall.Signal
 	// StderrTail is the last non-empty line the command wrote to stderr,
-	// trimmed and cut to at most 200 bytes; empty when it wrote none.
+	// trimmed, masked (steps.Input.Mask) and only then cut to at most 200
+	// bytes; empty when it wrote none.
 	StderrTail string
 }
 
@@ -97,47 +100,84 @@ func (c *capture) readFrom(r *pipe) {
 	}
 }
 
-// stderrLog copies a command's stderr to w a line at a time and remembers
-// the last non-empty line.
+// stderrLog copies a command's stderr to w a line at a time and
+// remembers the start of the last non-empty line, for the ExitError.
 type stderrLog struct {
 	w    io.Writer
-	tail string
+	mask *mask.Masker
+	// line is the start of the current line (at most tailKeep bytes),
+	// long whether the line is longer; last and lastLong are the same for
+	// the last complete non-empty line.
+	line, last     []byte
+	long, lastLong bool
 }
 
-// maxLine is the longest stderr line written to the log in one piece; a
-// longer one is split.
-const maxLine = 64 << 10
+// readSize is how much of stderr is read at once. tailKeep is how much of
+// a line's start is kept for the tail: more than maxTail, so that the
+// tail is masked before it is cut (a secret that straddles byte 200 is
+// masked whole); a secret longer still is dropped from the tail rather
+// than shown in part (mask.Masker.Head).
+const (
+	readSize = 64 << 10
+	tailKeep = 4 << 10
+)
 
 func (s *stderrLog) readFrom(r *pipe) {
-	br := bufio.NewReaderSize(r, maxLine)
-	var line []byte
+	br := bufio.NewReaderSize(r, readSize)
 	for {
 		chunk, err := br.ReadSlice('\n')
+		end := err != nil && err != bufio.ErrBufferFull
 		if len(chunk) > 0 {
-			line = append(line[:0], chunk...)
-			if line[len(line)-1] != '\n' {
-				line = append(line, '\n')
+			if end && chunk[len(chunk)-1] != '\n' {
+				chunk = append(slices.Clip(chunk), '\n') // the last line, ended
 			}
-			s.w.Write(line)
-			if t := bytes.TrimSpace(line); len(t) > 0 {
-				s.tail = truncate(t, maxTail)
-			}
+			// A line at a time; a line longer than readSize goes in
+			// pieces, which the log writer joins and masks as one line.
+			s.w.Write(chunk)
+			s.track(chunk)
 		}
-		if err != nil && err != bufio.ErrBufferFull {
+		if end {
+			s.endLine()
 			return
 		}
 	}
 }
 
-// truncate returns b cut to at most n bytes, without splitting the
-// character that straddles the cut.
-func truncate(b []byte, n int) string {
-	if len(b) <= n {
-		return string(b)
+// track follows the lines of b for the tail.
+func (s *stderrLog) track(b []byte) {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		part := b
+		if i >= 0 {
+			part = b[:i]
+		}
+		room := tailKeep - len(s.line)
+		s.line = append(s.line, part[:min(len(part), room)]...)
+		s.long = s.long || len(part) > room
+		if i < 0 {
+			return
+		}
+		s.endLine()
+		b = b[i+1:]
 	}
-	i := n
-	for i > 0 && i > n-utf8.UTFMax && !utf8.RuneStart(b[i]) {
-		i--
+}
+
+// endLine ends the current line: it becomes the last one unless its start
+// is blank.
+func (s *stderrLog) endLine() {
+	if len(bytes.TrimSpace(s.line)) > 0 {
+		s.last, s.line = s.line, s.last[:0]
+		s.lastLong = s.long
 	}
-	return string(b[:i])
+	s.line, s.long = s.line[:0], false
+}
+
+// tail is the last non-empty line, trimmed, masked and then cut to
+// maxTail bytes.
+func (s *stderrLog) tail() string {
+	t := bytes.TrimLeftFunc(s.last, unicode.IsSpace)
+	if !s.lastLong {
+		t = bytes.TrimRightFunc(t, unicode.IsSpace)
+	}
+	return string(bytes.TrimRightFunc([]byte(s.mask.Head(t, maxTail, s.lastLong)), unicode.IsSpace))
 }

@@ -2,9 +2,11 @@ package shell
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/steps"
 )
 
@@ -41,33 +43,48 @@ func TestStdoutLimit(t *testing.T) {
 	}
 }
 
-func TestTruncate(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name, in string
-		n        int
-		want     string
-	}{
-		{"short", "abc", 5, "abc"},
-		{"exact", "abcde", 5, "abcde"},
-		{"ascii", "abcdef", 5, "abcde"},
-		{"inside a character", "abcd\u00e9f", 5, "abcd"},
-		{"after a character", "abc\u00e9f", 5, "abc\u00e9"},
-		{"inside a 4-byte character", "ab\U0001F600", 5, "ab"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := truncate([]byte(tt.in), tt.n); got != tt.want {
-				t.Errorf("truncate(%q, %d) = %q; want %q", tt.in, tt.n, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestSignalName(t *testing.T) {
 	t.Parallel()
 	e := &ExitError{Code: -1, Signal: 64, StderrTail: "x"}
 	if got, want := e.Error(), "killed by signal 64: x"; got != want {
 		t.Errorf("got %q; want %q", got, want)
+	}
+}
+
+// TestExitErrorTailMaskedBeforeCut: the last non-empty stderr line is
+// masked with the run's Masker before it is cut to 200 bytes, so that a
+// secret across byte 200, or across the part of a long line that is
+// kept, never shows in part; the bytes reach the log as they came.
+func TestExitErrorTailMaskedBeforeCut(t *testing.T) {
+	t.Parallel()
+	const secret = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	tests := []struct {
+		name, script, want string
+	}{
+		{"straddles byte 200", `printf '%0190d%s\n' 0 "$S"`, strings.Repeat("0", 190) + "***"},
+		{"last non-empty line", `printf 'first %s\nlast\n\n  \n' "$S"`, "last"},
+		{"no final newline", `printf 'x %s' "$S"`, "x ***"},
+		{"long line, secret at its end", `head -c 70000 /dev/zero | tr '\0' a; printf '%s\n' "$S"`, strings.Repeat("a", 200)},
+		{"secret across the kept start", `head -c 4090 /dev/zero | tr '\0' ' '; printf 'x%s\n' "$S"`, "x"},
+		{"short tail", `printf '  spaced %s  \n' "$S"`, "spaced ***"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := newCommand([]string{"sh", "-c", "{ " + tt.script + "; } >&2; exit 3"}, "", 0)
+			var log strings.Builder
+			in := &steps.Input{Index: -1, Env: []string{"S=" + secret}, Log: &log, Mask: mask.New(secret)}
+			_, err := c.run(context.Background(), in)
+			var ee *ExitError
+			if !errors.As(err, &ee) {
+				t.Fatalf("got %v; want an ExitError", err)
+			}
+			if ee.StderrTail != tt.want {
+				t.Errorf("tail %q; want %q", ee.StderrTail, tt.want)
+			}
+			if !strings.Contains(log.String(), secret) {
+				t.Errorf("the log writer got the bytes changed: %.100q", log.String())
+			}
+		})
 	}
 }

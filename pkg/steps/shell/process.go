@@ -119,7 +119,7 @@ func (c command) run(ctx context.Context, in *steps.Input) (any, error) {
 
 	var wg sync.WaitGroup
 	stdout := &capture{limit: c.maxStdout}
-	stderr := &stderrLog{w: logw}
+	stderr := &stderrLog{w: logw, mask: in.Mask}
 	stdoutR.read(&wg, stdout.readFrom)
 	stderrR.read(&wg, stderr.readFrom)
 	exited := make(chan struct{})
@@ -160,7 +160,7 @@ func (c command) result(ctx context.Context, waitErr error, stdout *capture, std
 	var exitErr *ExitError
 	var ee *exec.ExitError
 	if errors.As(waitErr, &ee) {
-		exitErr = newExitError(ee.ProcessState, stderr.tail)
+		exitErr = newExitError(ee.ProcessState, stderr.tail())
 	}
 	switch {
 	case waitErr != nil && ctx.Err() != nil:
