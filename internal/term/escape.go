@@ -93,20 +93,71 @@ func unsafeRune(r rune, rest string) bool {
 	return false
 }
 
-// Writer returns a writer that escapes what it writes to w, as Escape
-// does. Each Write is escaped on its own, so a character split across two
-// writes is shown as the bytes it was cut into: write whole lines.
-func Writer(w io.Writer) io.Writer { return escaper{w} }
+// Writer escapes what it writes to its underlying writer, as Escape does.
+// A character cut between two writes, or a carriage return that ends one
+// (whether a newline follows decides its fate), is held until the next
+// write completes it; Flush writes what is held. Write whole lines and
+// nothing is ever held.
+type Writer struct {
+	w    io.Writer
+	held []byte
+}
 
-type escaper struct{ w io.Writer }
+// NewWriter returns a Writer that escapes what it writes to w.
+func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
 
-func (e escaper) Write(p []byte) (int, error) {
-	s := string(p)
-	if t := Escape(s); t != s {
-		if _, err := io.WriteString(e.w, t); err != nil {
-			return 0, err
-		}
-		return len(p), nil
+// Write escapes p, with what an earlier write left held, and writes it.
+func (e *Writer) Write(p []byte) (int, error) {
+	b := p
+	if len(e.held) > 0 {
+		b = append(e.held, p...)
+		e.held = nil
 	}
-	return e.w.Write(p)
+	keep := incomplete(b)
+	if keep > 0 {
+		e.held = append([]byte(nil), b[len(b)-keep:]...)
+		b = b[:len(b)-keep]
+	}
+	if err := e.write(b); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Flush writes what is held, escaped as it is.
+func (e *Writer) Flush() error {
+	b := e.held
+	e.held = nil
+	return e.write(b)
+}
+
+func (e *Writer) write(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	s := string(b)
+	if t := Escape(s); t != s {
+		_, err := io.WriteString(e.w, t)
+		return err
+	}
+	_, err := e.w.Write(b)
+	return err
+}
+
+// incomplete returns how many bytes at the end of b the next write may
+// change the meaning of: the start of a UTF-8 character cut short, or a
+// final carriage return.
+func incomplete(b []byte) int {
+	if len(b) > 0 && b[len(b)-1] == '\r' {
+		return 1
+	}
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax+1; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return len(b) - i
+			}
+			break
+		}
+	}
+	return 0
 }

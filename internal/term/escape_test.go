@@ -35,8 +35,40 @@ func TestEscapedLen(t *testing.T) {
 
 func TestWriter(t *testing.T) {
 	var b bytes.Buffer
-	n, err := Writer(&b).Write([]byte("x\x1b[2Jy\n"))
+	n, err := NewWriter(&b).Write([]byte("x\x1b[2Jy\n"))
 	if n != 7 || err != nil || b.String() != "x<U+001B>[2Jy\n" {
 		t.Errorf("Write = %d, %v, wrote %q", n, err, b.String())
+	}
+}
+
+// TestWriterAcrossWrites: a character cut between two writes, and a
+// carriage return whose newline comes in the next write, are judged
+// whole, as in one write.
+func TestWriterAcrossWrites(t *testing.T) {
+	text := "a\u202eb é\r\nc\rd\x1b[31m€\U0001F600\xff"
+	want := Escape(text)
+	for cut := 1; cut <= 3; cut++ {
+		var b bytes.Buffer
+		w := NewWriter(&b)
+		for s := []byte(text); len(s) > 0; {
+			n := min(cut, len(s))
+			if _, err := w.Write(s[:n]); err != nil {
+				t.Fatal(err)
+			}
+			s = s[n:]
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != want {
+			t.Errorf("writes of %d bytes: got %q; want %q", cut, b.String(), want)
+		}
+	}
+	var b bytes.Buffer
+	w := NewWriter(&b)
+	w.Write([]byte("x\r"))
+	w.Flush()
+	if b.String() != "x<U+000D>" {
+		t.Errorf("a final carriage return: got %q", b.String())
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/flowrun/flowrun/internal/term"
 )
 
 // Graph formats.
@@ -27,11 +29,13 @@ func (p *Plan) Graph(w io.Writer, format string) error {
 	return nil
 }
 
-// label is a node's text: id, type and fan-out.
+// label is a node's text: id, type and fan-out, and its condition, as
+// lines joined by newline. The parts that come from the file are made
+// plain first (graphText).
 func (s PlanStep) label(newline string) string {
-	l := s.ID + newline + s.Type
+	l := s.ID + newline + graphText(s.Type, newline)
 	if s.Uses != "" {
-		l = s.ID + newline + "uses " + s.Uses
+		l = s.ID + newline + "uses " + graphText(s.Uses, newline)
 	}
 	if b := s.Parallel; b != nil {
 		if b.Items != nil {
@@ -41,9 +45,20 @@ func (s PlanStep) label(newline string) string {
 		}
 	}
 	if s.If != "" {
-		l += newline + "if " + s.If
+		l += newline + "if " + graphText(s.If, newline)
 	}
 	return l
+}
+
+// graphText makes text from the workflow fit for a graph's label: no raw
+// control character reaches a Mermaid or DOT file, whoever renders or
+// prints it. A newline becomes newline (the label's own line break), a
+// tab a space, and any other control or bidirectional character is
+// written out as <U+XXXX> (term.Escape).
+func graphText(s, newline string) string {
+	s = term.Escape(strings.ReplaceAll(s, "\t", " "))
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.ReplaceAll(s, "\n", newline)
 }
 
 // mermaidID keeps a step id from reading as a Mermaid keyword: a node
@@ -98,7 +113,7 @@ func (p *Plan) dot(w io.Writer) {
 	if name == "" {
 		name = "workflow"
 	}
-	fmt.Fprintf(w, "digraph \"%s\" {\n  rankdir=TB;\n  node [shape=box];\n", dotText(name))
+	fmt.Fprintf(w, "digraph \"%s\" {\n  rankdir=TB;\n  node [shape=box];\n", dotText(graphText(name, " ")))
 	node := func(s PlanStep) {
 		shape := ""
 		if s.Parallel != nil {

@@ -191,3 +191,43 @@ func TestPlanShowsStatusFunctions(t *testing.T) {
 		t.Errorf("status functions (-want +got):\n%s", diff)
 	}
 }
+
+// TestGraphLabelsCarryNoControlCharacters: whatever a workflow's name,
+// if: or uses: hold — an escape sequence, a bidirectional override, a
+// newline — a Mermaid or DOT graph carries no raw control character: the
+// graph is a file that is rendered, printed and pasted, terminal or not.
+func TestGraphLabelsCarryNoControlCharacters(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"wf.yaml": "version: 1\nname: \"W\\e]0;pwned\\aX\\u202e\"\nsteps:\n" +
+			"  - id: a\n    if: \"${{ \\\"\\e[2J\\\" != \\\"\\u202e\\\" }}\"\n    run: echo\n" +
+			"  - id: b\n    if: |-\n      ${{ 1 ==\n      1 }}\n    uses: \"./c\\u202e.yaml\"\n",
+		"c\u202e.yaml": "version: 1\nsteps:\n  - id: x\n    run: echo\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, ds := spec.Load(filepath.Join(dir, "wf.yaml"), spec.Options{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	for _, format := range []string{spec.GraphMermaid, spec.GraphDOT} {
+		var b bytes.Buffer
+		if err := w.Plan().Graph(&b, format); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		for i, r := range out {
+			if r < 0x20 && r != '\n' || r == 0x7f || r >= 0x80 && r < 0xa0 || r == '\u202e' {
+				t.Errorf("%s: raw %U at byte %d:\n%s", format, r, i, out)
+				break
+			}
+		}
+		for _, want := range []string{"U+001B", "U+202E"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: %s not written out:\n%s", format, want, out)
+			}
+		}
+	}
+}

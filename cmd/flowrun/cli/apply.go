@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/flowrun/flowrun/internal/term"
 	"github.com/flowrun/flowrun/pkg/exec"
 	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/spec"
@@ -249,16 +248,13 @@ func (w *errWriter) Write(p []byte) (int, error) {
 // printOutputs prints the workflow's outputs that could be evaluated, one
 // `name: value` per line, in the order the file declares them (a null
 // value as null); those that could not are in the summary and the report.
+// rep is masked; on a terminal, w escapes what it writes (newEnv), and a
+// file or a pipe gets the bytes.
 func printOutputs(w io.Writer, wf *spec.Workflow, rep *exec.Report) {
 	for _, o := range rep.OrderedOutputs() {
-		if o.Error != "" {
-			continue
+		if o.Error == "" {
+			fmt.Fprintf(w, "%s: %s\n", o.Name, outputText(o.Value))
 		}
-		text := outputText(o.Value)
-		if isTerminal(w) { // a file or a pipe gets the bytes
-			text = term.Escape(text)
-		}
-		fmt.Fprintf(w, "%s: %s\n", o.Name, text)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"github.com/alecthomas/kong"
 	"github.com/posener/complete"
 	"github.com/willabides/kongplete"
+
+	"github.com/flowrun/flowrun/internal/term"
 )
 
 // Exit codes, as documented in the README.
@@ -39,6 +41,26 @@ type CLI struct {
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// stderrTTY says whether stderr is a terminal, decided once, on the
+	// file itself, before anything wraps it: live progress and colour
+	// depend on it. stdout on a terminal is escaped (newEnv).
+	stderrTTY bool
+}
+
+// newEnv returns the streams the commands write to. When stdout is a
+// terminal, everything written to it is escaped (term.Writer): an output,
+// a plan or a graph holding an escape sequence or a bidirectional
+// override shows it as <U+001B> instead of obeying it, whatever the
+// command. Elsewhere (a file, a pipe) stdout keeps the bytes. flush
+// writes what the escaper holds (a character cut between two writes).
+func newEnv(stdin io.Reader, stdout, stderr io.Writer) (e *env, flush func()) {
+	e = &env{stdin: stdin, stdout: stdout, stderr: stderr, stderrTTY: isTerminal(stderr)}
+	flush = func() {}
+	if isTerminal(stdout) {
+		tw := term.NewWriter(stdout)
+		e.stdout, flush = tw, func() { _ = tw.Flush() }
+	}
+	return e, flush
 }
 
 // exitError ends a command with a specific exit code; its message, if any,
@@ -80,9 +102,11 @@ func Parse(args []string) error {
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	var cli CLI
 	exited := false
-	parser, err := newParser(&cli, stdout, stderr,
+	e, flush := newEnv(stdin, stdout, stderr)
+	defer flush()
+	parser, err := newParser(&cli, e.stdout, stderr,
 		kong.Exit(func(c int) { exited, code = true, c; panic(exitError{c}) }),
-		kong.Bind(&env{stdin: stdin, stdout: stdout, stderr: stderr}),
+		kong.Bind(e),
 	)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowrun: %v\n", err)

@@ -37,8 +37,9 @@ func statusColor(status string) string {
 }
 
 // useColor decides whether stderr gets colour: --color always or never
-// win; auto means a terminal, unless NO_COLOR is set or TERM is dumb.
-func useColor(mode string, w io.Writer, getenv func(string) string) bool {
+// win; auto means a terminal (tty), unless NO_COLOR is set or TERM is
+// dumb.
+func useColor(mode string, tty bool, getenv func(string) string) bool {
 	switch mode {
 	case "always":
 		return true
@@ -48,10 +49,12 @@ func useColor(mode string, w io.Writer, getenv func(string) string) bool {
 	if getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" {
 		return false
 	}
-	return isTerminal(w)
+	return tty
 }
 
 // isTerminal reports whether w is a character device such as a terminal.
+// Only the process's own files are: ask it once, of os.Stdout and
+// os.Stderr themselves (newEnv), never of a writer that wraps them.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
@@ -59,6 +62,15 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// shown makes text of a run fit to show a person on stderr or a
+// terminal: secrets masked (m; a nil Masker still redacts URL
+// credentials), then control characters escaped (term.Escape). Always in
+// this order: escaping first would turn a secret holding a control
+// character into text the masker no longer recognises.
+func shown(m *mask.Masker, s string) string {
+	return term.Escape(m.String(s))
 }
 
 // lineHandler is the slog handler of flowrun's stderr: one line per
@@ -93,8 +105,8 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 		h.paint(&b, col+ansiBold, lvl)
 	}
 	// A message may quote a child's output (a failed item's log tail):
-	// mask secrets, then escape it before adding flowrun's own colours.
-	msg, status := term.Escape(h.mask.String(r.Message)), ""
+	// masked and escaped (shown) before flowrun's own colours are added.
+	msg, status := shown(h.mask, r.Message), ""
 	var rest []slog.Attr
 	collect := func(a slog.Attr) bool {
 		if a.Key == "status" {
@@ -119,7 +131,7 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	for _, a := range rest {
 		b.WriteByte(' ')
 		h.paint(&b, ansiDim, a.Key+"=")
-		b.WriteString(term.Escape(quoteIfNeeded(h.mask.String(a.Value.String()))))
+		b.WriteString(quoteIfNeeded(shown(h.mask, a.Value.String())))
 	}
 	b.WriteByte('\n')
 	h.mu.Lock()

@@ -7,23 +7,25 @@ import (
 )
 
 func TestUseColor(t *testing.T) {
-	var buf bytes.Buffer // not a terminal
 	tests := []struct {
 		mode string
+		tty  bool
 		env  map[string]string
 		want bool
 	}{
-		{"always", nil, true},
-		{"always", map[string]string{"NO_COLOR": "1"}, true},
-		{"never", nil, false},
-		{"auto", nil, false}, // not a terminal
-		{"auto", map[string]string{"NO_COLOR": "1"}, false},
+		{"always", false, nil, true},
+		{"always", false, map[string]string{"NO_COLOR": "1"}, true},
+		{"never", true, nil, false},
+		{"auto", false, nil, false},
+		{"auto", true, nil, true},
+		{"auto", true, map[string]string{"NO_COLOR": "1"}, false},
+		{"auto", true, map[string]string{"TERM": "dumb"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
-			got := useColor(tt.mode, &buf, func(k string) string { return tt.env[k] })
+			got := useColor(tt.mode, tt.tty, func(k string) string { return tt.env[k] })
 			if got != tt.want {
-				t.Errorf("useColor(%q, env %v) = %v; want %v", tt.mode, tt.env, got, tt.want)
+				t.Errorf("useColor(%q, tty %v, env %v) = %v; want %v", tt.mode, tt.tty, tt.env, got, tt.want)
 			}
 		})
 	}

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/flowrun/flowrun/internal/term"
 	"github.com/flowrun/flowrun/pkg/exec"
+	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/spec"
 )
 
@@ -21,6 +21,9 @@ type summary struct {
 	wf       *spec.Workflow
 	failures []string // first to last
 	color    bool
+	// mask masks what the summary quotes from the run (errors, outputs),
+	// before it is escaped for the terminal (shown).
+	mask *mask.Masker
 }
 
 // printSummary writes the end of a run on stderr: the table of steps, the
@@ -60,7 +63,7 @@ func printSummary(w io.Writer, s summary) {
 	}
 	tw.Flush()
 
-	if lines := limitLines(rep); len(lines) > 0 {
+	if lines := limitLines(rep, s.mask); len(lines) > 0 {
 		fmt.Fprintln(w, "\nlimits (the most items that ran at once with one key value):")
 		for _, l := range lines {
 			fmt.Fprintln(w, "  "+l)
@@ -74,10 +77,10 @@ func printSummary(w io.Writer, s summary) {
 				fmt.Fprintf(w, "  ... and %d more: see the run report (--report FILE or --output json)\n", len(s.failures)-i)
 				break
 			}
-			fmt.Fprintf(w, "  %d. %s\n", i+1, strings.ReplaceAll(term.Escape(f), "\n", "\n     "))
+			fmt.Fprintf(w, "  %d. %s\n", i+1, strings.ReplaceAll(shown(s.mask, f), "\n", "\n     "))
 		}
 	} else if rep.Status == exec.Failed && rep.Error != "" {
-		fmt.Fprintf(w, "\nerror: %s\n", term.Escape(rep.Error))
+		fmt.Fprintf(w, "\nerror: %s\n", shown(s.mask, rep.Error))
 	}
 
 	if c := cancelled(rep); c != "" {
@@ -88,9 +91,9 @@ func printSummary(w io.Writer, s summary) {
 		fmt.Fprintln(w, "\noutputs:")
 		for _, o := range outs {
 			if o.Error != "" {
-				fmt.Fprintf(w, "  %s: %s %s\n", o.Name, paint(ansiRed, "not evaluated:"), strings.ReplaceAll(term.Escape(o.Error), "\n", "\n    "))
+				fmt.Fprintf(w, "  %s: %s %s\n", o.Name, paint(ansiRed, "not evaluated:"), strings.ReplaceAll(shown(s.mask, o.Error), "\n", "\n    "))
 			} else {
-				fmt.Fprintf(w, "  %s: %s\n", o.Name, term.Escape(outputText(o.Value)))
+				fmt.Fprintf(w, "  %s: %s\n", o.Name, shown(s.mask, outputText(o.Value)))
 			}
 		}
 	}
@@ -114,7 +117,7 @@ func cancelled(rep *exec.Report) string {
 // limitLines describes the limit:s of the blocks that have some: "fan: at
 // most 2 per ${{ item.host }}: peak 2 (h0 2, h1 2, ...), 150 items
 // waited".
-func limitLines(rep *exec.Report) []string {
+func limitLines(rep *exec.Report, m *mask.Masker) []string {
 	var out []string
 	for _, st := range rep.Steps {
 		if st.Summary == nil {
@@ -130,7 +133,7 @@ func limitLines(rep *exec.Report) []string {
 				line += " (" + strings.Join(keys, ", ") + ")"
 			}
 			line += fmt.Sprintf(", %d items waited", l.Held)
-			out = append(out, term.Escape(line))
+			out = append(out, shown(m, line))
 		}
 	}
 	return out

@@ -42,8 +42,8 @@ type watcher struct {
 }
 
 func newWatcher(e *env, f watchFlags, m *mask.Masker) *watcher {
-	w := &watcher{stderr: e.stderr, out: e.stderr, flags: f, color: useColor(f.Color, e.stderr, os.Getenv), mask: m}
-	if f.Progress == "always" || f.Progress == "auto" && isTerminal(e.stderr) && hasWidth(e.stderr) {
+	w := &watcher{stderr: e.stderr, out: e.stderr, flags: f, color: useColor(f.Color, e.stderrTTY, os.Getenv), mask: m}
+	if f.Progress == "always" || f.Progress == "auto" && e.stderrTTY && hasWidth(e.stderr) {
 		// The observer's ticker drives the redraws, so that finish can
 		// ask for a last one that prints the lines still buffered.
 		w.redraw = make(chan any)
@@ -60,7 +60,7 @@ func newWatcher(e *env, f watchFlags, m *mask.Masker) *watcher {
 // options sets the run options that belong to the watcher.
 func (w *watcher) options(o *exec.Options) {
 	// Children's stderr reaches a terminal: escape what could act on it.
-	o.Log = term.Writer(w.out)
+	o.Log = term.NewWriter(w.out)
 	o.Observer = w.obs
 	o.QuietItems = !w.flags.Verbose
 }
@@ -74,10 +74,11 @@ func (w *watcher) finish(wf *spec.Workflow, rep *exec.Report) {
 		w.live.Shutdown()
 		w.live = nil
 	}
-	// The failures were recorded as they happened, unmasked.
+	// The failures were recorded as they happened, unmasked: the summary
+	// masks them, then escapes them (shown).
 	var b strings.Builder
-	printSummary(&b, summary{rep: rep, wf: wf, failures: w.obs.Failures(), color: w.color})
-	io.WriteString(w.stderr, w.mask.String(b.String()))
+	printSummary(&b, summary{rep: rep, wf: wf, failures: w.obs.Failures(), color: w.color, mask: w.mask})
+	io.WriteString(w.stderr, b.String())
 }
 
 // hasWidth reports whether a terminal says how wide it is. Some report
