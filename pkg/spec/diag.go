@@ -53,6 +53,11 @@ type Diagnostic struct {
 	// NoSnippet keeps the file's lines out of the rendering: the file is
 	// not a workflow and may hold anything, credentials included.
 	NoSnippet bool `json:"-"`
+	// Source is the text of File as it was parsed, for rendering the
+	// diagnostic's line: the file is not read again, since by then it may
+	// have changed, or its path may lead elsewhere. Nil when the file was
+	// not parsed, or with NoSnippet.
+	Source []byte `json:"-"`
 }
 
 func (d *Diagnostic) Error() string {
@@ -115,12 +120,17 @@ func (ds Diagnostics) Sort() {
 func (ds Diagnostics) dedupe() Diagnostics {
 	var out Diagnostics
 	for _, d := range ds {
-		if len(out) > 0 && *d == *out[len(out)-1] {
+		if len(out) > 0 && d.same(out[len(out)-1]) {
 			continue
 		}
 		out = append(out, d)
 	}
 	return out
+}
+
+// same reports whether d and e say the same thing at the same place.
+func (d *Diagnostic) same(e *Diagnostic) bool {
+	return d.Severity == e.Severity && d.Summary == e.Summary && d.Detail == e.Detail && d.Pos == e.Pos && d.NoSnippet == e.NoSnippet
 }
 
 // Count returns the number of errors and warnings.

@@ -239,3 +239,26 @@ steps:
 		t.Errorf("self.yaml calling itself through a symlink: %s; want recursive uses", got)
 	}
 }
+
+// TestDiagnosticsCarryTheParsedSource: a diagnostic carries the text that
+// was parsed, the called file's included, so that rendering its line
+// never reads a file again by a path that may lead elsewhere by then.
+func TestDiagnosticsCarryTheParsedSource(t *testing.T) {
+	dir := t.TempDir()
+	main := "version: 1\nsteps:\n  - id: a\n    uses: ./lib/c.yaml\n"
+	callee := "version: 1\nsteps:\n  - id: x\n    timout: 3s\n    run: echo\n"
+	writeFiles(t, dir, map[string]string{"main.yaml": main, "lib/c.yaml": callee})
+	_, ds := Load(filepath.Join(dir, "main.yaml"), Options{Registry: testRegistry()})
+	if len(ds) == 0 {
+		t.Fatal("no diagnostics")
+	}
+	for _, d := range ds {
+		want := main
+		if strings.HasSuffix(d.File, "c.yaml") {
+			want = callee
+		}
+		if string(d.Source) != want {
+			t.Errorf("%s: source %q; want %q", d.Pos, d.Source, want)
+		}
+	}
+}

@@ -134,9 +134,20 @@ func readError(err error) error {
 // TopKeys are the keys of a workflow file.
 var TopKeys = []string{"version", "name", "inputs", "env", "steps", "finally", "outputs"}
 
-// Parse parses a workflow from src; file names it in diagnostics. The
-// workflow is nil only when the file is not usable YAML at all.
+// Parse parses a workflow from src; file names it in diagnostics, which
+// carry src (Diagnostic.Source). The workflow is nil only when the file
+// is not usable YAML at all.
 func Parse(file string, src []byte, opts Options) (*Workflow, Diagnostics) {
+	w, ds := parseSource(file, src, opts)
+	for _, d := range ds {
+		if d.File == file && d.Source == nil && !d.NoSnippet {
+			d.Source = src
+		}
+	}
+	return w, ds
+}
+
+func parseSource(file string, src []byte, opts Options) (*Workflow, Diagnostics) {
 	if opts.Registry == nil {
 		opts.Registry = steps.Default
 	}

@@ -23,17 +23,17 @@ func loadChecked(e *env, file string, paths pathFlags) (*spec.Workflow, error) {
 	return wf, nil
 }
 
-// sourcesOf reads the files diagnostics point into, so that each is
-// rendered with its source line: the workflow itself, a file it calls
-// with uses:, or one too broken to load. A file that cannot be read again
-// is rendered without a snippet.
+// sourcesOf gathers the text of the files diagnostics point into, so that
+// each is rendered with its source line: the workflow itself, a file it
+// calls with uses:. It is the text that was parsed (Diagnostic.Source),
+// never the file read again by its path: a called file was opened where
+// the path policy checked it, and its path may lead elsewhere by now.
 func sourcesOf(ds spec.Diagnostics) map[string][]byte {
 	out := make(map[string][]byte)
 	for _, d := range ds {
-		if _, done := out[d.File]; done || d.Line == 0 {
-			continue
+		if _, done := out[d.File]; !done && d.Source != nil && d.Line > 0 {
+			out[d.File] = d.Source
 		}
-		out[d.File], _ = spec.ReadFile(d.File)
 	}
 	return out
 }
