@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -77,6 +79,57 @@ steps:
 			code, stdout, stderr := flowrun(t, dir, tt.args...)
 			if code != tt.code || !strings.Contains(stdout+stderr, tt.want) {
 				t.Errorf("flowrun %s: exit %d; want %d and output containing %q\nstdout: %s\nstderr: %s", strings.Join(tt.args, " "), code, tt.code, tt.want, stdout, stderr)
+			}
+		})
+	}
+}
+
+// TestSymlinkDotDotCannotLeaveTheTree: `tree/l/../wf.yaml` is, lexically,
+// tree/wf.yaml, but the kernel resolves l first and ".." then climbs out
+// of l's target: with l -> outside/sub it is outside/wf.yaml. uses: and
+// items_from are checked, and opened, as the kernel resolves them, so the
+// file outside is refused and never read (it once was: the policy checked
+// the cleaned path, and the path as written was opened). A pull request
+// can carry the symlink, and a CI checkout's absolute path is predictable.
+func TestSymlinkDotDotCannotLeaveTheTree(t *testing.T) {
+	root := t.TempDir()
+	tree, outside := filepath.Join(root, "tree"), filepath.Join(root, "outside")
+	for _, d := range []string{tree, filepath.Join(outside, "sub")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(outside, "sub"), filepath.Join(tree, "l")); err != nil {
+		t.Fatal(err)
+	}
+	// Decoys inside the tree, so that the cleaned paths exist.
+	write(t, tree, "wf.yaml", "version: 1\nsteps:\n  - id: in\n    log: inside\n")
+	write(t, tree, "items.txt", "inside\n")
+	// The files outside the tree that must never be read.
+	write(t, outside, "wf.yaml", "version: 1\nsteps:\n  - id: out\n    log: OUTSIDE-CALLEE-RAN\n")
+	write(t, outside, "items.txt", "OUTSIDE-SECRET-LINE\n")
+	write(t, tree, "uses.yaml", fmt.Sprintf(`
+version: 1
+steps:
+  - id: call
+    uses: %s/l/../wf.yaml
+`, tree))
+	write(t, tree, "items.yaml", fmt.Sprintf(`
+version: 1
+steps:
+  - id: each
+    parallel: {items_from: {file: %s/l/../items.txt, format: lines}}
+    log: "got ${{ item }}"
+`, tree))
+	for _, file := range []string{"uses.yaml", "items.yaml"} {
+		t.Run(file, func(t *testing.T) {
+			code, stdout, stderr := flowrun(t, tree, "apply", "--verbose", "--progress", "never", file)
+			out := stdout + stderr
+			if strings.Contains(out, "OUTSIDE-") {
+				t.Errorf("flowrun apply %s read a file outside the workflow's tree (exit %d):\n%s", file, code, out)
+			}
+			if code == 0 || !strings.Contains(out, "not allowed") {
+				t.Errorf("flowrun apply %s: exit %d; want an error saying the path is not allowed\n%s", file, code, out)
 			}
 		})
 	}
