@@ -121,9 +121,23 @@ steps:
     parallel: {items_from: {file: %s/l/../items.txt, format: lines}}
     log: "got ${{ item }}"
 `, tree))
-	for _, file := range []string{"uses.yaml", "items.yaml"} {
+	// The same path named by an expression, checked when the block starts.
+	write(t, tree, "items_expr.yaml", `
+version: 1
+inputs:
+  file: {type: string}
+steps:
+  - id: each
+    parallel: {items_from: "${{ inputs.file }}"}
+    log: "got ${{ item }}"
+`)
+	for _, file := range []string{"uses.yaml", "items.yaml", "items_expr.yaml"} {
 		t.Run(file, func(t *testing.T) {
-			code, stdout, stderr := flowrun(t, tree, "apply", "--verbose", "--progress", "never", file)
+			args := []string{"apply", "--verbose", "--progress", "never", file}
+			if file == "items_expr.yaml" {
+				args = append(args, "--set", "file="+tree+"/l/../items.txt")
+			}
+			code, stdout, stderr := flowrun(t, tree, args...)
 			out := stdout + stderr
 			if strings.Contains(out, "OUTSIDE-") {
 				t.Errorf("flowrun apply %s read a file outside the workflow's tree (exit %d):\n%s", file, code, out)
