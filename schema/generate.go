@@ -143,6 +143,7 @@ func parallelProps() object {
 		"matrix":       matrixSchema(),
 		"limit": object{"anyOf": []any{limit, object{"type": "array", "minItems": 1, "items": limit}},
 			"description": "at most max items with the same key run at once, on top of workers"},
+		"remote": object{"type": "boolean", "description": "false keeps the items in-process when the run uses a cluster"},
 	}
 }
 

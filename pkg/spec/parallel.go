@@ -56,6 +56,9 @@ type Parallel struct {
 	// StaticCount is the number of items when it is known without running
 	// (a literal list or a constant range), else -1.
 	StaticCount int
+	// Local is `remote: false`: the items run in the process that runs
+	// the workflow, even when the run sends blocks to a cluster.
+	Local bool
 }
 
 // OnError values.
@@ -66,7 +69,7 @@ const (
 
 // ParallelKeys are the keys of a parallel: block. The JSON schema is
 // generated from this list: add a key here and run go generate ./schema.
-var ParallelKeys = []string{"items", "as", "key", "workers", "on_error", "max_failures", "max_items", "rate", "items_from", "results", "results_file", "matrix", "limit"}
+var ParallelKeys = []string{"items", "as", "key", "workers", "on_error", "max_failures", "max_items", "rate", "items_from", "results", "results_file", "matrix", "limit", "remote"}
 
 // parallel parses a parallel block. sc is the step's scope: items are
 // evaluated in it, before the item variable exists.
@@ -161,6 +164,7 @@ func (p *loader) parallel(n *yaml.Node, sc *scope) *Parallel {
 	if b.Matrix != nil {
 		p.staticMatrix(b, deref(f["matrix"].value))
 	}
+	p.remote(b, f)
 	return b
 }
 

@@ -84,6 +84,9 @@ type PlanParallel struct {
 	OnError     string `json:"on_error"`
 	// Limits are the block's limit:s.
 	Limits []PlanLimit `json:"limits,omitempty"`
+	// Local is true for a block with `remote: false`: its items stay in
+	// the process that runs the workflow, even with a cluster.
+	Local bool `json:"local,omitempty"`
 }
 
 // PlanMatrix is a matrix block's shape: its axes, then how many include
@@ -160,7 +163,7 @@ func planStep(s *Step) PlanStep {
 		}
 	}
 	if b := s.Parallel; b != nil {
-		pp := &PlanParallel{OnError: b.OnError}
+		pp := &PlanParallel{OnError: b.OnError, Local: b.Local}
 		switch {
 		case b.StaticCount >= 0:
 			pp.Items = &b.StaticCount
@@ -373,7 +376,11 @@ func (s PlanStep) format(w io.Writer) {
 		case b.WorkersExpr != "":
 			workers = b.WorkersExpr
 		}
-		fmt.Fprintf(w, "      parallel  %s, workers %s, on_error %s\n", items, workers, b.OnError)
+		local := ""
+		if b.Local {
+			local = ", remote: false (runs in-process)"
+		}
+		fmt.Fprintf(w, "      parallel  %s, workers %s, on_error %s%s\n", items, workers, b.OnError, local)
 		if b.Matrix != nil {
 			fmt.Fprintf(w, "      matrix    %s\n", b.Matrix.text())
 		}

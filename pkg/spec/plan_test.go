@@ -231,3 +231,15 @@ func TestGraphLabelsCarryNoControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// remote: false shows in the plan's JSON as local, and only there.
+func TestPlanLocal(t *testing.T) {
+	w, ds := spec.Load("testdata/plan/remote_false.yaml", spec.Options{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	p := w.Plan()
+	if heavy, note := p.Levels[0][0].Parallel, p.Levels[1][0].Parallel; heavy.Local || !note.Local {
+		t.Errorf("local: heavy %v, note %v; want false, true", heavy.Local, note.Local)
+	}
+}

@@ -25,6 +25,8 @@ type calls struct {
 	// paths is the policy of the workflow loaded first, which its
 	// callees share.
 	paths *pathPolicy
+	// files, when set, replaces the file system (Options.Files).
+	files map[string][]byte
 }
 
 // called is a loaded callee and whether its diagnostics were reported.
@@ -37,16 +39,17 @@ type called struct {
 // enter returns the state for parsing file, called from c's last file (or
 // loaded on its own when c is nil, with the directories allow adds to its
 // own tree).
-func (c *calls) enter(file string, allow []string) *calls {
+func (c *calls) enter(file string, allow []string, files map[string][]byte) *calls {
 	abs := identity(file)
 	if c == nil {
-		return &calls{chain: []string{abs}, names: []string{file}, done: make(map[string]*called), paths: newPathPolicy(file, allow)}
+		return &calls{chain: []string{abs}, names: []string{file}, done: make(map[string]*called), paths: newPathPolicy(file, allow), files: files}
 	}
 	return &calls{
 		chain: append(slices.Clip(c.chain), abs),
 		names: append(slices.Clip(c.names), file),
 		done:  c.done,
 		paths: c.paths,
+		files: c.files,
 	}
 }
 
@@ -78,6 +81,10 @@ func (p *loader) uses(s *Step, n *yaml.Node, f map[string]field) {
 	}
 	// As the system opens it: its ".." are kept (joinFile).
 	path := joinFile(p.wf.Dir, s.Uses)
+	if p.calls.files != nil {
+		p.usesFromFiles(s, n, f, path)
+		return
+	}
 	// A callee is known by its real path, as the kernel resolves the
 	// path: "a/link/../b.yaml" may be another file than "a/b.yaml".
 	dir, rel, err := p.calls.paths.resolve(path, s.Uses)
@@ -118,6 +125,12 @@ func (p *loader) uses(s *Step, n *yaml.Node, f map[string]field) {
 		c = &called{wf: wf, diags: ds}
 		p.calls.done[real] = c
 	}
+	p.callee(s, n, f, path, c)
+}
+
+// callee reports a loaded callee's diagnostics once and, if it loaded,
+// makes it the step's Callee and checks the step's with: against it.
+func (p *loader) callee(s *Step, n *yaml.Node, f map[string]field, path string, c *called) {
 	if !c.reported {
 		c.reported = true
 		p.list = append(p.list, c.diags...)
@@ -129,6 +142,35 @@ func (p *loader) uses(s *Step, n *yaml.Node, f map[string]field) {
 	}
 	s.Callee = c.wf
 	p.with(s, n, f)
+}
+
+// usesFromFiles loads a callee from Options.Files, by the path the
+// caller's machine named it: as written (its ".." kept) or cleaned, as
+// Load shows a path whose ".." climb out of no symlink.
+func (p *loader) usesFromFiles(s *Step, n *yaml.Node, f map[string]field, path string) {
+	src, found := p.calls.files[path]
+	if !found {
+		if src, found = p.calls.files[filepath.Clean(path)]; found {
+			path = filepath.Clean(path)
+		}
+	}
+	if !found {
+		p.errorf(n.Line, n.Column, "the run's manifest holds the files the run's workflow called when it was loaded", "cannot use %q: %s is not in the run's manifest", s.Uses, path)
+		return
+	}
+	real := identity(path)
+	if i := slices.Index(p.calls.chain, real); i >= 0 {
+		chain := append(slices.Clone(p.calls.names[i:]), path)
+		p.errorf(n.Line, n.Column, "a workflow cannot call itself, directly or through others", "recursive uses: %s", strings.Join(chain, " -> "))
+		return
+	}
+	c, ok := p.calls.done[real]
+	if !ok {
+		wf, ds := Parse(path, src, Options{Registry: p.reg, calls: p.calls})
+		c = &called{wf: wf, diags: ds}
+		p.calls.done[real] = c
+	}
+	p.callee(s, n, f, path, c)
 }
 
 // with checks a uses step's with: against the callee's inputs: every key
@@ -219,4 +261,24 @@ func inputNamed(ins []*Input, name string) *Input {
 		}
 	}
 	return nil
+}
+
+// Callees returns the source of every workflow file w calls through uses:,
+// directly or not, by path as Options.Files wants it: what another machine
+// needs besides w itself to compile w the same way.
+func (w *Workflow) Callees() map[string][]byte {
+	out := map[string][]byte{}
+	var walk func(*Workflow)
+	walk = func(w *Workflow) {
+		for _, s := range append(slices.Clip(w.Steps), w.Finally...) {
+			if c := s.Callee; c != nil {
+				if _, seen := out[c.File]; !seen {
+					out[c.File] = c.Source
+					walk(c)
+				}
+			}
+		}
+	}
+	walk(w)
+	return out
 }

@@ -262,3 +262,60 @@ func TestDiagnosticsCarryTheParsedSource(t *testing.T) {
 		}
 	}
 }
+
+// A workflow and its callees compile on another machine from their
+// sources alone (a cluster worker's manifest): Callees gathers them, by
+// the paths Options.Files looks them up with, nested calls included; a
+// callee missing from Files is an error at the uses: step, and the file
+// system is not read.
+func TestUsesFromFiles(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeFiles(t, ".", map[string]string{
+		"flows/main.yaml": `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: [a, b]}
+    uses: ../lib/outer.yaml
+    with: {url: "http://x/${{ item }}"}
+`,
+		"lib/outer.yaml": `
+version: 1
+inputs: {url: {type: string, required: true}}
+steps:
+  - id: inner
+    uses: ./check.yaml
+    with: {url: "${{ inputs.url }}"}
+`,
+		"lib/check.yaml": checkCallee,
+	})
+	w, ds := Load("flows/main.yaml", Options{Registry: testRegistry(), AllowPaths: []string{"lib"}})
+	if ds.HasErrors() {
+		t.Fatalf("unexpected diagnostics:\n%v", ds)
+	}
+	files := w.Callees()
+	want := []string{"lib/outer.yaml", "lib/check.yaml"}
+	if len(files) != len(want) {
+		t.Fatalf("Callees: %d files, want %v", len(files), want)
+	}
+	for _, p := range want {
+		if _, ok := files[p]; !ok {
+			t.Fatalf("Callees lacks %s: %v", p, files)
+		}
+	}
+	// Elsewhere, with no files on disk.
+	t.Chdir(t.TempDir())
+	w2, ds := Parse("flows/main.yaml", w.Source, Options{Registry: testRegistry(), Files: files})
+	if ds.HasErrors() {
+		t.Fatalf("from Files:\n%v", ds)
+	}
+	inner := w2.Step("fan").Callee.Step("inner")
+	if inner.Callee == nil || inner.Callee.File != "lib/check.yaml" || inner.Callee.Step("one") == nil {
+		t.Fatalf("nested callee not compiled from Files: %+v", inner.Callee)
+	}
+	delete(files, "lib/check.yaml")
+	_, ds = Parse("flows/main.yaml", w.Source, Options{Registry: testRegistry(), Files: files})
+	if !ds.HasErrors() || !strings.Contains(ds.Error(), `cannot use "./check.yaml": lib/check.yaml is not in the run's manifest`) {
+		t.Fatalf("missing callee: %v", ds)
+	}
+}

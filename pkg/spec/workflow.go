@@ -87,6 +87,15 @@ type Options struct {
 	// --allow-path flag). Paths are compared with symlinks resolved.
 	AllowPaths []string
 
+	// Files, when set, holds the workflow files that uses: steps call,
+	// by path as the loader names them (the calling file's directory
+	// joined with the uses: path, as Workflow.File of the callee shows
+	// it), and uses: reads them from there instead of the file system: a
+	// cluster worker compiles a run's workflow from the run's manifest
+	// (Workflow.Callees). AllowPaths does not apply: it did where the
+	// manifest was made.
+	Files map[string][]byte
+
 	// calls is the chain of files being loaded through uses:, and the
 	// files already loaded; nil for a file loaded on its own.
 	calls *calls
@@ -172,7 +181,7 @@ func parseSource(file string, src []byte, opts Options) (*Workflow, Diagnostics)
 		c.errorf(root.Line, root.Column, "aliases that expand to that many nodes are not supported", "the document expands to more than %d YAML nodes", maxNodes)
 		return nil, c.list
 	}
-	p := &loader{diags: c, src: indexLines(src), reg: opts.Registry, wf: w, calls: opts.calls.enter(file, opts.AllowPaths)}
+	p := &loader{diags: c, src: indexLines(src), reg: opts.Registry, wf: w, calls: opts.calls.enter(file, opts.AllowPaths, opts.Files)}
 	p.workflow(root)
 	c.list.Sort()
 	c.list = c.list.dedupe()
