@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -48,7 +49,8 @@ import (
 //
 // Items a Dispatcher does not run itself (a remote one) reach it as Items:
 // index, key and value; job.Step and job.Scope are what a worker needs,
-// with an ItemRunner, to run them.
+// with an ItemRunner, to run them. A block with `remote: false` never
+// reaches the run's Dispatcher: it runs in the local pool.
 type Dispatcher interface {
 	Dispatch(ctx context.Context, job *Job) error
 }
@@ -62,6 +64,20 @@ type Job struct {
 	Scope *spec.Scope
 	// Workers is the most items in flight at once, at least 1.
 	Workers int
+	// RunID is the id of the run flowrun apply started. In a workflow
+	// called by a single uses: step, Scope.Run.ID is the called run's own
+	// id, and Path names the block: the ids of the uses: steps from the
+	// top workflow down to the one holding Step (empty at the top). The
+	// pair names the block uniquely while it runs.
+	RunID string
+	Path  []string
+	// Env is what the run added to the process environment for child
+	// processes, NAME=value in order (the workflow's env:; in a called
+	// workflow also its callers' and the calling steps' env:): a worker
+	// appends it to its own environment, never the coordinator's.
+	Env []string
+	// Start is when the run started: ItemResult.OffsetMS counts from it.
+	Start time.Time
 	// Next returns the next item to run, its key evaluated, or ok false
 	// when none is left (or ctx was done while it waited for the block's
 	// rate or for a limit's key). Items the block settles without running

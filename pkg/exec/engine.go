@@ -59,6 +59,9 @@ type Options struct {
 	shared *steps.Resources
 	// called bounds the finally steps by ctx (see finallyStop).
 	called bool
+	// origin is the caller's, for a workflow called by a single uses:
+	// step (see origin).
+	origin *origin
 	// hooks let this package's tests lower limits and watch syncs.
 	hooks hooks
 }
@@ -158,11 +161,13 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 		r.report.Steps = append(r.report.Steps, sr.report)
 	}
 	start := time.Now()
+	base := len(r.environ)
 	err := r.evalWorkflowEnv()
 	r.ir = &ItemRunner{
 		Dir: wf.Dir, File: wf.File, Environ: r.environ, QuietItems: opts.QuietItems,
 		Resources: r.res, Kill: opts.Kill, Workers: r.opts.Workers, Start: r.report.StartedAt,
 		Mask: r.mask, lines: r.log,
+		dispatcher: opts.Dispatcher, origin: newOrigin(opts.origin, r.report.RunID, r.environ[base:]),
 	}
 	// Finally steps, and main steps whose if: calls always() or
 	// cancelled(), run under a context that an interrupt does not cancel:

@@ -166,6 +166,7 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	}
 	job := &Job{
 		Step: s, Scope: b.sc, Workers: max(workers, 1),
+		RunID: r.ir.origin.runID, Path: r.ir.origin.path, Env: r.ir.origin.env, Start: r.ir.Start,
 		Next: next,
 		Run: func(ctx context.Context, it Item, res *ItemResult) {
 			if starter != nil {
@@ -177,7 +178,7 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 		Done:   finished,
 	}
 	d := r.opts.Dispatcher
-	if d == nil {
+	if d == nil || blk.Local {
 		d = localPool{}
 	}
 	err = d.Dispatch(ctx, job)

@@ -102,6 +102,9 @@ type ItemResult struct {
 	// LogTail is the last lines (at most 10 and 2 KiB) a failed item wrote
 	// to its log: a child process's stderr.
 	LogTail string `json:"log_tail,omitempty"`
+	// Worker names the cluster worker that ran the item; empty for an
+	// item run in this process.
+	Worker string `json:"worker,omitempty"`
 }
 
 // Summary counts a parallel block's items and describes their durations;

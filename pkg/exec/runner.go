@@ -74,6 +74,10 @@ type ItemRunner struct {
 
 	once  sync.Once
 	lines *lineWriter
+	// dispatcher and origin are the run's, for the workflows its single
+	// uses: steps call (call.Run).
+	dispatcher Dispatcher
+	origin     *origin
 }
 
 func (ir *ItemRunner) log() *lineWriter {

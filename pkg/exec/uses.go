@@ -53,7 +53,7 @@ func (c *call) Run(ctx context.Context, in *steps.Input) (any, error) {
 	if err != nil {
 		return nil, steps.Permanent(fmt.Errorf("with: %s", strings.ReplaceAll(err.Error(), "\n", "; ")))
 	}
-	rep := Run(ctx, callee, Options{
+	opts := Options{
 		Inputs:  inputs,
 		Workers: c.ir.Workers,
 		Log:     in.Log,
@@ -62,7 +62,13 @@ func (c *call) Run(ctx context.Context, in *steps.Input) (any, error) {
 		Mask:    c.ir.Mask, // the callee's secrets are masked for the caller too
 		shared:  in.Resources,
 		called:  true,
-	})
+	}
+	if in.Index < 0 && c.ir.origin != nil {
+		// A single step: the callee's blocks go where the caller's go.
+		opts.Dispatcher = c.ir.dispatcher
+		opts.origin = c.ir.origin.callee(s.ID, c.ir.Environ, in.Env)
+	}
+	rep := Run(ctx, callee, opts)
 	// An item that timed out or was cancelled while its callee's finally
 	// steps ran did not complete, whatever the callee's status says.
 	if ctx.Err() != nil {
