@@ -47,6 +47,15 @@ type Block struct {
 	// is pulling or holding any ("waiting for workers"), and with false
 	// when that ends.
 	OnWaiting func(waiting bool)
+	// Data is what every item of the block shares (flowrun puts the
+	// step and its scope there): stored once in the run's object store,
+	// read once per block by each worker (Task.BlockData), so that items
+	// carry only themselves.
+	Data []byte
+
+	// lostAdvisories drops every max-deliveries advisory (tests: the
+	// sweep alone must end such items).
+	lostAdvisories bool
 }
 
 // ItemSource returns the block's items in increasing index order (indices
@@ -99,6 +108,7 @@ func (r *Run) Dispatch(ctx context.Context, b Block, next ItemSource, accept Acc
 		maxPayload: int(r.nc.MaxPayload()),
 		pending:    make(map[int]string, b.Window),
 		lastIndex:  -1,
+		stuck:      map[uint64]int{},
 	}
 	if err := d.setup(ctx); err != nil {
 		d.cleanup(ctx, false)
@@ -148,14 +158,24 @@ type dispatch struct {
 	srcDone   bool
 	waiting   bool
 	stats     Stats
+	// stuck counts the sweeps (sweep) that found an item message the
+	// server no longer delivers, by stream sequence.
+	stuck map[uint64]int
 }
 
 func (d *dispatch) setup(ctx context.Context) error {
 	run, blk := d.run.id, d.b.Name
 	name := streamName(run, blk)
 	js := d.run.js
+	// A stream left by an earlier dispatch of this block (a coordinator
+	// that died, a resumed run) goes first: its messages, and the ids
+	// its de-duplication window remembers, would otherwise drop this
+	// dispatch's items and results as duplicates.
+	if err := js.DeleteStream(ctx, name); err != nil && !isNotFound(err) {
+		return fmt.Errorf("cluster: block %s: delete stale stream %s: %w", blk, name, err)
+	}
 	var err error
-	d.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	d.stream, err = js.CreateStream(ctx, jetstream.StreamConfig{
 		Name:              name,
 		Description:       "flowrun: items and results of run " + run + " block " + blk,
 		Subjects:          []string{itemsSubject(run, blk), resultsSubject(run, blk)},
@@ -216,6 +236,12 @@ func (d *dispatch) setup(ctx context.Context) error {
 	info := blockInfo{
 		Run: run, Block: blk, Stream: name, Consumer: workersConsumer,
 		Results: resultsSubject(run, blk), AckWait: d.b.AckWait,
+		Gen: newGeneration(), Data: d.b.Data != nil,
+	}
+	if d.b.Data != nil {
+		if _, err := d.run.obj.PutBytes(ctx, blockDataObject(blk), d.b.Data); err != nil {
+			return fmt.Errorf("cluster: block %s: store the block's data: %w", blk, err)
+		}
 	}
 	if err := d.run.reg.Purge(ctx, blockCancelKey(run, blk)); err != nil {
 		return fmt.Errorf("cluster: block %s: clear cancel key: %w", blk, err)
@@ -291,6 +317,9 @@ func (d *dispatch) loop(ctx context.Context) error {
 			if err != nil {
 				return
 			}
+			if d.b.lostAdvisories {
+				continue
+			}
 			select {
 			case advs <- m:
 			case <-done:
@@ -332,7 +361,9 @@ func (d *dispatch) loop(ctx context.Context) error {
 				return err
 			}
 		case <-poll.C:
-			d.pollWaiting(ctx)
+			if err := d.poll(ctx, tokens); err != nil {
+				return err
+			}
 		}
 	}
 	d.setWaiting(false)
@@ -465,11 +496,17 @@ func (d *dispatch) onMaxDeliveries(ctx context.Context, m *nats.Msg, tokens chan
 		}
 		return fmt.Errorf("cluster: block %s: read item at stream sequence %d: %w", d.b.Name, ev.StreamSeq, err)
 	}
-	index, err := headerIndex(raw.Header)
+	return d.failUndeliverable(ctx, ev.StreamSeq, raw.Header, ev.Deliveries, tokens)
+}
+
+// failUndeliverable deletes the item message at seq, which ran out of
+// deliveries, and fails its index if it is still pending.
+func (d *dispatch) failUndeliverable(ctx context.Context, seq uint64, h nats.Header, deliveries uint64, tokens chan<- struct{}) error {
+	index, err := headerIndex(h)
 	if err != nil {
-		return fmt.Errorf("cluster: block %s: item at stream sequence %d: %w", d.b.Name, ev.StreamSeq, err)
+		return fmt.Errorf("cluster: block %s: item at stream sequence %d: %w", d.b.Name, seq, err)
 	}
-	if err := d.stream.DeleteMsg(ctx, ev.StreamSeq); err != nil && !isNotFound(err) {
+	if err := d.stream.DeleteMsg(ctx, seq); err != nil && !isNotFound(err) {
 		return fmt.Errorf("cluster: block %s: delete item %d: %w", d.b.Name, index, err)
 	}
 	key, ok := d.pending[index]
@@ -477,21 +514,61 @@ func (d *dispatch) onMaxDeliveries(ctx context.Context, m *nats.Msg, tokens chan
 		return nil
 	}
 	e := fmt.Errorf("%w after %d deliveries (max_deliver %d): each worker it went to died or stopped heartbeating within the ack wait of %s",
-		ErrMaxDeliveries, ev.Deliveries, d.b.MaxDeliver, d.b.AckWait)
-	return d.acceptOnce(ctx, Result{Index: index, Key: key, Err: d.itemErr(index, key, "", e), Deliveries: int(ev.Deliveries)}, nil, tokens)
+		ErrMaxDeliveries, deliveries, d.b.MaxDeliver, d.b.AckWait)
+	return d.acceptOnce(ctx, Result{Index: index, Key: key, Err: d.itemErr(index, key, "", e), Deliveries: int(deliveries)}, nil, tokens)
 }
 
-// pollWaiting reports "waiting for workers": items are pending, yet no
-// worker holds one (ack pending) or asks for one (pull request waiting).
-func (d *dispatch) pollWaiting(ctx context.Context) {
-	if d.b.OnWaiting == nil {
-		return
+// poll looks at the workers consumer once per Poll: it reports "waiting
+// for workers" (items are pending, yet no worker holds one or asks for
+// one) and sweeps for items past MaxDeliver.
+func (d *dispatch) poll(ctx context.Context, tokens chan<- struct{}) error {
+	if len(d.pending) == 0 {
+		return nil
 	}
 	info, err := d.workers.Info(ctx)
 	if err != nil {
-		return
+		return nil // transient; the next poll asks again
 	}
-	d.setWaiting(len(d.pending) > 0 && info.NumWaiting == 0 && info.NumAckPending == 0)
+	d.setWaiting(info.NumWaiting == 0 && info.NumAckPending == 0)
+	return d.sweep(ctx, info, tokens)
+}
+
+// sweep fails the items the server will not deliver again when their
+// max-deliveries advisory was lost (advisories are not persisted: a
+// reconnect or a slow subscriber drops them), so that such an item does
+// not hang the block. With nothing pending on the workers consumer and
+// nothing awaiting an ack (a delivery handed back for redelivery still
+// awaits one), an item message still in the work-queue stream has run
+// out of deliveries; one found so by two sweeps in a row (a message being
+// acked and removed is seen by at most one) fails as the advisory would
+// have failed it.
+func (d *dispatch) sweep(ctx context.Context, info *jetstream.ConsumerInfo, tokens chan<- struct{}) error {
+	if info.NumPending != 0 || info.NumAckPending != 0 {
+		clear(d.stuck)
+		return nil
+	}
+	items := itemsSubject(d.run.id, d.b.Name)
+	seen := map[uint64]int{}
+	for seq := uint64(1); ; {
+		raw, err := d.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(items))
+		if isNotFound(err) {
+			break
+		}
+		if err != nil {
+			return nil // transient; the next sweep looks again
+		}
+		seq = raw.Sequence + 1
+		seen[raw.Sequence] = d.stuck[raw.Sequence] + 1
+		if seen[raw.Sequence] < 2 {
+			continue
+		}
+		delete(seen, raw.Sequence)
+		if err := d.failUndeliverable(ctx, raw.Sequence, raw.Header, uint64(d.b.MaxDeliver), tokens); err != nil {
+			return err
+		}
+	}
+	d.stuck = seen
+	return nil
 }
 
 func (d *dispatch) setWaiting(w bool) {
@@ -518,6 +595,9 @@ func (d *dispatch) cleanup(ctx context.Context, cancelled bool) {
 		_ = d.advSub.Unsubscribe()
 	}
 	_ = d.run.reg.Purge(ctx, blockKey(run, blk))
+	if d.b.Data != nil {
+		_ = d.run.obj.Delete(ctx, blockDataObject(blk))
+	}
 	_ = d.run.js.DeleteStream(ctx, streamName(run, blk))
 	_ = d.run.reg.Purge(ctx, blockCancelKey(run, blk))
 }

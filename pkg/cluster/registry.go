@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -18,6 +20,19 @@ type blockInfo struct {
 	Consumer string        `json:"consumer"`
 	Results  string        `json:"results"`
 	AckWait  time.Duration `json:"ack_wait"`
+	// Gen tells this dispatch of the block from an earlier one of the
+	// same name (a resumed run): a worker still following the earlier
+	// one starts over.
+	Gen string `json:"gen"`
+	// Data says the block has Data in the run's object store.
+	Data bool `json:"data,omitempty"`
+}
+
+// newGeneration returns a random id for one dispatch of a block.
+func newGeneration() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // registry opens the shared KV bucket, creating it with an explicit config

@@ -19,6 +19,7 @@ type Run struct {
 	nc  *nats.Conn
 	js  jetstream.JetStream
 	reg jetstream.KeyValue
+	obj jetstream.ObjectStore // the manifest, and each block's Data
 }
 
 // OpenRun prepares run id on the cluster behind nc: the registry bucket, a
@@ -55,7 +56,7 @@ func OpenRun(ctx context.Context, nc *nats.Conn, id string, manifest []byte) (*R
 	if _, err := obj.PutBytes(ctx, manifestObject, manifest); err != nil {
 		return nil, fmt.Errorf("cluster: run %s: store manifest: %w", id, err)
 	}
-	return &Run{id: id, nc: nc, js: js, reg: reg}, nil
+	return &Run{id: id, nc: nc, js: js, reg: reg, obj: obj}, nil
 }
 
 // ID is the run id.
@@ -82,6 +83,22 @@ func (r *Run) Close(ctx context.Context) error {
 		return fmt.Errorf("cluster: run %s: clear cancel key: %w", r.id, err)
 	}
 	return nil
+}
+
+// blockDataObject names a block's Data in the run's object store.
+func blockDataObject(block string) string { return "block." + block }
+
+// readBlockData is the worker's side: the Data of one block.
+func readBlockData(ctx context.Context, js jetstream.JetStream, run, block string) ([]byte, error) {
+	obj, err := js.ObjectStore(ctx, manifestBucket(run))
+	if err != nil {
+		return nil, fmt.Errorf("data of block %s: %w", block, err)
+	}
+	data, err := obj.GetBytes(ctx, blockDataObject(block))
+	if err != nil {
+		return nil, fmt.Errorf("data of block %s: %w", block, err)
+	}
+	return data, nil
 }
 
 // readManifest is the worker's side: the manifest of run id.

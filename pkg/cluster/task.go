@@ -30,6 +30,9 @@ type Task struct {
 	// Manifest is the run's manifest as the coordinator stored it (shared;
 	// do not modify).
 	Manifest []byte
+	// BlockData is the block's Data (Block.Data; shared, do not modify),
+	// nil when it has none.
+	BlockData []byte
 }
 
 // Result is the outcome of one index as the coordinator accepts it: exactly

@@ -150,13 +150,33 @@ type workerBlock struct {
 	info   blockInfo
 	ctx    context.Context // cancelled when the block ends or is cancelled
 	cancel context.CancelCauseFunc
+
+	data cached // Data, read once
 }
 
-type manifest struct {
-	once sync.Once
+// cached is bytes read from the cluster once. A read that fails is not
+// kept (the next item tries again): an item cancelled mid-read must not
+// fail the items after it.
+type cached struct {
+	mu   sync.Mutex
+	done bool
 	data []byte
-	err  error
 }
+
+func (c *cached) get(read func() ([]byte, error)) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.done {
+		data, err := read()
+		if err != nil {
+			return nil, err
+		}
+		c.data, c.done = data, true
+	}
+	return c.data, nil
+}
+
+type manifest = cached
 
 func (s *workerState) logf(format string, args ...any) {
 	if s.w.Logf != nil {
@@ -177,13 +197,21 @@ func (s *workerState) onRegistry(e jetstream.KeyValueEntry) {
 	id := k.run + "." + k.block
 	switch {
 	case k.kind == "block" && put:
-		if s.blocks[id] != nil || s.cancelled[k.run] {
+		if s.cancelled[k.run] {
 			return
 		}
 		var info blockInfo
 		if err := json.Unmarshal(e.Value(), &info); err != nil || info.Stream == "" {
 			s.logf("unreadable announcement of block %s: %q", id, e.Value())
 			return
+		}
+		if old := s.blocks[id]; old != nil {
+			if old.info.Gen == info.Gen {
+				return
+			}
+			// The block was dispatched again (a resumed run): the
+			// earlier stream is gone.
+			s.endBlockLocked(id, errBlockEnded)
 		}
 		ctx, cancel := context.WithCancelCause(s.itemsCtx)
 		wb := &workerBlock{info: info, ctx: ctx, cancel: cancel}
@@ -365,7 +393,7 @@ func (s *workerState) runItem(wb *workerBlock, m jetstream.Msg) {
 			}
 		}
 	})
-	payload, herr := s.call(ctx, t)
+	payload, herr := s.call(ctx, wb, t)
 	close(hbDone)
 	hb.Wait()
 
@@ -384,7 +412,7 @@ func (s *workerState) runItem(wb *workerBlock, m jetstream.Msg) {
 }
 
 // call runs the handler, turning a panic into the item's error.
-func (s *workerState) call(ctx context.Context, t Task) (payload []byte, err error) {
+func (s *workerState) call(ctx context.Context, wb *workerBlock, t Task) (payload []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
@@ -394,7 +422,19 @@ func (s *workerState) call(ctx context.Context, t Task) (payload []byte, err err
 	if err != nil {
 		return nil, fmt.Errorf("worker %s cannot read the run's manifest: %w", s.w.Name, err)
 	}
+	t.BlockData, err = s.blockData(ctx, wb)
+	if err != nil {
+		return nil, fmt.Errorf("worker %s cannot read the block's data: %w", s.w.Name, err)
+	}
 	return s.w.Handler(ctx, t)
+}
+
+// blockData reads the block's Data once.
+func (s *workerState) blockData(ctx context.Context, wb *workerBlock) ([]byte, error) {
+	if !wb.info.Data {
+		return nil, nil
+	}
+	return wb.data.get(func() ([]byte, error) { return readBlockData(ctx, s.js, wb.info.Run, wb.info.Block) })
 }
 
 func (s *workerState) manifest(ctx context.Context, run string) ([]byte, error) {
@@ -405,8 +445,7 @@ func (s *workerState) manifest(ctx context.Context, run string) ([]byte, error) 
 		s.manifests[run] = mf
 	}
 	s.mu.Unlock()
-	mf.once.Do(func() { mf.data, mf.err = readManifest(ctx, s.js, run) })
-	return mf.data, mf.err
+	return mf.get(func() ([]byte, error) { return readManifest(ctx, s.js, run) })
 }
 
 func (s *workerState) publishResult(t Task, m jetstream.Msg, payload []byte, herr error) {
