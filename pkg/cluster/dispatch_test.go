@@ -172,7 +172,9 @@ func TestHeartbeatKeepsLongItem(t *testing.T) {
 }
 
 // An item that kills every worker it lands on fails after MaxDeliver, via
-// the max-deliveries advisory; the other items complete.
+// the max-deliveries advisory; the other items complete. One slot per
+// worker: an item running beside the poison one would die with it, and
+// could run out of deliveries too.
 func TestPoisonItemFailsAfterMaxDeliver(t *testing.T) {
 	s := testServer(t)
 	r := openRun(t, testConn(t, s), "poison")
@@ -180,7 +182,7 @@ func TestPoisonItemFailsAfterMaxDeliver(t *testing.T) {
 	var poisonRuns atomic.Int32
 	for i := range procs {
 		i := i
-		procs[i] = startWorker(t, s, &Worker{Name: fmt.Sprint("w", i), Slots: 2, Handler: func(ctx context.Context, tk Task) ([]byte, error) {
+		procs[i] = startWorker(t, s, &Worker{Name: fmt.Sprint("w", i), Slots: 1, Handler: func(ctx context.Context, tk Task) ([]byte, error) {
 			if tk.Index == 3 {
 				poisonRuns.Add(1)
 				procs[i].kill() // the item "crashes" the process

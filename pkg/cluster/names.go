@@ -72,3 +72,19 @@ func runCancelKey(run string) string    { return "cancel." + run }
 func blockCancelKey(run, block string) string {
 	return "cancel." + run + "." + block
 }
+
+// blockName names a block of a run as one subject token: the ids of the
+// uses: steps that lead to it and its own, joined with "-", which no step
+// id holds; a name too long for a token keeps its start and a hash of
+// the whole.
+func blockName(path []string, id string) string {
+	name := id
+	for i := len(path) - 1; i >= 0; i-- {
+		name = path[i] + "-" + name
+	}
+	if token.MatchString(name) {
+		return name
+	}
+	h := sha256.Sum256([]byte(name))
+	return name[:min(len(name), 47)] + "-" + hex.EncodeToString(h[:8])
+}

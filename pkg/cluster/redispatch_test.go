@@ -93,7 +93,7 @@ func TestPoisonItemSweptWithoutAdvisory(t *testing.T) {
 	r := openRun(t, testConn(t, s), "sweep")
 	var procs [2]*workerProc
 	for i := range procs {
-		procs[i] = startWorker(t, s, &Worker{Name: fmt.Sprint("w", i), Slots: 2, Handler: func(ctx context.Context, tk Task) ([]byte, error) {
+		procs[i] = startWorker(t, s, &Worker{Name: fmt.Sprint("w", i), Slots: 1, Handler: func(ctx context.Context, tk Task) ([]byte, error) {
 			if tk.Index == 3 {
 				procs[i].kill()
 				<-ctx.Done()

@@ -21,7 +21,7 @@ func long() bool { return os.Getenv("FLOWRUN_CLUSTER_LONG") != "" }
 // ones, so a huge block holds Window items, not all of them: checked at
 // every item the source hands out, and the heap measured.
 func TestPublishWindowBounded(t *testing.T) {
-	n := 10_000
+	n := 3_000
 	if long() {
 		n = 100_000
 	}

@@ -1,0 +1,262 @@
+package cluster
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/flowrun/flowrun/pkg/exec"
+	"github.com/flowrun/flowrun/pkg/spec"
+	"github.com/flowrun/flowrun/pkg/steps"
+	_ "github.com/flowrun/flowrun/pkg/steps/all"
+)
+
+// loadFiles writes files into a new directory and loads main.yaml.
+func loadFiles(t *testing.T, files map[string]string) *spec.Workflow {
+	t.Helper()
+	dir := t.TempDir()
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.TrimLeft(src, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wf, ds := spec.Load(filepath.Join(dir, "main.yaml"), spec.Options{})
+	if ds.HasErrors() {
+		t.Fatalf("workflow does not load:\n%v", ds)
+	}
+	return wf
+}
+
+// cluster is an in-process server with flowrun workers.
+type testCluster struct {
+	s     *Server
+	coord *Coordinator
+}
+
+// newCluster starts a server and n workers of 4 slots running flowrun
+// items with reg (nil: every built-in step type), and a Coordinator for
+// runs of wf.
+func newCluster(t *testing.T, wf *spec.Workflow, inputs map[string]any, n int, reg *steps.Registry, opts CoordinatorOptions) *testCluster {
+	t.Helper()
+	s := testServer(t)
+	for i := range n {
+		name := "w" + string(rune('1'+i))
+		h := &ItemHandler{Name: name, Registry: reg, Slots: 4}
+		t.Cleanup(func() { _ = h.Close() })
+		startWorker(t, s, &Worker{Name: name, Slots: 4, Handler: h.Handle, PullWait: 100 * time.Millisecond}, false)
+	}
+	manifest, err := NewManifest(wf, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCoordinator(testConn(t, s), manifest, opts)
+	t.Cleanup(func() {
+		if err := c.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return &testCluster{s: s, coord: c}
+}
+
+// sameAsLocal is a workflow whose blocks read inputs, env, earlier steps
+// and keys, fail and tolerate failures, and output JSON with numbers JSON
+// floats would round.
+const sameAsLocal = `
+version: 1
+inputs:
+  big: {type: integer, default: 9007199254740993}
+env:
+  GREETING: hello
+steps:
+  - id: list
+    set:
+      names: [ann, bob, cy, dee, eve]
+  - id: fan
+    parallel:
+      items: ${{ steps.list.output.names }}
+      as: who
+      key: k-${{ who }}
+      workers: 3
+      on_error: continue
+      max_failures: 1
+    env: {WHO: "${{ who }}"}
+    run: |
+      if [ "$WHO" = cy ]; then echo "cy fails" >&2; exit 3; fi
+      echo "{\"say\": \"$GREETING $WHO\", \"n\": ${{ inputs.big }}, \"i\": $INDEX}"
+    output: json
+  - id: count
+    parallel: {items: "${{ 1..20 }}", workers: 4}
+    set: {sq: "${{ item * item }}"}
+outputs:
+  said: ${{ steps.fan.outputs }}
+  total: ${{ sum(map(steps.count.outputs, .sq)) }}
+`
+
+// A workflow's blocks give the same results, outputs and summary on the
+// cluster as in the local pool, and each result names the worker that
+// ran it.
+func TestCoordinatorSameAsLocal(t *testing.T) {
+	wf := loadFiles(t, map[string]string{"main.yaml": sameAsLocal})
+	inputs, err := wf.ResolveInputs(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := exec.Run(context.Background(), wf, exec.Options{Inputs: inputs})
+	tc := newCluster(t, wf, inputs, 2, nil, CoordinatorOptions{})
+	remote := exec.Run(context.Background(), wf, exec.Options{Inputs: inputs, Dispatcher: tc.coord})
+	if remote.Status != local.Status || local.Status != exec.Succeeded {
+		t.Fatalf("status local %s, remote %s: %s", local.Status, remote.Status, remote.Error)
+	}
+	ignore := cmpopts.IgnoreFields(exec.ItemResult{}, "OffsetMS", "DurationMS", "Worker")
+	for _, id := range []string{"fan", "count"} {
+		l, r := local.Step(id), remote.Step(id)
+		if diff := cmp.Diff(l.Results, r.Results, ignore); diff != "" {
+			t.Errorf("%s results (-local +cluster):\n%s", id, diff)
+		}
+		if l.Status != r.Status || l.Summary.Succeeded != r.Summary.Succeeded || l.Summary.Failed != r.Summary.Failed {
+			t.Errorf("%s: local %s %+v, cluster %s %+v", id, l.Status, l.Summary, r.Status, r.Summary)
+		}
+		for _, res := range r.Results {
+			if res.Worker != "w1" && res.Worker != "w2" {
+				t.Errorf("%s item %d: worker %q", id, res.Index, res.Worker)
+			}
+		}
+	}
+	if diff := cmp.Diff(local.Outputs, remote.Outputs); diff != "" {
+		t.Errorf("outputs (-local +cluster):\n%s", diff)
+	}
+	if out := remote.Step("fan").Results[1].Output.(map[string]any); out["n"] != 9007199254740993 || out["say"] != "hello bob" {
+		t.Errorf("item 1 output %v", out)
+	}
+	if fail := remote.Step("fan").Results[2]; !strings.Contains(fail.LogTail, "cy fails") || !strings.Contains(fail.Error, `step "fan" item 2 (key "k-cy"): exit status 3`) {
+		t.Errorf("failed item: %+v", fail)
+	}
+	for _, res := range local.Step("fan").Results {
+		if res.Worker != "" {
+			t.Errorf("local item %d names worker %q", res.Index, res.Worker)
+		}
+	}
+}
+
+// A worker without the item's step type fails the item with an error
+// naming the worker and the type.
+func TestCoordinatorUnknownStepType(t *testing.T) {
+	wf := loadFiles(t, map[string]string{"main.yaml": `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: [1, 2], on_error: continue}
+    run: echo ${{ item }}
+`})
+	reg := steps.NewRegistry()
+	for _, info := range steps.Default.List() {
+		if info.Type != "run" {
+			reg.Register(info)
+		}
+	}
+	tc := newCluster(t, wf, nil, 1, reg, CoordinatorOptions{})
+	rep := exec.Run(context.Background(), wf, exec.Options{Dispatcher: tc.coord})
+	res := rep.Step("fan").Results[0]
+	if rep.Status != exec.Failed || res.Status != exec.Failed || res.Worker != "w1" ||
+		!strings.Contains(res.Error, `step "fan" item 0 (key "0"): worker "w1": step type "run" is not in this worker's flowrun`) {
+		t.Fatalf("run %s; item 0: %+v", rep.Status, res)
+	}
+}
+
+// on_error: cancel on the cluster: the first failure fails the block, the
+// items still out are cancelled on the workers and reported cancelled,
+// and the rest never start.
+func TestCoordinatorFailFast(t *testing.T) {
+	wf := loadFiles(t, map[string]string{"main.yaml": `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: "${{ 0..199 }}", workers: 4}
+    run: |
+      if [ "$INDEX" = 5 ]; then exit 7; fi
+      sleep 0.05
+`})
+	tc := newCluster(t, wf, nil, 2, nil, CoordinatorOptions{})
+	rep := exec.Run(context.Background(), wf, exec.Options{Dispatcher: tc.coord})
+	fan := rep.Step("fan")
+	sm := fan.Summary
+	if fan.Status != exec.Failed || sm.Failed != 1 || sm.Cancelled == 0 || sm.Total != 200 || sm.Succeeded+sm.Failed+sm.Cancelled+sm.Skipped != 200 {
+		t.Fatalf("fan %s (%s): %+v", fan.Status, fan.Error, sm)
+	}
+	if !strings.Contains(fan.Error, `item 5 (key "5"): exit status 7`) {
+		t.Errorf("error %q", fan.Error)
+	}
+	if sm.Succeeded > 100 {
+		t.Errorf("%d items succeeded after the failure of item 5: not cancelled", sm.Succeeded)
+	}
+}
+
+// A block of a workflow that a single uses: step calls runs on the
+// cluster too, named by its path, with the environment the calling step
+// and both workflows' env: give it.
+func TestCoordinatorCalledWorkflow(t *testing.T) {
+	wf := loadFiles(t, map[string]string{
+		"inner.yaml": `
+version: 1
+inputs: {n: {type: integer, required: true}}
+env: {INNER: in}
+steps:
+  - id: fan
+    parallel: {items: "${{ 1..inputs.n }}"}
+    run: echo "$TOP-$STEP-$INNER-$ITEM"
+outputs:
+  said: ${{ steps.fan.outputs }}
+`,
+		"main.yaml": `
+version: 1
+env: {TOP: top}
+steps:
+  - id: call
+    uses: ./inner.yaml
+    with: {n: 3}
+    env: {STEP: step}
+outputs:
+  said: ${{ steps.call.output.said }}
+`})
+	var sent []string
+	tc := newCluster(t, wf, nil, 1, nil, CoordinatorOptions{OnSent: func(s *spec.Step, i int) { sent = append(sent, s.ID) }})
+	rep := exec.Run(context.Background(), wf, exec.Options{Dispatcher: tc.coord})
+	if rep.Status != exec.Succeeded {
+		t.Fatalf("run %s: %s", rep.Status, rep.Error)
+	}
+	want := []any{"top-step-in-1", "top-step-in-2", "top-step-in-3"}
+	if diff := cmp.Diff(want, rep.Outputs["said"]); diff != "" {
+		t.Errorf("said (-want +got):\n%s", diff)
+	}
+	if len(sent) != 3 {
+		t.Errorf("items sent to the cluster: %v, want the 3 of fan", sent)
+	}
+}
+
+func TestBlockName(t *testing.T) {
+	long := strings.Repeat("a", 40)
+	tests := []struct {
+		path []string
+		id   string
+		want string
+	}{
+		{nil, "fan", "fan"},
+		{[]string{"call", "inner"}, "fan", "call-inner-fan"},
+		{[]string{long}, long, long + "-" + long[:6] + "-"},
+	}
+	for _, tt := range tests {
+		got := blockName(tt.path, tt.id)
+		if !token.MatchString(got) || !strings.HasPrefix(got, tt.want) {
+			t.Errorf("blockName(%v, %q) = %q; want a token starting %q", tt.path, tt.id, got, tt.want)
+		}
+	}
+	if a, b := blockName([]string{long}, long+"x"), blockName([]string{long}, long+"y"); a == b {
+		t.Errorf("two long names share %q", a)
+	}
+}
