@@ -52,6 +52,10 @@ func StartServer(o ServerOptions) (*Server, error) {
 			return nil, err
 		}
 		opts.Host, opts.Port = host, port
+		if port == 0 {
+			// The server reads 0 as its default port, 4222.
+			opts.Port = server.RANDOM_PORT
+		}
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -125,8 +126,8 @@ func TestServerListens(t *testing.T) {
 	}
 	defer s.Shutdown()
 	url := s.ClientURL()
-	if url == "" {
-		t.Fatal("no client URL")
+	if url == "" || strings.HasSuffix(url, ":4222") || strings.HasSuffix(url, ":0") {
+		t.Fatalf("client URL %q; want a free port picked for port 0", url)
 	}
 	nc, err := nats.Connect(url)
 	if err != nil {

@@ -27,6 +27,7 @@ type ApplyCmd struct {
 
 	Watch watchFlags `embed:""`
 	Paths pathFlags  `embed:""`
+	NATS  applyNATS  `embed:""`
 }
 
 // Help shows examples.
@@ -42,7 +43,8 @@ Examples:
   flowrun apply migrate.yaml --set source=http://127.0.0.1:8080 --workers 16
   flowrun apply batch.yaml -o json | jq .steps
   flowrun apply migrate.yaml --set @inputs.json --report run.html
-  FLOWRUN_PROGRESS=never flowrun apply batch.yaml --verbose`
+  FLOWRUN_PROGRESS=never flowrun apply batch.yaml --verbose
+  flowrun apply batch.yaml --nats embed     # then: flowrun worker --nats nats://127.0.0.1:4222`
 }
 
 // Run runs the workflow.
@@ -71,6 +73,11 @@ func (c *ApplyCmd) Run(e *env) error {
 		workers = *c.Workers
 	}
 
+	cl, err := c.NATS.connect(e.stderr, wf, inputs)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "flowrun: %v\n", err)
+		return exitError{ExitInvalid}
+	}
 	m := secretMasker(e, wf, inputs)
 	watch := newWatcher(e, c.Watch, m)
 	intr := interrupts(&env{stderr: watch.out})
@@ -78,7 +85,11 @@ func (c *ApplyCmd) Run(e *env) error {
 	ctx := intr.ctx
 	opts := exec.Options{Inputs: inputs, Workers: workers, Kill: intr.kill, Mask: m}
 	watch.options(&opts)
+	cl.options(&opts, watch.obs)
 	rep := exec.Run(ctx, wf, opts)
+	if err := cl.close(); err != nil {
+		fmt.Fprintf(watch.out, "flowrun: warning: leaving the cluster: %v\n", err)
+	}
 	// Everything below writes the report: mask it once. The run may have
 	// learnt more secrets (those of the workflows it called).
 	shown := rep.Masked(m)

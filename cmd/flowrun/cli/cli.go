@@ -30,6 +30,7 @@ type CLI struct {
 	Plan     PlanCmd     `cmd:"" help:"Print a workflow's steps in run order, without running them."`
 	Graph    GraphCmd    `cmd:"" help:"Print a workflow's DAG as Mermaid or Graphviz DOT."`
 	Runs     RunsCmd     `cmd:"" help:"List, show and prune recorded runs."`
+	Worker   WorkerCmd   `cmd:"" help:"Run items of parallel blocks for runs started with apply --nats."`
 	Schema   SchemaCmd   `cmd:"" help:"Print the JSON schema of workflow files."`
 	Steps    StepsCmd    `cmd:"" help:"List the step types this flowrun knows."`
 	Version  VersionCmd  `cmd:"" help:"Print the version."`

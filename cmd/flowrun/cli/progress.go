@@ -46,6 +46,8 @@ type running struct {
 	bar   *mpb.Bar
 
 	started, finished, failed, cancelled, logged atomic.Int64
+	// waiting: the block's items wait on a cluster with no worker there.
+	waiting atomic.Bool
 }
 
 func newObserver(log *slog.Logger, live *mpb.Progress, redraw chan<- any, interval time.Duration) *observer {
@@ -103,6 +105,19 @@ func (o *observer) ItemFinished(s *spec.Step, r *exec.ItemResult) {
 		st.cancelled.Add(1)
 	}
 	st.finished.Add(1)
+}
+
+// Waiting is told by a cluster dispatcher when a block's items wait with
+// no worker to take them, and when a worker comes: the progress line says
+// "waiting for workers" meanwhile, and the log says when it starts.
+func (o *observer) Waiting(s *spec.Step, waiting bool) {
+	v, ok := o.blocks.Load(s)
+	if !ok {
+		return
+	}
+	if v.(*running).waiting.Swap(waiting) != waiting && waiting {
+		o.log.Warn(s.ID + ": waiting for workers (none is taking items from the cluster)")
+	}
 }
 
 func (o *observer) StepFinished(s *spec.Step, r *exec.StepReport) {
@@ -183,6 +198,10 @@ func (st *running) stats(now time.Time) string {
 		fmt.Fprintf(&b, "%d done", done)
 	}
 	fmt.Fprintf(&b, ", %d failed, %d running", failed, max(inflight, 0))
+	if st.waiting.Load() {
+		b.WriteString(", waiting for workers")
+		return b.String()
+	}
 	if elapsed > 0 && done > 0 {
 		rate := float64(done) / elapsed.Seconds()
 		fmt.Fprintf(&b, ", %.1f/s", rate)

@@ -38,6 +38,31 @@ func TestRunningStats(t *testing.T) {
 	}
 }
 
+// TestObserverWaiting: while a cluster has no worker for a block, its
+// progress line says so, and the log says when the wait starts.
+func TestObserverWaiting(t *testing.T) {
+	var buf bytes.Buffer
+	o := newObserver(slog.New(newLineHandler(&buf, false)), nil, nil, 0)
+	defer o.close()
+	s := &spec.Step{ID: "fan", Parallel: &spec.Parallel{}}
+	o.StepStarted(s, 10)
+	o.Waiting(s, true)
+	o.Waiting(s, true)
+	v, _ := o.blocks.Load(s)
+	st := v.(*running)
+	now := st.start.Add(time.Second)
+	if got, want := st.stats(now), "0/10 done, 0 failed, 0 running, waiting for workers"; got != want {
+		t.Errorf("stats = %q; want %q", got, want)
+	}
+	if got := strings.Count(buf.String(), "fan: waiting for workers"); got != 1 {
+		t.Errorf("logged the wait %d times; want once:\n%s", got, buf.String())
+	}
+	o.Waiting(s, false)
+	if got := st.stats(now); strings.Contains(got, "waiting") {
+		t.Errorf("stats = %q after a worker came", got)
+	}
+}
+
 // TestObserverBoundsFailureLogs: a block with many failures logs the
 // first ones as they happen, then says the rest are in the summary.
 func TestObserverBoundsFailureLogs(t *testing.T) {
