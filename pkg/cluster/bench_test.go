@@ -2,7 +2,11 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"testing"
+
+	"github.com/flowrun/flowrun/pkg/exec"
+	"github.com/flowrun/flowrun/pkg/spec"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -51,5 +55,59 @@ func BenchmarkDispatchNoop(b *testing.B) {
 			b.Fatalf("accepted %d of %d", accepted, b.N)
 		}
 		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/item")
+	})
+}
+
+// BenchmarkBlockNoop measures what a flowrun block costs per item on the
+// cluster, the whole way: exec.Run of a block of b.N `set` items (keys,
+// scope, ItemRunner, result JSON, Done) through a Coordinator and one
+// ItemHandler worker with 16 slots, workers: 16. The Local sub-benchmark
+// is the baseline: the same block in the local pool. Compare µs/item.
+func BenchmarkBlockNoop(b *testing.B) {
+	load := func(b *testing.B) *spec.Workflow {
+		src := fmt.Sprintf(`
+version: 1
+steps:
+  - id: fan
+    parallel: {items: "${{ 1..%d }}", workers: 16}
+    set: {n: "${{ item }}"}
+`, b.N)
+		wf, ds := spec.Parse("bench.yaml", []byte(src), spec.Options{})
+		if ds.HasErrors() {
+			b.Fatal(ds)
+		}
+		return wf
+	}
+	check := func(b *testing.B, rep *exec.Report) {
+		if rep.Status != exec.Succeeded || rep.Step("fan").Summary.Succeeded != b.N {
+			b.Fatalf("run %s: %s", rep.Status, rep.Error)
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/item")
+	}
+	b.Run("Local", func(b *testing.B) {
+		wf := load(b)
+		b.ReportAllocs()
+		b.ResetTimer()
+		rep := exec.Run(context.Background(), wf, exec.Options{})
+		b.StopTimer()
+		check(b, rep)
+	})
+	b.Run("Cluster", func(b *testing.B) {
+		wf := load(b)
+		s := testServer(b)
+		h := &ItemHandler{Name: "w1", Slots: 16}
+		defer h.Close()
+		startWorker(b, s, &Worker{Name: "w1", Slots: 16, Handler: h.Handle}, false)
+		manifest, err := NewManifest(wf, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := NewCoordinator(testConn(b, s), manifest, CoordinatorOptions{})
+		defer c.Close(context.Background())
+		b.ReportAllocs()
+		b.ResetTimer()
+		rep := exec.Run(context.Background(), wf, exec.Options{Dispatcher: c})
+		b.StopTimer()
+		check(b, rep)
 	})
 }
