@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flowrun/flowrun/internal/proc"
 )
 
 // The tests below run real processes — flowrun apply with its embedded
@@ -387,4 +389,45 @@ steps:
 func lines(path string) int {
 	b, _ := os.ReadFile(path)
 	return bytes.Count(b, []byte("\n"))
+}
+
+// A worker's first SIGINT drains: its running item may finish within the
+// grace; a second SIGINT exits at once, with 130, and the item's process
+// does not outlive it.
+func TestWorkerSecondSignal(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "long.yaml", `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: [1], workers: 1}
+    run: |
+      echo $$ > child.pid
+      sleep 60
+`)
+	addr := freeAddr(t)
+	apply := start(t, dir, "", nil, "apply", "long.yaml", "--nats", "embed", "--nats-listen", addr)
+	apply.waitLine(t, "flowrun worker --nats")
+	w := start(t, dir, "", nil, "worker", "--nats", "nats://"+addr, "--slots", "1", "--name", "w1", "--grace", "1m")
+	waitFor(t, filepath.Join(dir, "child.pid"))
+	_ = w.cmd.Process.Signal(os.Interrupt)
+	w.waitLine(t, "draining")
+	select {
+	case <-w.done:
+		t.Fatalf("the worker exited on the first signal with an item running within its grace:\n%s", w.stderr)
+	case <-time.After(300 * time.Millisecond):
+	}
+	_ = w.cmd.Process.Signal(os.Interrupt)
+	if code := w.wait(t, 10*time.Second); code != 130 {
+		t.Fatalf("second signal: exit %d, want 130\n%s", code, w.stderr)
+	}
+	pid := readPID(t, filepath.Join(dir, "child.pid"))
+	deadline := time.Now().Add(10 * time.Second)
+	for proc.Alive(pid) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if proc.Alive(pid) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("the item's process %d outlived its worker", pid)
+	}
 }

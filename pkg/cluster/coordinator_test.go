@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -258,5 +259,36 @@ func TestBlockName(t *testing.T) {
 	}
 	if a, b := blockName([]string{long}, long+"x"), blockName([]string{long}, long+"y"); a == b {
 		t.Errorf("two long names share %q", a)
+	}
+}
+
+// Interrupting a run while its block is on the cluster cancels the items
+// on the workers; the block reports them cancelled, not failed.
+func TestCoordinatorInterrupted(t *testing.T) {
+	wf := loadFiles(t, map[string]string{"main.yaml": `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: "${{ 0..99 }}", workers: 4}
+    sleep: 1m
+`})
+	tc := newCluster(t, wf, nil, 1, nil, CoordinatorOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	var once sync.Once
+	sent := 0
+	c := NewCoordinator(testConn(t, tc.s), tc.coord.manifest, CoordinatorOptions{OnSent: func(*spec.Step, int) {
+		if sent++; sent == 8 {
+			once.Do(func() { time.AfterFunc(200*time.Millisecond, cancel) })
+		}
+	}})
+	defer c.Close(context.Background())
+	start := time.Now()
+	rep := exec.Run(ctx, wf, exec.Options{Dispatcher: c})
+	fan := rep.Step("fan")
+	if rep.Status != exec.Cancelled || fan.Status != exec.Cancelled || fan.Summary.Cancelled != 100 || fan.Summary.Failed != 0 {
+		t.Fatalf("run %s, fan %s %+v: %s", rep.Status, fan.Status, fan.Summary, fan.Error)
+	}
+	if el := time.Since(start); el > 20*time.Second {
+		t.Errorf("the interrupted run took %s", el)
 	}
 }
