@@ -225,7 +225,14 @@ func TestCancelStopsRunningItems(t *testing.T) {
 			var maxLatency atomic.Int64
 			h := func(ctx context.Context, tk Task) ([]byte, error) {
 				if tk.Index == 0 {
-					return []byte("first"), nil // lets accept-error trigger
+					// Lets accept-error trigger, once the others are out:
+					// accept blocks the loop, so nothing is published
+					// after it.
+					for running.Load() < 3 && ctx.Err() == nil {
+						time.Sleep(time.Millisecond)
+					}
+					time.Sleep(50 * time.Millisecond)
+					return []byte("first"), nil
 				}
 				started.Add(1)
 				running.Add(1)
