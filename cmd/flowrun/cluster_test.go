@@ -11,11 +11,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/flowrun/flowrun/internal/proc"
 )
@@ -429,5 +432,62 @@ steps:
 	if proc.Alive(pid) {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 		t.Errorf("the item's process %d outlived its worker", pid)
+	}
+}
+
+// A NATS server of one's own with a user and password: apply and workers
+// reach it through nats://user:password@host, and a wrong password stops
+// a worker at once (waiting would not cure it) with exit 2, the password
+// not shown.
+func TestClusterUserPassword(t *testing.T) {
+	addr := freeAddr(t)
+	host, portText, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portText)
+	ns, err := server.NewServer(&server.Options{
+		Host: host, Port: port, JetStream: true, StoreDir: t.TempDir(),
+		Username: "flow", Password: "s3cret-pass", NoSigs: true, NoLog: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("server not ready")
+	}
+	dir, _ := filepath.Abs("../../examples")
+	url := "nats://flow:s3cret-pass@" + addr
+	var out bytes.Buffer
+	apply := start(t, dir, "", &out, "apply", "batch.yaml", "--nats", url)
+	start(t, dir, "", nil, "worker", "--nats", url, "--name", "w1")
+	if code := apply.wait(t, time.Minute); code != 0 || !strings.Contains(out.String(), "sum: 2870") {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out.String(), apply.stderr)
+	}
+	code, _, stderr := flowrun(t, dir, "worker", "--nats", "nats://flow:wrong@"+addr)
+	if code != 2 || !strings.Contains(stderr, "Authorization Violation") || strings.Contains(stderr, "wrong") {
+		t.Errorf("worker with a wrong password: exit %d\n%s", code, stderr)
+	}
+}
+
+// Connection flags that cannot work fail at once, with exit 2.
+func TestClusterFlagErrors(t *testing.T) {
+	dir, _ := filepath.Abs("../../examples")
+	addr := freeAddr(t) // nobody listens there
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"apply", "hello.yaml", "--nats", "nats://" + addr}, "no servers available"},
+		{[]string{"apply", "hello.yaml", "--nats", "nats://" + addr, "--nats-creds", "nope.creds"}, "nope.creds: no such file"},
+		{[]string{"apply", "hello.yaml", "--nats", "embed", "--nats-ack-wait", "1ms"}, "--nats-ack-wait must be at least 100ms"},
+		{[]string{"apply", "hello.yaml", "--nats", "embed", "--nats-listen", "127.0.0.1:99999"}, "port must be 0..65535"},
+		{[]string{"worker", "--nats", "nats://" + addr, "--nats-creds", "nope.creds"}, "nope.creds: no such file"},
+		{[]string{"worker", "--nats", "nats://" + addr, "--slots=-1"}, "--slots must be at least 1"},
+	}
+	for _, tt := range tests {
+		code, _, stderr := flowrun(t, dir, tt.args...)
+		if code != 2 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("flowrun %s: exit %d, want 2 and %q\n%s", strings.Join(tt.args, " "), code, tt.want, stderr)
+		}
 	}
 }

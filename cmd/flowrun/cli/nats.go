@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -86,7 +88,7 @@ func (f applyNATS) connect(stderr io.Writer, wf *spec.Workflow, inputs map[strin
 	}
 	if err != nil {
 		c.close()
-		return nil, fmt.Errorf("--nats %s: %w", f.NATS, err)
+		return nil, fmt.Errorf("--nats %s: %w", redactURL(f.NATS), err)
 	}
 	if c.manifest, err = cluster.NewManifest(wf, inputs); err != nil {
 		c.close()
@@ -130,4 +132,16 @@ func (c *clusterConn) close() error {
 		errs = append(errs, os.RemoveAll(c.store))
 	}
 	return errors.Join(errs...)
+}
+
+// redactURL hides the password of server URLs (comma-separated, as
+// nats.Connect takes them) in what flowrun writes.
+func redactURL(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
 }

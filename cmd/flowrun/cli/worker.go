@@ -82,11 +82,11 @@ func (c *WorkerCmd) Run(e *env) error {
 		nc, err := nats.Connect(c.NATS, opts...)
 		if err != nil {
 			if permanent(err) {
-				fmt.Fprintf(e.stderr, "flowrun: --nats %s: %v\n", c.NATS, err)
+				fmt.Fprintf(e.stderr, "flowrun: --nats %s: %v\n", redactURL(c.NATS), err)
 				return exitError{ExitInvalid}
 			}
 			if !waiting {
-				logf("waiting for the cluster at %s (%v)", c.NATS, err)
+				logf("waiting for the cluster at %s (%v)", redactURL(c.NATS), err)
 				waiting = true
 			}
 			select {
