@@ -2,10 +2,12 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -291,4 +293,69 @@ steps:
 	if el := time.Since(start); el > 20*time.Second {
 		t.Errorf("the interrupted run took %s", el)
 	}
+}
+
+// countingRecorder counts the results a run records, per index.
+type countingRecorder struct {
+	mu    sync.Mutex
+	items map[int]int
+}
+
+func (r *countingRecorder) ItemDone(_ *spec.Step, res *exec.ItemResult) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.items[res.Index]++
+	return nil
+}
+func (r *countingRecorder) StepDone(*spec.Step, *exec.StepReport) error { return nil }
+func (r *countingRecorder) RunDone(*exec.Report) error                  { return nil }
+
+// The run's Recorder (its journal) hears each item exactly once, though
+// workers die mid-item and items run again elsewhere.
+func TestCoordinatorRecorderOnceUnderKills(t *testing.T) {
+	const n = 400
+	wf := loadFiles(t, map[string]string{"main.yaml": fmt.Sprintf(`
+version: 1
+steps:
+  - id: fan
+    parallel: {items: "${{ 0..%d }}", workers: 6}
+    sleep: 2ms
+`, n-1)})
+	s := testServer(t)
+	var procs []*workerProc
+	for i := range 2 {
+		h := &ItemHandler{Name: fmt.Sprint("w", i), Slots: 3}
+		procs = append(procs, startWorker(t, s, &Worker{Name: fmt.Sprint("w", i), Slots: 3, Handler: h.Handle, PullWait: 100 * time.Millisecond}, true))
+	}
+	manifest, err := NewManifest(wf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &countingRecorder{items: map[int]int{}}
+	var sent atomic.Int64
+	c := NewCoordinator(testConn(t, s), manifest, CoordinatorOptions{AckWait: 300 * time.Millisecond, MaxDeliver: 50,
+		OnSent: func(_ *spec.Step, i int) {
+			if i > 0 && i%100 == 0 {
+				procs[i/100%2].kill()
+			}
+			sent.Add(1)
+		}})
+	defer c.Close(context.Background())
+	rep := exec.Run(context.Background(), wf, exec.Options{Dispatcher: c, Recorder: rec})
+	if rep.Status != exec.Succeeded {
+		t.Fatalf("run %s: %s", rep.Status, rep.Error)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for i := range n {
+		if rec.items[i] != 1 {
+			t.Errorf("index %d recorded %d times, want once", i, rec.items[i])
+		}
+	}
+	for _, r := range rep.Step("fan").Results {
+		if r.Worker == "" {
+			t.Errorf("item %d without its worker", r.Index)
+		}
+	}
+	t.Logf("%d items, 3 kills, %d sent", n, sent.Load())
 }
