@@ -104,6 +104,9 @@ loop:
 		case e, ok := <-watch.Updates():
 			if !ok {
 				runErr = fmt.Errorf("cluster: worker %s: registry watch ended", w.Name)
+				if nc.IsClosed() { // the watch saw it first
+					runErr = fmt.Errorf("cluster: worker %s: %w", w.Name, nats.ErrConnectionClosed)
+				}
 				break loop
 			}
 			if e != nil {
