@@ -69,6 +69,9 @@ func (w *Worker) Run(ctx context.Context, nc *nats.Conn) error {
 	}
 	reg, err := registry(ctx, js)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started: nothing to drain
+		}
 		return err
 	}
 	s := &workerState{
