@@ -113,19 +113,28 @@ func (c *Coordinator) Dispatch(ctx context.Context, job *exec.Job) error {
 		return fmt.Errorf("the step's scope cannot be sent to workers: %w", err)
 	}
 	b := &block{job: job, inflight: map[int]string{}}
-	// The source runs on the publisher's goroutine and results are
-	// accepted on another: two lanes, or one lane and a lock.
-	if job.Workers > 1 {
-		b.doneLane = 1
-	} else {
-		b.shared = true
-	}
 	blk := Block{
 		Name:       blockName(job.Path, job.Step.ID),
 		Workers:    job.Workers,
 		AckWait:    c.opts.AckWait,
 		MaxDeliver: c.opts.MaxDeliver,
 		Data:       data,
+	}
+	// The source runs on the publisher's goroutine and results are
+	// accepted on the dispatch loop's: lanes 0 and 1. A block of one
+	// worker has one lane; a window of one item keeps its calls apart,
+	// since the publisher asks for the next item only once the previous
+	// one's result was accepted. (A lock would not do: Next may wait for
+	// a Done, under a limit: per key.)
+	if job.Workers > 1 {
+		b.doneLane = 1
+	} else {
+		blk.Window = 1
+	}
+	// An item counts against its limit: keys from Next on, so the
+	// cluster queues none beyond those it can run.
+	if len(job.Step.Parallel.Limits) > 0 {
+		blk.Window = job.Workers
 	}
 	if f := c.opts.OnWaiting; f != nil {
 		blk.OnWaiting = func(w bool) { f(job.Step, w) }
@@ -145,31 +154,15 @@ func (c *Coordinator) Dispatch(ctx context.Context, job *exec.Job) error {
 type block struct {
 	job      *exec.Job
 	doneLane int
-	shared   bool // one lane for both goroutines: lock
-	laneMu   sync.Mutex
 	sent     func(s *spec.Step, index int)
 
 	mu       sync.Mutex
 	inflight map[int]string // sent, not accepted: index -> key
 }
 
-func (b *block) lock() {
-	if b.shared {
-		b.laneMu.Lock()
-	}
-}
-
-func (b *block) unlock() {
-	if b.shared {
-		b.laneMu.Unlock()
-	}
-}
-
 // next is the ItemSource: the job's next item as JSON. An item whose
 // value JSON cannot hold fails here, unsent.
 func (b *block) next(ctx context.Context) (Item, bool, error) {
-	b.lock()
-	defer b.unlock()
 	for {
 		it, ok, err := b.job.Next(ctx, 0)
 		if err != nil || !ok {
@@ -202,8 +195,6 @@ func (b *block) accept(_ context.Context, r Result) error {
 	b.mu.Lock()
 	delete(b.inflight, r.Index)
 	b.mu.Unlock()
-	b.lock()
-	defer b.unlock()
 	res := b.job.Result(b.doneLane, r.Index)
 	decodeResult(b.job.Step, r, res)
 	return b.job.Done(b.doneLane, res)
@@ -220,8 +211,6 @@ func (b *block) cancelRest() error {
 	clear(b.inflight)
 	b.mu.Unlock()
 	slices.SortFunc(rest, func(a, b Item) int { return a.Index - b.Index })
-	b.lock()
-	defer b.unlock()
 	var first error
 	for _, it := range rest {
 		res := b.job.Result(b.doneLane, it.Index)

@@ -1,17 +1,19 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/flowrun/flowrun/pkg/exec"
@@ -119,7 +121,7 @@ func TestCoordinatorSameAsLocal(t *testing.T) {
 	ignore := cmpopts.IgnoreFields(exec.ItemResult{}, "OffsetMS", "DurationMS", "Worker")
 	for _, id := range []string{"fan", "count"} {
 		l, r := local.Step(id), remote.Step(id)
-		if diff := cmp.Diff(l.Results, r.Results, ignore); diff != "" {
+		if diff := gocmp.Diff(l.Results, r.Results, ignore); diff != "" {
 			t.Errorf("%s results (-local +cluster):\n%s", id, diff)
 		}
 		if l.Status != r.Status || l.Summary.Succeeded != r.Summary.Succeeded || l.Summary.Failed != r.Summary.Failed {
@@ -131,7 +133,7 @@ func TestCoordinatorSameAsLocal(t *testing.T) {
 			}
 		}
 	}
-	if diff := cmp.Diff(local.Outputs, remote.Outputs); diff != "" {
+	if diff := gocmp.Diff(local.Outputs, remote.Outputs); diff != "" {
 		t.Errorf("outputs (-local +cluster):\n%s", diff)
 	}
 	if out := remote.Step("fan").Results[1].Output.(map[string]any); out["n"] != 9007199254740993 || out["say"] != "hello bob" {
@@ -234,7 +236,7 @@ outputs:
 		t.Fatalf("run %s: %s", rep.Status, rep.Error)
 	}
 	want := []any{"top-step-in-1", "top-step-in-2", "top-step-in-3"}
-	if diff := cmp.Diff(want, rep.Outputs["said"]); diff != "" {
+	if diff := gocmp.Diff(want, rep.Outputs["said"]); diff != "" {
 		t.Errorf("said (-want +got):\n%s", diff)
 	}
 	if len(sent) != 3 {
@@ -358,4 +360,42 @@ steps:
 		}
 	}
 	t.Logf("%d items, 3 kills, %d sent", n, sent.Load())
+}
+
+// limit: per key holds on the cluster, with one worker (one lane: the
+// next item may wait for a result) and with several.
+func TestCoordinatorLimit(t *testing.T) {
+	for _, workers := range []int{1, 3} {
+		t.Run(fmt.Sprint("workers=", workers), func(t *testing.T) {
+			wf := loadFiles(t, map[string]string{"main.yaml": fmt.Sprintf(`
+version: 1
+steps:
+  - id: fan
+    parallel:
+      items: "${{ 0..11 }}"
+      workers: %d
+      limit: {key: "${{ item %% 2 }}", max: 1}
+    sleep: 20ms
+`, workers)})
+			tc := newCluster(t, wf, nil, 2, nil, CoordinatorOptions{})
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			rep := exec.Run(ctx, wf, exec.Options{Dispatcher: tc.coord})
+			if rep.Status != exec.Succeeded || rep.Step("fan").Summary.Succeeded != 12 {
+				t.Fatalf("run %s: %s", rep.Status, rep.Error)
+			}
+			// Items of one key never overlap: each starts after the
+			// previous one of its key ended.
+			end := map[int]float64{}
+			res := slices.Clone(rep.Step("fan").Results)
+			slices.SortFunc(res, func(a, b *exec.ItemResult) int { return cmp.Compare(a.OffsetMS, b.OffsetMS) })
+			for _, r := range res {
+				k := r.Index % 2
+				if r.OffsetMS < end[k] {
+					t.Errorf("item %d (key %d) started at %.3f ms, before the previous one of its key ended at %.3f ms", r.Index, k, r.OffsetMS, end[k])
+				}
+				end[k] = r.OffsetMS + r.DurationMS
+			}
+		})
+	}
 }

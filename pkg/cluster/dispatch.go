@@ -58,9 +58,10 @@ type Block struct {
 	lostAdvisories bool
 }
 
-// ItemSource returns the block's items in increasing index order (indices
-// may skip, e.g. on resume), ok=false at the end. It is called from one
-// goroutine, never ahead of the publish window.
+// ItemSource returns the block's items in the order to dispatch them —
+// index order, but a block's limit: may hold one back; indices may skip
+// (on resume) and must not repeat — and ok=false at the end. It is called
+// from one goroutine, never ahead of the publish window.
 type ItemSource func(ctx context.Context) (it Item, ok bool, err error)
 
 // AcceptFunc receives each index's result exactly once, before the result
@@ -343,6 +344,9 @@ func (d *dispatch) loop(ctx context.Context) error {
 			case p.end:
 				d.srcDone = true
 			default:
+				if _, dup := d.pending[p.it.Index]; dup {
+					return fmt.Errorf("cluster: block %s: item source returned index %d again while it runs", d.b.Name, p.it.Index)
+				}
 				d.pending[p.it.Index] = p.it.Key
 				if p.err != nil {
 					if err := d.acceptOnce(ctx, Result{Index: p.it.Index, Key: p.it.Key, Err: p.err}, nil, tokens); err != nil {
@@ -381,7 +385,6 @@ func (d *dispatch) publish(ctx context.Context, tokens <-chan struct{}, pubs cha
 			return false
 		}
 	}
-	last := -1
 	for {
 		select {
 		case <-tokens:
@@ -397,11 +400,10 @@ func (d *dispatch) publish(ctx context.Context, tokens <-chan struct{}, pubs cha
 			send(published{end: true})
 			return
 		}
-		if it.Index <= last {
-			send(published{fatal: fmt.Errorf("cluster: block %s: item source returned index %d after %d (indices must increase)", d.b.Name, it.Index, last)})
+		if it.Index < 0 {
+			send(published{fatal: fmt.Errorf("cluster: block %s: item source returned index %d", d.b.Name, it.Index)})
 			return
 		}
-		last = it.Index
 		m := itemMsg(d.run.id, d.b.Name, it)
 		if n := msgSize(m); n > d.maxPayload {
 			send(published{it: it, err: d.itemErr(it.Index, it.Key, "", fmt.Errorf("%w: the item is %d bytes, over the cluster's max payload of %d bytes", ErrPayloadTooLarge, n, d.maxPayload))})
