@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -72,6 +74,9 @@ func start(t testing.TB, dir, bin string, stdout *bytes.Buffer, args ...string) 
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	// A worker outlives its coordinator by design: should this test
+	// process die before its cleanup, its children must not stay.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	p := &process{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	if stdout != nil {
