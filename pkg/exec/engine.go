@@ -150,10 +150,6 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 	if r.environ == nil {
 		r.environ = os.Environ()
 	}
-	if r.res == nil {
-		r.res = &steps.Resources{Workers: maxWorkers(wf, opts)}
-		defer r.res.Close()
-	}
 	r.runInfo = spec.RunInfo{ID: r.report.RunID, Status: string(Running)}
 	for _, s := range append(append([]*spec.Step{}, wf.Steps...), wf.Finally...) {
 		sr := &stepRun{step: s, report: newStepReport(s), done: make(chan struct{})}
@@ -163,6 +159,16 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 	start := time.Now()
 	base := len(r.environ)
 	err := r.evalWorkflowEnv()
+	if r.res == nil {
+		// After the env: a workers: expression of inputs and env sizes
+		// the pool (maxWorkers).
+		var vars map[string]any
+		if err == nil {
+			vars = r.scope(nil).Vars()
+		}
+		r.res = &steps.Resources{Workers: maxWorkers(wf, opts, vars)}
+		defer r.res.Close()
+	}
 	r.ir = &ItemRunner{
 		Dir: wf.Dir, File: wf.File, Environ: r.environ, QuietItems: opts.QuietItems,
 		Resources: r.res, Kill: opts.Kill, Workers: r.opts.Workers, Start: r.report.StartedAt,

@@ -10,11 +10,16 @@ import (
 // maxWorkers bounds how many items of the run can be in flight at once:
 // the sum of every block's workers (blocks may run side by side), plus
 // one per single step. A connection pool shared by the run is sized to it.
-// It is 0, unknown, when a block's workers: is an expression: its value is
-// known only when the block starts, long after the pool was made, and a
-// guess (the default) would cap a 200-worker load test at a few
-// connections.
-func maxWorkers(wf *spec.Workflow, opts Options) int {
+//
+// A block whose workers: is an expression counts with its value when the
+// expression reads only what is fixed before any step starts — inputs,
+// env, run.id: vars, the run's variables without steps — and makes the
+// bound 0, unknown, when it reads a step's result (or vars is nil): its
+// value is known only when the block starts, long after the pool was made,
+// and a guess would either cap a 200-worker load test at a few connections
+// or be no bound at all. A finally step's expression is unknown too: it
+// may read run.status, which changes before finally steps run.
+func maxWorkers(wf *spec.Workflow, opts Options, vars map[string]any) int {
 	def := opts.Workers
 	if def <= 0 {
 		def = runtime.NumCPU()
@@ -22,7 +27,19 @@ func maxWorkers(wf *spec.Workflow, opts Options) int {
 	n := 0
 	for _, s := range append(append([]*spec.Step{}, wf.Steps...), wf.Finally...) {
 		if s.Parallel != nil && s.Parallel.WorkersExpr != nil {
-			return 0
+			w := constantWorkers(s, vars)
+			if w == 0 {
+				return 0
+			}
+			if s.Callee != nil {
+				c := maxWorkers(s.Callee, opts, nil)
+				if c == 0 {
+					return 0
+				}
+				w *= c
+			}
+			n += w
+			continue
 		}
 		if s.Callee != nil {
 			w := callWidth(s, def, opts)
@@ -42,6 +59,21 @@ func maxWorkers(wf *spec.Workflow, opts Options) int {
 		}
 	}
 	return n
+}
+
+// constantWorkers is the value of a block's workers: expression when it
+// is fixed for the whole run (see maxWorkers), else 0. A value that is not
+// a positive integer is 0 too: the block fails when it starts, saying so.
+func constantWorkers(s *spec.Step, vars map[string]any) int {
+	x := s.Parallel.WorkersExpr
+	if vars == nil || s.Finally || len(x.Refs) > 0 {
+		return 0
+	}
+	v, err := x.Eval(vars)
+	if n, ok := v.(int); err == nil && ok && n > 0 {
+		return min(n, spec.MaxWorkers)
+	}
+	return 0
 }
 
 // hooks are the knobs tests turn, per run rather than as package

@@ -126,7 +126,7 @@ func callWidth(s *spec.Step, def int, opts Options) int {
 			own = b.Workers
 		}
 	}
-	return own * maxWorkers(s.Callee, opts)
+	return own * maxWorkers(s.Callee, opts, nil)
 }
 
 var _ steps.Step = (*call)(nil)

@@ -14,7 +14,8 @@ type Resources struct {
 	// the sum of the worker counts of its parallel blocks (they may run
 	// side by side) plus one per single step. A connection pool sized to
 	// it never makes a worker wait. Zero means unknown (a block's workers
-	// are an expression): size pools without a cap.
+	// are computed from a step's result): size pools without a cap, and
+	// keep every connection made.
 	Workers int
 
 	mu     sync.Mutex

@@ -55,5 +55,7 @@
 // of N workers keeps N connections alive and reuses them instead of opening
 // one per item (and running out of local ports in a load test). At most N
 // connections to one host are open at once; a request beyond that waits,
-// within its timeout, for one to be free.
+// within its timeout, for one to be free. When the run cannot know N before
+// it starts (a block's workers: computed from a step's output), there is no
+// cap and every connection made is kept for the next request.
 package http

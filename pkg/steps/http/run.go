@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -241,12 +242,17 @@ var defaultTransport = sync.OnceValue(func() *http.Transport { return newTranspo
 // 100 workers against one backend would close and reopen 98 connections for
 // every round of items, leaving sockets in TIME_WAIT until the local ports
 // run out. Zero workers means the concurrency is unknown: the transport
-// keeps a generous pool and sets no cap.
+// keeps every connection it made and sets no cap.
 func newTransport(workers int) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DisableKeepAlives = false
 	if workers <= 0 {
-		t.MaxIdleConnsPerHost = t.MaxIdleConns
+		// No idle limit: a connection is only ever made for a request in
+		// flight, so the idle ones never outnumber the most requests the
+		// run had in flight at once. A limit (net/http's default of 100)
+		// would close the connections of a 150-worker block that waits
+		// between rounds, and dial them again.
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = 0, math.MaxInt
 		return t
 	}
 	n := max(workers, http.DefaultMaxIdleConnsPerHost)

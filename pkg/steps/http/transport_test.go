@@ -2,6 +2,7 @@ package http
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -65,8 +66,10 @@ func TestTransportSizing(t *testing.T) {
 	}{
 		{"run with many workers", &steps.Resources{Workers: 100}, 100, 100},
 		{"run with one worker", &steps.Resources{Workers: 1}, 2, 2},
-		{"run with no parallel block", &steps.Resources{}, 100, 0},
-		{"outside a run", nil, 100, 0},
+		// Unknown: every connection made is kept (none is made but for a
+		// request in flight).
+		{"run with unknown workers", &steps.Resources{}, math.MaxInt, 0},
+		{"outside a run", nil, math.MaxInt, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,7 +77,8 @@ func TestTransportSizing(t *testing.T) {
 			if tr != transport(tt.res) {
 				t.Errorf("got a new transport on the second call; want one per run")
 			}
-			if tr.MaxIdleConnsPerHost < tt.idle || tr.MaxIdleConns < tt.idle || tr.DisableKeepAlives {
+			// MaxIdleConns 0 is no limit.
+			if tr.MaxIdleConnsPerHost < tt.idle || tr.MaxIdleConns != 0 && tr.MaxIdleConns < tt.idle || tr.DisableKeepAlives {
 				t.Errorf("got MaxIdleConnsPerHost %d, MaxIdleConns %d, DisableKeepAlives %v; want at least %d and keep-alive",
 					tr.MaxIdleConnsPerHost, tr.MaxIdleConns, tr.DisableKeepAlives, tt.idle)
 			}
