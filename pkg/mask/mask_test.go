@@ -3,9 +3,11 @@ package mask
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -208,5 +210,28 @@ func TestKeyInputs(t *testing.T) {
 	}
 	if in["token"] != "hunter22" {
 		t.Error("Inputs modified its argument")
+	}
+}
+
+// TestValueCopiesOnlyWhatChanges: masking a value that holds no secret
+// and no URL returns it as it is, so a report of 100,000 results is not
+// copied; where a secret is deep inside, the path to it is copied and the
+// original is left as it was.
+func TestValueCopiesOnlyWhatChanges(t *testing.T) {
+	m := New()
+	m.Add("s3cret-value")
+	clean := map[string]any{"status": 200, "body": map[string]any{"list": []any{"a", 1.5, true, nil}}}
+	out, changed := m.ValueChanged(clean)
+	if changed || fmt.Sprintf("%p", out) != fmt.Sprintf("%p", clean) {
+		t.Errorf("a value without secrets came back changed (%v) or copied", changed)
+	}
+	dirty := map[string]any{"status": 200, "body": map[string]any{"list": []any{"a", "s3cret-value"}}, "s3cret-value": 1}
+	out, changed = m.ValueChanged(dirty)
+	want := map[string]any{"status": 200, "body": map[string]any{"list": []any{"a", "***"}}, "***": 1}
+	if !changed || !reflect.DeepEqual(out, want) {
+		t.Errorf("got %v (changed %v); want %v", out, changed, want)
+	}
+	if dirty["body"].(map[string]any)["list"].([]any)[1] != "s3cret-value" || dirty["s3cret-value"] != 1 {
+		t.Errorf("the original was modified: %v", dirty)
 	}
 }

@@ -27,10 +27,17 @@ import (
 // A value with nothing to mask is returned as it is, type and all; v
 // itself is never modified: it may be shared with expressions that need
 // the real value.
+//
+// So a report of 100,000 results that hold no secret and no URL is not
+// copied: maps and slices are copied only from their first change.
 func (m *Masker) Value(v any) any {
 	out, _ := m.value(v, 0)
 	return out
 }
+
+// ValueChanged is Value, also reporting whether anything changed: when
+// not, the value returned is v itself.
+func (m *Masker) ValueChanged(v any) (any, bool) { return m.value(v, 0) }
 
 // maxDepth bounds the walk at the nesting encoding/json decodes: a value
 // nested deeper can only be a cycle (a map that holds itself), which no
@@ -52,24 +59,48 @@ func (m *Masker) value(v any, depth int) (any, bool) {
 		// As text: outputs hold bytes a step read.
 		return m.String(string(v)), true
 	case map[string]any:
-		out := make(map[string]any, len(v))
-		changed := false
+		var out map[string]any // made at the first change
 		for k, x := range v {
 			mk := m.String(k)
 			mx, c := m.value(x, depth+1)
-			changed = changed || c || mk != k
+			if !c && mk == k {
+				continue
+			}
+			if out == nil {
+				out = make(map[string]any, len(v))
+				for k2, x2 := range v {
+					out[k2] = x2
+				}
+			}
+			delete(out, k)
 			out[mk] = mx
 		}
-		return out, changed
-	case []any:
-		out := make([]any, len(v))
-		changed := false
-		for i, x := range v {
-			var c bool
-			out[i], c = m.value(x, depth+1)
-			changed = changed || c
+		if out == nil {
+			return v, false
 		}
-		return out, changed
+		return out, true
+	case []any:
+		var out []any // made at the first change
+		for i, x := range v {
+			mx, c := m.value(x, depth+1)
+			if c && out == nil {
+				out = make([]any, len(v))
+				copy(out, v)
+			}
+			if out != nil {
+				out[i] = mx
+			}
+		}
+		if out == nil {
+			return v, false
+		}
+		return out, true
+	case int, int64, float64, json.Number:
+		if m.Empty() {
+			return v, false // no number to mask: skip its text
+		}
+	}
+	switch v := v.(type) {
 	case int:
 		return m.number(v, strconv.Itoa(v))
 	case int64:

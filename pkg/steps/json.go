@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -24,10 +25,39 @@ func DecodeJSON(r io.Reader) (any, error) {
 		}
 		return nil, err
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("more than one JSON value")
+	if err := onlySpace(dec.Buffered(), r); err != nil {
+		return nil, err
 	}
 	return normalizeNumbers(v), nil
+}
+
+// onlySpace checks that what follows a JSON value — the decoder's
+// buffered rest, then r to its end — is white space. (Asking the decoder
+// for another token would do, but makes it grow its buffer to 1.5 KiB for
+// every value, which an http block pays for each response.)
+func onlySpace(buffered, r io.Reader) error {
+	buf := make([]byte, 64)
+	if err := spaceTo(buffered, buf); err != nil {
+		return err
+	}
+	return spaceTo(r, buf)
+}
+
+// spaceTo reads r to its end through buf, failing on anything but white
+// space.
+func spaceTo(r io.Reader, buf []byte) error {
+	for {
+		n, err := r.Read(buf)
+		if len(bytes.TrimLeft(buf[:n], " \t\r\n")) > 0 {
+			return errors.New("more than one JSON value")
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // JSONNumber is flowrun's number policy: a JSON number decoded with

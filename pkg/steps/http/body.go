@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/flowrun/flowrun/pkg/steps"
 )
@@ -23,8 +24,17 @@ type body struct {
 	// text is the whole body when it is kept: a body that is not JSON,
 	// or one that expect.body_contains searches.
 	text string
-	// head is the start of the body, for error messages.
+	// head is the start of the body, for error messages, when the body
+	// could not be read or decoded; see start.
 	head []byte
+}
+
+// start is the start of the body for an error message.
+func (b body) start() []byte {
+	if b.head == nil && b.text != "" {
+		return []byte(b.text[:min(len(b.text), headBytes)])
+	}
+	return b.head
 }
 
 // readBody reads a response body of at most limit bytes (contentLength
@@ -35,21 +45,28 @@ type body struct {
 // second copy of it. Any other body is read once into a string, sized by
 // contentLength when the server gives it.
 func readBody(rd io.Reader, contentLength, limit int64, json, keepText bool) (body, error) {
-	c := &counter{r: io.LimitReader(rd, limit+1), blank: true}
+	// Pooled: an http block reads a body per item.
+	c := counters.Get().(*counter)
+	*c = counter{lim: io.LimitedReader{R: rd, N: limit + 1}, blank: true}
+	defer func() {
+		c.lim.R = nil
+		counters.Put(c)
+	}()
 	var b body
 	if json && !keepText {
 		v, err := steps.DecodeJSON(c)
-		b.head = c.head
 		switch {
 		case c.n > limit:
 			return b, errTooLarge
 		case err != nil && c.blank && errors.Is(err, io.ErrUnexpectedEOF):
 			// An empty body, or white space only: no value.
 			if _, rerr := io.Copy(io.Discard, c); rerr != nil {
+				b.head = c.start()
 				return b, rerr
 			}
 			return b, nil
 		case err != nil:
+			b.head = c.start()
 			return b, fmt.Errorf("%w: %w", errNotJSON, err)
 		}
 		b.value = v
@@ -60,10 +77,11 @@ func readBody(rd io.Reader, contentLength, limit int64, json, keepText bool) (bo
 		sb.Grow(int(contentLength))
 	}
 	if _, err := io.Copy(&sb, c); err != nil {
+		b.head = c.start()
 		return b, err
 	}
-	b.head = c.head
 	if c.n > limit {
+		b.head = c.start()
 		return b, errTooLarge
 	}
 	b.text = sb.String()
@@ -86,23 +104,27 @@ func readBody(rd io.Reader, contentLength, limit int64, json, keepText bool) (bo
 // JSON and is not.
 var errNotJSON = errors.New("response says it is JSON but is not")
 
-// counter counts the bytes read through it, keeps the first headBytes,
-// and notes whether all were white space.
+// counter reads at most a limit through lim, counts the bytes read,
+// keeps the first headBytes, and notes whether all were white space.
 type counter struct {
-	r     io.Reader
+	lim   io.LimitedReader
 	n     int64
-	head  []byte
+	head  [headBytes]byte
+	nhead int
 	blank bool
 }
 
+var counters = sync.Pool{New: func() any { return new(counter) }}
+
 func (c *counter) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
+	n, err := c.lim.Read(p)
 	c.n += int64(n)
-	if room := headBytes - len(c.head); room > 0 {
-		c.head = append(c.head, p[:min(n, room)]...)
-	}
+	c.nhead += copy(c.head[c.nhead:], p[:n])
 	if c.blank && len(bytes.TrimSpace(p[:n])) > 0 {
 		c.blank = false
 	}
 	return n, err
 }
+
+// start returns a copy of the bytes kept for error messages.
+func (c *counter) start() []byte { return bytes.Clone(c.head[:c.nhead]) }

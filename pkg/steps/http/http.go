@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowrun/flowrun/pkg/steps"
@@ -98,6 +99,7 @@ type Expect struct {
 type request struct {
 	method   string
 	url      *url.URL
+	urlText  string // url.String(), made once
 	header   http.Header
 	host     string
 	body     []byte
@@ -107,6 +109,10 @@ type request struct {
 	status   statusSet
 	check    steps.Expression
 	contains string
+	// cached is the client of the run the last item ran in.
+	cached atomic.Pointer[runClient]
+	// lastHeaders is the headers output of the last response (headers).
+	lastHeaders atomic.Pointer[map[string]any]
 }
 
 // Validate checks the configuration: a parseable http(s) URL, a known
@@ -221,6 +227,7 @@ func (h *HTTP) prepare() (*request, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	r.urlText = r.url.String()
 	return r, nil
 }
 

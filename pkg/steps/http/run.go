@@ -33,16 +33,33 @@ func (h *HTTP) Run(ctx context.Context, in *steps.Input) (any, error) {
 	if in != nil {
 		res = in.Resources
 	}
-	client := &http.Client{Transport: transport(res), CheckRedirect: r.follow.checkRedirect}
-	var m *mask.Masker
+	var mk *mask.Masker
 	if in != nil {
-		m = in.Mask
+		mk = in.Mask
 	}
-	out, err := r.do(ctx, client, m)
+	out, err := r.do(ctx, r.client(res), mk)
 	if err != nil {
-		return nil, masked(m, err)
+		return nil, masked(mk, err)
 	}
 	return out, nil
+}
+
+// client returns the client that sends the request through the run's
+// transport: made for the first item, kept for the next ones of the same
+// run, so that an item takes no lock to find the transport.
+func (r *request) client(res *steps.Resources) *http.Client {
+	if c := r.cached.Load(); c != nil && c.res == res {
+		return c.client
+	}
+	c := &runClient{res: res, client: &http.Client{Transport: transport(res), CheckRedirect: r.follow.checkRedirect}}
+	r.cached.Store(c)
+	return c.client
+}
+
+// runClient is a client and the run's resources it was made for.
+type runClient struct {
+	res    *steps.Resources
+	client *http.Client
 }
 
 // masked returns err with its text masked by m: the run's secrets first,
@@ -72,11 +89,13 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker) (
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
 	}
-	req, err := http.NewRequestWithContext(reqCtx, r.method, r.url.String(), body)
+	req, err := http.NewRequestWithContext(reqCtx, r.method, r.urlText, body)
 	if err != nil {
 		return nil, steps.Permanent(r.errorf("%v", err))
 	}
-	req.Header = r.header.Clone()
+	// Shared by every item, never written: net/http does not modify a
+	// request's headers (a redirect gets a copy).
+	req.Header = r.header
 	if r.host != "" {
 		req.Host = r.host
 	}
@@ -93,7 +112,14 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker) (
 	if err != nil {
 		return nil, r.failure(ctx, reqCtx, err)
 	}
-	defer drainAndClose(resp.Body)
+	read := false // the body was read to its end: nothing to drain
+	defer func() {
+		if read {
+			_ = resp.Body.Close()
+		} else {
+			drainAndClose(resp.Body)
+		}
+	}()
 
 	if !r.status.match(resp.StatusCode) {
 		head, err := io.ReadAll(io.LimitReader(resp.Body, headBytes))
@@ -111,15 +137,18 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker) (
 	case errors.Is(err, errTooLarge):
 		return nil, steps.Permanent(r.errorf("response body exceeds max_body of %s", ByteSize(r.maxBody)))
 	case errors.Is(err, errNotJSON):
-		return nil, steps.Permanent(r.errorf("%v%s", err, snippet(m, b.head, len(b.head) == headBytes)))
+		head := b.start()
+		return nil, steps.Permanent(r.errorf("%v%s", err, snippet(m, head, len(head) == headBytes)))
 	case err != nil:
 		return nil, r.failure(ctx, reqCtx, err)
 	}
+	read = true
 	elapsed := time.Since(start)
 
-	out := response{Status: resp.StatusCode, Headers: firstValues(resp.Header), Body: b.value}
+	out := response{Status: resp.StatusCode, Headers: r.headers(resp.Header), Body: b.value}
 	if r.contains != "" && !strings.Contains(b.text, r.contains) {
-		return nil, steps.Permanent(r.errorf("expect.body_contains %q: not in the body%s", r.contains, snippet(m, b.head, len(b.head) == headBytes)))
+		head := b.start()
+		return nil, steps.Permanent(r.errorf("expect.body_contains %q: not in the body%s", r.contains, snippet(m, head, len(head) == headBytes)))
 	}
 	if !r.check.IsZero() {
 		if err := checkJSON(r.check, out.Status, out.Headers, out.Body); err != nil {
@@ -183,6 +212,34 @@ func drainAndClose(body io.ReadCloser) {
 	_ = body.Close()
 }
 
+// headers returns the output's headers: the map of the previous response
+// when this one has the same headers, so that a block of responses that
+// differ only in their bodies keeps one map, not one per item. The map is
+// never written once made (outputs are read-only: expressions, masking
+// and reports copy what they change).
+func (r *request) headers(h http.Header) map[string]any {
+	if last := r.lastHeaders.Load(); last != nil && sameFirstValues(*last, h) {
+		return *last
+	}
+	m := firstValues(h)
+	r.lastHeaders.Store(&m)
+	return m
+}
+
+// sameFirstValues reports whether m is firstValues(h).
+func sameFirstValues(m map[string]any, h http.Header) bool {
+	if len(m) != len(h) {
+		return false
+	}
+	for k, vs := range h {
+		v, ok := m[k]
+		if !ok || len(vs) == 0 || v != vs[0] {
+			return false
+		}
+	}
+	return true
+}
+
 // firstValues keeps the first value of each response header. The keys of
 // a response's Header are canonical already: net/http canonicalizes them
 // as it reads them.
@@ -199,6 +256,10 @@ func firstValues(h http.Header) map[string]any {
 // isJSON reports whether a Content-Type is application/json or a
 // +json type such as application/problem+json.
 func isJSON(contentType string) bool {
+	switch contentType {
+	case "application/json", "application/json; charset=utf-8":
+		return true
+	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
