@@ -131,6 +131,7 @@ func parallelProps() object {
 			"required":             []any{"limit"},
 			"additionalProperties": false,
 		}}},
+		"duration": duration,
 		"items_from": object{"anyOf": []any{
 			object{"type": "string", "description": "a file, relative to the workflow file; may be ${{ }} over inputs and run"},
 			object{"type": "object", "required": []any{"file"}, "properties": object{

@@ -44,7 +44,13 @@ func (b *BoundStep) Run(ctx context.Context, it Item, res *ItemResult) {
 	start := time.Since(ir.Start)
 	res.Index, res.Key = it.Index, it.Key
 	res.OffsetMS = ms(start)
-	defer func() { res.DurationMS = ms(time.Since(ir.Start) - start) }()
+	defer func() {
+		end := time.Since(ir.Start)
+		res.DurationMS = ms(end - start)
+		if !it.Due.IsZero() {
+			res.LatencyMS = ms(end - min(it.Due.Sub(ir.Start), start))
+		}
+	}()
 	st, env, vars, err := b.instance(it)
 	if err != nil {
 		res.Status, res.Error = Failed, b.itemError(res, err)
@@ -66,10 +72,15 @@ func (b *BoundStep) Run(ctx context.Context, it Item, res *ItemResult) {
 	}()
 	in := &is.in
 	*in = steps.Input{StepID: s.ID, Index: it.Index, Key: it.Key, Item: it.Value, Env: env, Vars: vars, Dir: ir.Dir, Log: log, Resources: ir.Resources, Mask: ir.Mask, Kill: ir.Kill}
+	defer func() { res.Code, res.ErrorKind = in.Outcome.Code, in.Outcome.Kind }()
 	for attempt := 1; ; attempt++ {
 		in.Attempt = attempt
 		res.Attempts = attempt
+		in.Outcome = steps.Outcome{}
 		out, err := attemptOnce(ctx, s.Timeout, st, in)
+		if err != nil && in.Outcome.Kind == "" && isTimeout(err) {
+			in.Outcome.Kind = steps.KindTimeout
+		}
 		if err == nil {
 			out, err = parseOutput(out, s.Output)
 			if err == nil {
@@ -123,12 +134,22 @@ func attemptOnce(ctx context.Context, timeout time.Duration, st steps.Step, in *
 	}()
 	out, err = st.Run(actx, in)
 	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), errTimeout) {
-		err = fmt.Errorf("timed out after %s: %w", timeout, err)
+		err = &timedOut{fmt.Errorf("timed out after %s: %w", timeout, err)}
 	}
 	return out, err
 }
 
 var errTimeout = errors.New("step timeout")
+
+// timedOut is the error of an attempt the step's timeout: ended.
+type timedOut struct{ error }
+
+func (e *timedOut) Unwrap() error { return e.error }
+
+func isTimeout(err error) bool {
+	var to *timedOut
+	return errors.As(err, &to)
+}
 
 // itemError renders an item's error with its origin: position, step, item.
 func (b *BoundStep) itemError(res *ItemResult, err error) string {

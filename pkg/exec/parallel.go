@@ -20,7 +20,9 @@ import (
 //     item's key before the item is dispatched (an item whose key fails is
 //     a failed item that never runs), holds back an item whose limit: key
 //     is saturated in favour of the next that fits (limit.go), and waits
-//     for the block's rate:.
+//     for the block's rate:. Once the block's duration: has passed it
+//     takes no more: the items left are not started (a status of their
+//     own, neither failed nor cancelled), and the items running finish.
 //   - Done records each finished item: in the block's tallies (sink.go;
 //     one per lane, no lock), with the Observer and the Recorder. A failure
 //     beyond max_failures with on_error: cancel returns an error, which
@@ -49,7 +51,7 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	if n >= 0 {
 		workers = min(workers, n)
 	}
-	col, err := newCollector(blk, n, max(workers, 1), s.ID, r.opts.hooks)
+	col, err := newCollector(blk, n, max(workers, 1), s.ID, r.opts.hooks, start.Sub(r.ir.Start))
 	if err != nil {
 		rep.Status, rep.Error = Failed, err.Error()
 		return
@@ -58,10 +60,12 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	if obs := r.opts.Observer; obs != nil {
 		obs.StepStarted(s, n)
 	}
-	// With a share of an unknown number of items (items_from), failures
-	// are tolerated until the end, where the share of the total applies.
+	// With a share of an unknown number of items (items_from), or of the
+	// items a duration: lets start, failures are tolerated until the end,
+	// where the share of the items that ran applies.
 	tolerated := blk.Tolerated(max(n, 0))
-	if n < 0 && blk.MaxFailures < 0 {
+	shareAtEnd := (n < 0 || blk.Duration > 0) && blk.MaxFailures < 0
+	if shareAtEnd {
 		tolerated = math.MaxInt
 	}
 	cancelOnError := blk.OnError == spec.OnErrorCancel
@@ -72,8 +76,17 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	// drained is set once the source has no item left: a block that ends
 	// without it did not read all its items.
 	var drained atomic.Bool
+	// No item starts after the deadline, when the block has a duration.
+	var deadline time.Time
+	if blk.Duration > 0 {
+		deadline = start.Add(blk.Duration)
+	}
+	var timeUp atomic.Bool
 
 	done := func(lane int, res *ItemResult) error {
+		if res.Attempts > 0 {
+			res.Lane = lane + 1
+		}
 		if obs != nil {
 			obs.ItemFinished(s, res)
 		}
@@ -106,13 +119,30 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	} else {
 		keys = lim.keys
 	}
-	cancelled := func(lane int, it Item) {
+	// unstarted records an item stopped while it waited for the rate:
+	// cancelled with the block, or not started when the block's duration
+	// ended first.
+	unstarted := func(ctx context.Context, lane int, it Item) {
 		res := col.tallies[lane].slot(it.Index)
 		res.Index, res.Key, res.Status = it.Index, it.Key, Cancelled
+		if ctx.Err() == nil {
+			res.Status = NotStarted
+			timeUp.Store(true)
+		}
 		col.tallies[lane].record(res)
+	}
+	timeIsUp := func() bool {
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			timeUp.Store(true)
+			return true
+		}
+		return false
 	}
 	take := func(ctx context.Context, lane int, lk []string) (Item, []string, bool, error) {
 		for {
+			if timeIsUp() {
+				return Item{}, lk, false, nil
+			}
 			i, value, ok, err := src.next()
 			if err != nil {
 				return Item{}, lk, false, &sourceError{err}
@@ -121,14 +151,17 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 				drained.Store(true)
 				return Item{}, lk, false, nil
 			}
-			if ctx != nil && !pace.wait(ctx) {
-				// Cancelled while waiting: the item never starts.
-				cancelled(lane, Item{Index: i})
-				return Item{}, lk, false, nil
+			var due time.Time
+			if ctx != nil {
+				if due, ok = pace.waitUntil(ctx, deadline); !ok {
+					// Stopped while waiting: the item never starts.
+					unstarted(ctx, lane, Item{Index: i})
+					return Item{}, lk, false, nil
+				}
 			}
 			key, more, err := keys(i, value, lk)
 			if err == nil {
-				return Item{Index: i, Key: key, Value: value}, more, true, nil
+				return Item{Index: i, Key: key, Value: value, Due: due}, more, true, nil
 			}
 			if starter != nil {
 				starter.ItemStarted(s, i)
@@ -152,10 +185,18 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 		lim.pull = func(lane int, lk []string) (Item, []string, bool, error) { return take(nil, lane, lk) }
 		next = func(ctx context.Context, lane int) (Item, bool, error) {
 			it, ok, err := lim.next(ctx, lane)
-			if ok && !pace.wait(ctx) {
-				lim.release(it.Index)
-				cancelled(lane, it)
-				return Item{}, false, nil
+			if ok {
+				// A held-back item may come after the duration ended.
+				var due time.Time
+				if ok = !timeIsUp(); ok {
+					due, ok = pace.waitUntil(ctx, deadline)
+				}
+				if !ok {
+					lim.release(it.Index)
+					unstarted(ctx, lane, it)
+					return Item{}, false, nil
+				}
+				it.Due = due
 			}
 			return it, ok, err
 		}
@@ -194,14 +235,19 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	for _, t := range col.tallies {
 		t.done()
 	}
-	if ferr := col.finish(rep, job.Workers, time.Since(start)); ferr != nil && err == nil {
+	end := blockEnd{workers: job.Workers, elapsed: time.Since(start), timeUp: timeUp.Load()}
+	if pace != nil {
+		end.asked, end.achieved = pace.perSec, pace.achieved()
+	}
+	if ferr := col.finish(rep, end); ferr != nil && err == nil {
 		err = &sourceError{ferr}
 	}
 	if lim != nil {
 		rep.Summary.Limits = lim.summary()
 	}
-	if n < 0 {
-		tolerated = blk.Tolerated(rep.Summary.Total)
+	if shareAtEnd {
+		sm := rep.Summary
+		tolerated = blk.Tolerated(sm.Total - sm.NotStarted)
 	}
 	var be *blockError
 	var se *sourceError

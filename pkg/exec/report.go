@@ -18,6 +18,10 @@ const (
 	Failed    Status = "failed"
 	Skipped   Status = "skipped"
 	Cancelled Status = "cancelled"
+	// NotStarted is an item of a block whose duration: ended before the
+	// item's turn: neither failed nor cancelled, and the block succeeds
+	// if nothing else failed.
+	NotStarted Status = "not_started"
 )
 
 // Report is the result of a run: what `--output json` prints.
@@ -78,6 +82,13 @@ type StepReport struct {
 	// whole when the block read its items from a file it did not finish.
 	Incomplete bool     `json:"incomplete,omitempty"`
 	Summary    *Summary `json:"summary,omitempty"`
+	// Series is a parallel block second by second and Histogram its
+	// items' latencies in logarithmic bins: what load testers plot.
+	Series    *Series `json:"series,omitempty"`
+	Histogram []Bin   `json:"histogram,omitempty"`
+	// Warnings are what a person should know about a step that did not
+	// fail: a block that could not keep its rate.
+	Warnings []string `json:"warnings,omitempty"`
 	// Attempts counts the tries of a step that is not a parallel block.
 	Attempts int `json:"attempts,omitempty"`
 
@@ -99,6 +110,20 @@ type ItemResult struct {
 	// started: with DurationMS it places the item on a timeline.
 	OffsetMS   float64 `json:"offset_ms"`
 	DurationMS float64 `json:"duration_ms"`
+	// LatencyMS, in a block with a rate:, is the time from when the item
+	// was due to start (Item.Due) to its end: its duration plus the time
+	// it waited for a worker. Without a rate it is absent (the duration
+	// is the latency).
+	LatencyMS float64 `json:"latency_ms,omitempty"`
+	// Lane is the block's worker (from 1) that ran the item, absent for
+	// an item that did not run: the lane of the report's timeline.
+	Lane int `json:"lane,omitempty"`
+	// Code and ErrorKind classify the item's last attempt, when its step
+	// says (steps.Outcome): a protocol's result code such as an HTTP
+	// status, and how it failed (timeout, connection_refused, reset,
+	// expectation_failed, other).
+	Code      int    `json:"code,omitempty"`
+	ErrorKind string `json:"error_kind,omitempty"`
 	// LogTail is the last lines (at most 10 and 2 KiB) a failed item wrote
 	// to its log: a child process's stderr.
 	LogTail string `json:"log_tail,omitempty"`

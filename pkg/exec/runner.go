@@ -24,6 +24,10 @@ type Item struct {
 	Index int    `json:"index"`
 	Key   string `json:"key"`
 	Value any    `json:"value"`
+	// Due is when the item was due to start by its block's rate: (see
+	// gate), zero in a block without one. The item's LatencyMS counts
+	// from it, or from the item's start if that came first.
+	Due time.Time `json:"due,omitzero"`
 }
 
 // UnmarshalJSON decodes an item sent as JSON with its value's numbers as

@@ -75,14 +75,14 @@ steps:
 	wf := load(t, src)
 	d := &remote{wf: wf}
 	rep := Run(context.Background(), wf, Options{Dispatcher: d, Inputs: inputs})
-	ignore := cmpopts.IgnoreFields(ItemResult{}, "OffsetMS", "DurationMS")
+	ignore := cmpopts.IgnoreFields(ItemResult{}, "OffsetMS", "DurationMS", "Worker")
 	if diff := cmp.Diff(local.Step("fan").Results, rep.Step("fan").Results, ignore); diff != "" {
 		t.Errorf("results (-local +remote):\n%s", diff)
 	}
 	if st := rep.Step("fan").Status; st != Succeeded {
 		t.Errorf("fan %s; want succeeded (one failure tolerated)", st)
 	}
-	want := []Item{{0, "a", map[string]any{"name": "a", "n": 1}}, {1, "b", map[string]any{"name": "b", "n": 2}}, {2, "c", map[string]any{"name": "c", "n": 3}}}
+	want := []Item{{Index: 0, Key: "a", Value: map[string]any{"name": "a", "n": 1}}, {Index: 1, Key: "b", Value: map[string]any{"name": "b", "n": 2}}, {Index: 2, Key: "c", Value: map[string]any{"name": "c", "n": 3}}}
 	if diff := cmp.Diff(want, d.sent); diff != "" {
 		t.Errorf("items dispatched (-want +got):\n%s", diff)
 	}

@@ -3,8 +3,10 @@ package exec
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +34,11 @@ type collector struct {
 	kept    atomic.Int64
 	dropped atomic.Bool
 	durs    *durations
+	// lat holds the latencies from when items were due, in a block with
+	// a rate: (nil otherwise: they equal the durations).
+	lat     *durations
+	series  *series
+	start   time.Duration // when the block started, since the run did
 	file    *resultsFile
 	mask    *mask.Masker // masks the results file's lines
 	tallies []*tally
@@ -42,14 +49,21 @@ type tally struct {
 	c       *collector
 	scratch ItemResult
 	kept    []ItemResult
-	counts  [4]int // succeeded, failed, skipped, cancelled
+	counts  [5]int // succeeded, failed, skipped, cancelled, not started
 	durs    []int64
-	buf     []byte // results file lines not yet written
+	lats    []int64
+	samples []sample
+	codes   map[int]int    // items by Code
+	kinds   map[string]int // failed items by ErrorKind
+	buf     []byte         // results file lines not yet written
 	flushed time.Time
 }
 
-func newCollector(blk *spec.Parallel, n, workers int, step string, h hooks) (*collector, error) {
-	c := &collector{n: n, keepAll: blk.Results == spec.ResultsAll, durs: newDurations()}
+func newCollector(blk *spec.Parallel, n, workers int, step string, h hooks, start time.Duration) (*collector, error) {
+	c := &collector{n: n, keepAll: blk.Results == spec.ResultsAll, durs: newDurations(), series: newSeries(), start: start}
+	if blk.Rate != nil {
+		c.lat = newDurations()
+	}
 	if c.keepAll && !blk.ResultsSet {
 		c.limit = h.keptLimit()
 		if n > int(c.limit) {
@@ -68,7 +82,10 @@ func newCollector(blk *spec.Parallel, n, workers int, step string, h hooks) (*co
 	}
 	c.tallies = make([]*tally, workers)
 	for i := range c.tallies {
-		c.tallies[i] = &tally{c: c, durs: make([]int64, 0, durationBatch)}
+		c.tallies[i] = &tally{c: c, durs: make([]int64, 0, durationBatch), samples: make([]sample, 0, durationBatch)}
+		if c.lat != nil {
+			c.tallies[i].lats = make([]int64, 0, durationBatch)
+		}
 	}
 	return c, nil
 }
@@ -93,14 +110,26 @@ func (t *tally) record(res *ItemResult) {
 		t.counts[1]++
 	case Skipped:
 		t.counts[2]++
+	case NotStarted:
+		t.counts[4]++
 	default:
 		t.counts[3]++
 	}
-	if res.Status == Succeeded || res.Status == Failed {
-		if t.durs = append(t.durs, micros(res.DurationMS)); len(t.durs) == durationBatch {
-			c.durs.add(t.durs)
-			t.durs = t.durs[:0]
+	if res.Code != 0 {
+		if t.codes == nil {
+			t.codes = make(map[int]int)
 		}
+		t.codes[res.Code]++
+	}
+	if res.ErrorKind != "" && res.Status == Failed {
+		if t.kinds == nil {
+			t.kinds = make(map[string]int)
+		}
+		t.kinds[res.ErrorKind]++
+	}
+	finished := res.Status == Succeeded || res.Status == Failed
+	if finished || res.Attempts > 0 {
+		t.sample(res, finished)
 	}
 	if c.file != nil {
 		t.write(res)
@@ -114,10 +143,42 @@ func (t *tally) record(res *ItemResult) {
 	}
 }
 
+// sample adds an item that ran to the batches of durations, latencies and
+// series, and hands them over once full.
+func (t *tally) sample(res *ItemResult, finished bool) {
+	c := t.c
+	service := micros(res.DurationMS)
+	latency := service
+	if c.lat != nil && res.LatencyMS > 0 {
+		latency = micros(res.LatencyMS)
+	}
+	start := micros(res.OffsetMS) - int64(c.start/time.Microsecond)
+	t.samples = append(t.samples, sample{start: start, end: start + service, latency: latency, finished: finished, failed: res.Status == Failed})
+	if finished {
+		t.durs = append(t.durs, service)
+		if c.lat != nil {
+			t.lats = append(t.lats, latency)
+		}
+	}
+	if len(t.samples) == durationBatch {
+		t.flush()
+	}
+}
+
+// flush hands the batches to the block's histograms and series.
+func (t *tally) flush() {
+	c := t.c
+	c.durs.add(t.durs)
+	if c.lat != nil {
+		c.lat.add(t.lats)
+	}
+	c.series.add(t.samples)
+	t.durs, t.lats, t.samples = t.durs[:0], t.lats[:0], t.samples[:0]
+}
+
 // done flushes what the worker still buffers.
 func (t *tally) done() {
-	t.c.durs.add(t.durs)
-	t.durs = t.durs[:0]
+	t.flush()
 	if t.c.file != nil {
 		t.c.file.write(t.buf)
 		t.buf = nil
@@ -151,19 +212,45 @@ func (t *tally) write(res *ItemResult) {
 	}
 }
 
-// finish merges the tallies into the step's results and summary, then
-// syncs and closes the results file.
-func (c *collector) finish(rep *StepReport, workers int, elapsed time.Duration) error {
-	var counts [4]int
+// blockEnd is what the block tells the collector when its items are done.
+type blockEnd struct {
+	workers int
+	elapsed time.Duration
+	// timeUp is set when the block's duration: ended it: the items it
+	// did not start are not started, not cancelled.
+	timeUp bool
+	// asked and achieved are the rate: and the rate at which items
+	// started, per second; 0 without a rate.
+	asked, achieved float64
+}
+
+// finish merges the tallies into the step's results, summary, series and
+// histogram, then syncs and closes the results file.
+func (c *collector) finish(rep *StepReport, end blockEnd) error {
+	var counts [5]int
+	codes, kinds := map[string]int{}, map[string]int{}
 	for _, t := range c.tallies {
 		for i, n := range t.counts {
 			counts[i] += n
 		}
+		for code, n := range t.codes {
+			codes[strconv.Itoa(code)] += n
+		}
+		for kind, n := range t.kinds {
+			kinds[kind] += n
+		}
 	}
-	total := counts[0] + counts[1] + counts[2] + counts[3]
+	total := counts[0] + counts[1] + counts[2] + counts[3] + counts[4]
+	unstarted := Cancelled
 	if c.n >= 0 {
-		// Items that never started: the block or the run was cancelled.
-		counts[3] += c.n - total
+		// Items that never started: the block or the run was cancelled,
+		// or the block's duration ended.
+		if end.timeUp {
+			counts[4] += c.n - total
+			unstarted = NotStarted
+		} else {
+			counts[3] += c.n - total
+		}
 		total = c.n
 	}
 	var results []*ItemResult
@@ -172,7 +259,7 @@ func (c *collector) finish(rep *StepReport, workers int, elapsed time.Duration) 
 		for i := range c.slots {
 			res := &c.slots[i]
 			if res.Status == Pending {
-				res.Index, res.Status = i, Cancelled
+				res.Index, res.Status = i, unstarted
 			}
 			results[i] = res
 		}
@@ -196,24 +283,55 @@ func (c *collector) finish(rep *StepReport, workers int, elapsed time.Duration) 
 	if !c.keepAll || c.dropped.Load() {
 		rep.ResultsKept = spec.ResultsFailures
 	}
-	rep.Summary = c.summary(counts, total, workers, elapsed)
+	rep.Summary = c.summary(counts, total, end)
+	rep.Summary.StatusCodes, rep.Summary.Errors = codes, kinds
+	rep.Series, rep.Histogram = c.series.result()
+	if w := rateWarning(end); w != "" {
+		rep.Warnings = append(rep.Warnings, w)
+	}
 	if c.file != nil {
 		return c.file.close()
 	}
 	return nil
 }
 
-func (c *collector) summary(counts [4]int, total, workers int, elapsed time.Duration) *Summary {
+func (c *collector) summary(counts [5]int, total int, end blockEnd) *Summary {
 	s := &Summary{
-		Total: total, Succeeded: counts[0], Failed: counts[1], Skipped: counts[2], Cancelled: counts[3],
-		Workers: workers, DurationMS: ms(elapsed),
+		Total: total, Succeeded: counts[0], Failed: counts[1], Skipped: counts[2], Cancelled: counts[3], NotStarted: counts[4],
+		Workers: end.workers, DurationMS: ms(end.elapsed),
 		P50MS: c.durs.percentile(50), P95MS: c.durs.percentile(95), P99MS: c.durs.percentile(99),
-		MaxMS: c.durs.maxMS(),
+		MaxMS:           c.durs.maxMS(),
+		RateAskedPerSec: round(end.asked), RateAchievedPerSec: round(end.achieved),
 	}
-	if elapsed > 0 {
-		s.ItemsPerSec = round(float64(s.Succeeded+s.Failed) / elapsed.Seconds())
+	lat := c.durs
+	if c.lat != nil {
+		lat = c.lat
+	}
+	s.LatencyP50MS, s.LatencyP95MS, s.LatencyP99MS = lat.percentile(50), lat.percentile(95), lat.percentile(99)
+	s.LatencyMaxMS = lat.maxMS()
+	if end.elapsed > 0 {
+		s.ItemsPerSec = round(float64(s.Succeeded+s.Failed) / end.elapsed.Seconds())
 	}
 	return s
+}
+
+// rateWarning says when a block could not start items as fast as its
+// rate: asked (all its workers were busy): its latencies then count the
+// wait, and the load was lighter than asked.
+func rateWarning(end blockEnd) string {
+	if end.asked <= 0 || end.achieved <= 0 || end.achieved >= 0.95*end.asked {
+		return ""
+	}
+	return fmt.Sprintf("rate %s/s asked, %s/s achieved: raise workers (%d were all busy)", figure(end.asked), figure(end.achieved), end.workers)
+}
+
+// figure writes a rate for people: whole numbers, or two significant
+// digits below 10.
+func figure(f float64) string {
+	if f >= 10 {
+		return strconv.FormatFloat(math.Round(f), 'f', -1, 64)
+	}
+	return strconv.FormatFloat(f, 'g', 2, 64)
 }
 
 // resultsFile is a block's results_file: JSON lines appended in chunks

@@ -3,6 +3,7 @@ package spec
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -39,6 +40,10 @@ type Parallel struct {
 	MaxItems       int
 	// Rate, when set, caps how often items start; see Rate.
 	Rate *Rate
+	// Duration, when above 0, stops starting items once that long has
+	// passed since the block started: a load test runs for a time, not a
+	// count. Items never started count as not started, not as failed.
+	Duration time.Duration
 	// Range and ItemsFrom are items that the block iterates lazily: a
 	// range of integers, or a file read as workers free up. Matrix, the
 	// combinations of named axes, is produced lazily too.
@@ -69,7 +74,7 @@ const (
 
 // ParallelKeys are the keys of a parallel: block. The JSON schema is
 // generated from this list: add a key here and run go generate ./schema.
-var ParallelKeys = []string{"items", "as", "key", "workers", "on_error", "max_failures", "max_items", "rate", "items_from", "results", "results_file", "matrix", "limit", "remote"}
+var ParallelKeys = []string{"items", "as", "key", "workers", "on_error", "max_failures", "max_items", "rate", "duration", "items_from", "results", "results_file", "matrix", "limit", "remote"}
 
 // parallel parses a parallel block. sc is the step's scope: items are
 // evaluated in it, before the item variable exists.
@@ -159,6 +164,9 @@ func (p *loader) parallel(n *yaml.Node, sc *scope) *Parallel {
 	}
 	if v, ok := f["limit"]; ok {
 		b.Limits = p.limits(deref(v.value), &inner, sc)
+	}
+	if v, ok := f["duration"]; ok {
+		b.Duration = p.duration(deref(v.value), "duration")
 	}
 	p.results(b, f)
 	if b.Matrix != nil {

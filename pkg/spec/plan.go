@@ -87,6 +87,12 @@ type PlanParallel struct {
 	// Local is true for a block with `remote: false`: its items stay in
 	// the process that runs the workflow, even with a cluster.
 	Local bool `json:"local,omitempty"`
+	// Rate is the block's rate: as written ("200/s"), Burst its burst
+	// when above 1; Duration how long the block starts items, as a Go
+	// duration ("1m0s"). Each is absent when the block sets none.
+	Rate     string `json:"rate,omitempty"`
+	Burst    int    `json:"burst,omitempty"`
+	Duration string `json:"duration,omitempty"`
 }
 
 // PlanMatrix is a matrix block's shape: its axes, then how many include
@@ -189,6 +195,15 @@ func planStep(s *Step) PlanStep {
 			pp.WorkersExpr = "${{ " + strings.TrimSpace(b.WorkersExpr.Source) + " }}"
 		case b.Workers > 0:
 			pp.Workers = &b.Workers
+		}
+		if b.Rate != nil {
+			pp.Rate = b.Rate.Text
+			if b.Rate.Burst > 1 {
+				pp.Burst = b.Rate.Burst
+			}
+		}
+		if b.Duration > 0 {
+			pp.Duration = b.Duration.String()
 		}
 		ps.Parallel = pp
 	}
@@ -390,6 +405,20 @@ func (s PlanStep) format(w io.Writer) {
 				most = strconv.Itoa(*l.Max)
 			}
 			fmt.Fprintf(w, "      limit     %s at once per %s\n", most, l.Key)
+		}
+		var pace []string
+		if b.Rate != "" {
+			r := "rate " + b.Rate
+			if b.Burst > 1 {
+				r += fmt.Sprintf(" (burst %d)", b.Burst)
+			}
+			pace = append(pace, r)
+		}
+		if b.Duration != "" {
+			pace = append(pace, "for "+b.Duration+", then no new item starts")
+		}
+		if len(pace) > 0 {
+			fmt.Fprintf(w, "      load      %s\n", strings.Join(pace, ", "))
 		}
 	}
 }

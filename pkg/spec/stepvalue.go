@@ -44,18 +44,41 @@ type ResultValue struct {
 // Summary counts a parallel block's items and describes their durations:
 // steps.<id>.summary, and the summary of the run report.
 type Summary struct {
-	Total       int     `json:"total"`
-	Succeeded   int     `json:"succeeded"`
-	Failed      int     `json:"failed"`
-	Skipped     int     `json:"skipped"`
-	Cancelled   int     `json:"cancelled"`
-	Workers     int     `json:"workers"`
-	P50MS       float64 `json:"p50_ms"`
-	P95MS       float64 `json:"p95_ms"`
-	P99MS       float64 `json:"p99_ms"`
-	MaxMS       float64 `json:"max_ms"`
-	ItemsPerSec float64 `json:"items_per_sec"`
-	DurationMS  float64 `json:"duration_ms"`
+	Total     int `json:"total"`
+	Succeeded int `json:"succeeded"`
+	Failed    int `json:"failed"`
+	Skipped   int `json:"skipped"`
+	Cancelled int `json:"cancelled"`
+	// NotStarted counts the items a block's duration: ended before
+	// their turn.
+	NotStarted int `json:"not_started"`
+	Workers    int `json:"workers"`
+	// P50MS to MaxMS are the items' service times: from when each
+	// started to its end.
+	P50MS float64 `json:"p50_ms"`
+	P95MS float64 `json:"p95_ms"`
+	P99MS float64 `json:"p99_ms"`
+	MaxMS float64 `json:"max_ms"`
+	// LatencyP50MS to LatencyMaxMS are the items' latencies: in a block
+	// with a rate:, from when each was due to start by the rate, so that
+	// time spent waiting for a busy worker counts (as wrk2 and vegeta
+	// measure); without a rate, the service times.
+	LatencyP50MS float64 `json:"latency_p50_ms"`
+	LatencyP95MS float64 `json:"latency_p95_ms"`
+	LatencyP99MS float64 `json:"latency_p99_ms"`
+	LatencyMaxMS float64 `json:"latency_max_ms"`
+	ItemsPerSec  float64 `json:"items_per_sec"`
+	// RateAskedPerSec is the block's rate: per second, 0 without one;
+	// RateAchievedPerSec the rate at which its items started.
+	RateAskedPerSec    float64 `json:"rate_asked_per_sec"`
+	RateAchievedPerSec float64 `json:"rate_achieved_per_sec"`
+	DurationMS         float64 `json:"duration_ms"`
+	// StatusCodes counts items by the code their step reported (an HTTP
+	// status: "200"), Errors the failed items by how they failed
+	// (timeout, connection_refused, reset, expectation_failed, other).
+	// Both are empty for steps that report neither.
+	StatusCodes map[string]int `json:"status_codes"`
+	Errors      map[string]int `json:"errors"`
 	// Limits are the block's limit:s as they ran, in the order written;
 	// absent for a block without limits.
 	Limits []LimitSummary `json:"limits,omitempty"`
@@ -119,11 +142,24 @@ func (r *ResultValue) Map() map[string]any {
 func (s *Summary) Map() map[string]any {
 	return map[string]any{
 		"total": s.Total, "succeeded": s.Succeeded, "failed": s.Failed,
-		"skipped": s.Skipped, "cancelled": s.Cancelled, "workers": s.Workers,
+		"skipped": s.Skipped, "cancelled": s.Cancelled, "not_started": s.NotStarted, "workers": s.Workers,
 		"p50_ms": s.P50MS, "p95_ms": s.P95MS, "p99_ms": s.P99MS, "max_ms": s.MaxMS,
-		"items_per_sec": s.ItemsPerSec, "duration_ms": s.DurationMS,
+		"latency_p50_ms": s.LatencyP50MS, "latency_p95_ms": s.LatencyP95MS,
+		"latency_p99_ms": s.LatencyP99MS, "latency_max_ms": s.LatencyMaxMS,
+		"items_per_sec": s.ItemsPerSec, "rate_asked_per_sec": s.RateAskedPerSec,
+		"rate_achieved_per_sec": s.RateAchievedPerSec, "duration_ms": s.DurationMS,
+		"status_codes": counts(s.StatusCodes), "errors": counts(s.Errors),
 		"limits": s.limitsValue(),
 	}
+}
+
+// counts is a count map as expressions see it: values as any.
+func counts(m map[string]int) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, n := range m {
+		out[k] = n
+	}
+	return out
 }
 
 // limitsValue is summary.limits as expressions see it: a list of maps

@@ -92,6 +92,10 @@ type Input struct {
 	// without the grace period a child process normally gets after SIGTERM
 	// (the operator interrupted twice). It may be nil.
 	Kill <-chan struct{}
+	// Outcome is the one field Run may write: how its attempt ended, for
+	// the counts of a block's summary (see Outcome). flowrun clears it
+	// before each attempt and reads it after.
+	Outcome Outcome
 }
 
 // Environ returns the complete environment for a child process: Env, then

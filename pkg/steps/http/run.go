@@ -8,10 +8,12 @@ import (
 	"io"
 	"math"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/flowrun/flowrun/pkg/mask"
@@ -30,14 +32,12 @@ func (h *HTTP) Run(ctx context.Context, in *steps.Input) (any, error) {
 		return nil, steps.Permanent(err)
 	}
 	var res *steps.Resources
-	if in != nil {
-		res = in.Resources
-	}
 	var mk *mask.Masker
+	o := new(steps.Outcome)
 	if in != nil {
-		mk = in.Mask
+		res, mk, o = in.Resources, in.Mask, &in.Outcome
 	}
-	out, err := r.do(ctx, r.client(res), mk)
+	out, err := r.do(ctx, r.client(res), mk, o)
 	if err != nil {
 		return nil, masked(mk, err)
 	}
@@ -79,7 +79,9 @@ type maskedError struct {
 func (e *maskedError) Error() string { return e.msg }
 func (e *maskedError) Unwrap() error { return e.err }
 
-func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker) (any, error) {
+// do sends the request and checks the response; o is told the status and
+// how the request failed.
+func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker, o *steps.Outcome) (any, error) {
 	// The timeout covers reading the body too: a server that sends headers
 	// and then stalls must not hold a worker forever.
 	reqCtx, cancel := context.WithTimeout(ctx, r.timeout)
@@ -91,6 +93,7 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker) (
 	}
 	req, err := http.NewRequestWithContext(reqCtx, r.method, r.urlText, body)
 	if err != nil {
+		o.Kind = steps.KindOther
 		return nil, steps.Permanent(r.errorf("%v", err))
 	}
 	// Shared by every item, never written: net/http does not modify a
@@ -107,11 +110,13 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker) (
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
+		o.Kind = steps.KindOther
 		return nil, steps.Permanent(r.errorf("%v", err))
 	}
 	if err != nil {
-		return nil, r.failure(ctx, reqCtx, err)
+		return nil, r.failure(ctx, reqCtx, err, o)
 	}
+	o.Code = resp.StatusCode
 	read := false // the body was read to its end: nothing to drain
 	defer func() {
 		if read {
@@ -124,8 +129,9 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker) (
 	if !r.status.match(resp.StatusCode) {
 		head, err := io.ReadAll(io.LimitReader(resp.Body, headBytes))
 		if err != nil {
-			return nil, r.failure(ctx, reqCtx, err)
+			return nil, r.failure(ctx, reqCtx, err, o)
 		}
+		o.Kind = steps.KindExpectation
 		err = r.errorf("status %s, want %s%s", resp.Status, r.status, snippet(m, head, len(head) == headBytes))
 		if retryable(resp.StatusCode) {
 			return nil, err
@@ -135,23 +141,27 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker) (
 	b, err := readBody(resp.Body, resp.ContentLength, r.maxBody, isJSON(resp.Header.Get("Content-Type")), r.contains != "")
 	switch {
 	case errors.Is(err, errTooLarge):
+		o.Kind = steps.KindOther
 		return nil, steps.Permanent(r.errorf("response body exceeds max_body of %s", ByteSize(r.maxBody)))
 	case errors.Is(err, errNotJSON):
+		o.Kind = steps.KindOther
 		head := b.start()
 		return nil, steps.Permanent(r.errorf("%v%s", err, snippet(m, head, len(head) == headBytes)))
 	case err != nil:
-		return nil, r.failure(ctx, reqCtx, err)
+		return nil, r.failure(ctx, reqCtx, err, o)
 	}
 	read = true
 	elapsed := time.Since(start)
 
 	out := response{Status: resp.StatusCode, Headers: r.headers(resp.Header), Body: b.value}
 	if r.contains != "" && !strings.Contains(b.text, r.contains) {
+		o.Kind = steps.KindExpectation
 		head := b.start()
 		return nil, steps.Permanent(r.errorf("expect.body_contains %q: not in the body%s", r.contains, snippet(m, head, len(head) == headBytes)))
 	}
 	if !r.check.IsZero() {
 		if err := checkJSON(r.check, out.Status, out.Headers, out.Body); err != nil {
+			o.Kind = steps.KindExpectation
 			return nil, steps.Permanent(r.errorf("%v", err))
 		}
 	}
@@ -181,20 +191,43 @@ func (r *request) errorf(format string, args ...any) error {
 }
 
 // failure explains an error from sending the request or reading the body,
-// telling the step's own timeout apart from the caller's cancellation.
-// Both stay retryable: the next attempt may well get through.
-func (r *request) failure(ctx, reqCtx context.Context, err error) error {
+// telling the step's own timeout apart from the caller's cancellation, and
+// tells o how the request failed (nothing when it was cancelled). Both
+// stay retryable: the next attempt may well get through.
+func (r *request) failure(ctx, reqCtx context.Context, err error, o *steps.Outcome) error {
 	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		// The step's timeout: (flowrun's, around every attempt).
+		o.Kind = steps.KindTimeout
+		return r.errorf("%w", ctx.Err())
 	case ctx.Err() != nil:
 		return r.errorf("%w", ctx.Err())
 	case errors.Is(reqCtx.Err(), context.DeadlineExceeded):
+		o.Kind = steps.KindTimeout
 		return r.errorf("no complete response within the timeout of %v: %w", r.timeout, context.DeadlineExceeded)
 	}
+	o.Kind = failureKind(err)
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err // its text repeats the method and URL
 	}
 	return r.errorf("%w", err)
+}
+
+// failureKind names how a connection failed, for the block's counts.
+func failureKind(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return steps.KindConnectionRefused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		// A reset, or a connection the server closed before answering.
+		return steps.KindReset
+	case errors.As(err, &ne) && ne.Timeout():
+		return steps.KindTimeout
+	}
+	return steps.KindOther
 }
 
 // retryable reports whether a status that failed expect.status may succeed
