@@ -122,7 +122,7 @@ func TestHTMLReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := string(page)
-	for _, want := range []string{"<!DOCTYPE html>", "<h2>Timeline</h2>", "<h2>fan: item latency</h2>", "fan#1 (key k2) failed", `class="bar"`} {
+	for _, want := range []string{"<!DOCTYPE html>", "<h2>Timeline</h2>", "<h2>fan</h2>", "<h3>Latency histogram</h3>", "fan#1 (key k2) failed", `class="bar"`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("run.html lacks %q", want)
 		}

@@ -294,6 +294,7 @@ func TestRateWarning(t *testing.T) {
 	}{
 		{500, 312.4, "rate 500/s asked, 312/s achieved: raise workers (8 were all busy)"},
 		{500, 490, ""},
+		{5000, 4043.454, "rate 5,000/s asked, 4,043/s achieved: raise workers (8 were all busy)"},
 		{0.5, 0.2, "rate 0.5/s asked, 0.2/s achieved: raise workers (8 were all busy)"},
 		{0, 0, ""},
 	}

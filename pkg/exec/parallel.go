@@ -264,8 +264,12 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 		rep.Status, rep.Error = Failed, fmt.Sprintf("%s: step %q: %v", blk.Pos, s.ID, err)
 	case rep.Summary.Failed > tolerated:
 		rep.Status = Failed
-		rep.Error = fmt.Sprintf("%s: step %q: %d of %d items failed (max_failures %d); first: %s",
-			blk.Pos, s.ID, rep.Summary.Failed, rep.Summary.Total, tolerated, firstFailure(rep.Results))
+		of := fmt.Sprintf("%d items", rep.Summary.Total)
+		if ns := rep.Summary.NotStarted; ns > 0 {
+			of = fmt.Sprintf("the %d items started", rep.Summary.Total-ns)
+		}
+		rep.Error = fmt.Sprintf("%s: step %q: %d of %s failed (max_failures %d); first: %s",
+			blk.Pos, s.ID, rep.Summary.Failed, of, tolerated, firstFailure(rep.Results))
 	case ctx.Err() != nil:
 		rep.Status, rep.Reason = Cancelled, reasonFor(ctx)
 	default:

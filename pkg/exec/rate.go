@@ -70,13 +70,18 @@ func (g *gate) waitUntil(ctx context.Context, deadline time.Time) (due time.Time
 	return due, true
 }
 
-// achieved is the rate at which items started: the starts after the first
-// over the time they took. It is 0 before two items started.
+// achieved is the rate at which items started: the starts after the
+// first burst (which the bucket lets through at once) over the time they
+// took. It is 0 before two items started.
 func (g *gate) achieved() float64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.started < 2 || !g.last.After(g.first) {
 		return 0
 	}
-	return float64(g.started-1) / g.last.Sub(g.first).Seconds()
+	paced := g.started - 1
+	if b := int64(g.lim.Burst()); g.started > b {
+		paced = g.started - b
+	}
+	return float64(paced) / g.last.Sub(g.first).Seconds()
 }

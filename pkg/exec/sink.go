@@ -325,13 +325,17 @@ func rateWarning(end blockEnd) string {
 	return fmt.Sprintf("rate %s/s asked, %s/s achieved: raise workers (%d were all busy)", figure(end.asked), figure(end.achieved), end.workers)
 }
 
-// figure writes a rate for people: whole numbers, or two significant
-// digits below 10.
+// figure writes a rate for people: whole numbers with thousands
+// separators (5,043), or two significant digits below 10.
 func figure(f float64) string {
-	if f >= 10 {
-		return strconv.FormatFloat(math.Round(f), 'f', -1, 64)
+	if f < 10 {
+		return strconv.FormatFloat(f, 'g', 2, 64)
 	}
-	return strconv.FormatFloat(f, 'g', 2, 64)
+	s := strconv.FormatFloat(math.Round(f), 'f', -1, 64)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // resultsFile is a block's results_file: JSON lines appended in chunks

@@ -62,6 +62,7 @@ func printSummary(w io.Writer, s summary) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, paint(statusColor(string(st.Status)), status), dur, ok, failed, skipped, cancelled, p50, p99)
 	}
 	tw.Flush()
+	printLoad(w, rep, paint)
 
 	if lines := limitLines(rep, s.mask); len(lines) > 0 {
 		fmt.Fprintln(w, "\nlimits (the most items that ran at once with one key value):")
