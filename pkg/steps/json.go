@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // DecodeJSON reads exactly one JSON value from r with flowrun's number
@@ -14,33 +15,77 @@ import (
 // memory used is the decoded value plus a small buffer. Anything but
 // white space after the value is an error. Every step and item source
 // that parses JSON goes through it, so a number means the same wherever
-// it comes from.
+// it comes from. It is safe for concurrent use.
 func DecodeJSON(r io.Reader) (any, error) {
-	dec := json.NewDecoder(r)
-	dec.UseNumber()
+	d := decoders.Get().(*decoder)
+	d.src.r, d.src.n = r, 0
+	v, err := d.decode()
+	d.src.r = nil
+	// A decoder that failed may hold a broken stream; one that read a
+	// large value holds a large buffer. Neither goes back to the pool.
+	if err == nil && d.src.n <= maxPooledRead {
+		decoders.Put(d)
+	}
+	return v, err
+}
+
+// decoder is a json.Decoder kept for the next value: an http block
+// decodes a body per item, and a new json.Decoder costs a struct and a
+// 512-byte buffer each time. The Decoder reads through src, whose reader
+// is swapped for each value, so that to it the values are one stream of
+// JSON values separated by white space — which onlySpace checks that they
+// are — the use a Decoder is made for.
+type decoder struct {
+	dec  *json.Decoder
+	src  swapReader
+	tail [64]byte
+}
+
+// maxPooledRead bounds the values whose decoder is kept: past it the
+// decoder's buffer has grown, and is dropped with it.
+const maxPooledRead = 64 << 10
+
+var decoders = sync.Pool{New: func() any {
+	d := new(decoder)
+	d.dec = json.NewDecoder(&d.src)
+	d.dec.UseNumber()
+	return d
+}}
+
+// swapReader reads from r, counting the bytes.
+type swapReader struct {
+	r io.Reader
+	n int
+}
+
+func (s *swapReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.n += n
+	return n, err
+}
+
+func (d *decoder) decode() (any, error) {
 	var v any
-	if err := dec.Decode(&v); err != nil {
+	if err := d.dec.Decode(&v); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, io.ErrUnexpectedEOF
 		}
 		return nil, err
 	}
-	if err := onlySpace(dec.Buffered(), r); err != nil {
+	if err := d.onlySpace(); err != nil {
 		return nil, err
 	}
 	return normalizeNumbers(v), nil
 }
 
-// onlySpace checks that what follows a JSON value — the decoder's
-// buffered rest, then r to its end — is white space. (Asking the decoder
-// for another token would do, but makes it grow its buffer to 1.5 KiB for
-// every value, which an http block pays for each response.)
-func onlySpace(buffered, r io.Reader) error {
-	buf := make([]byte, 64)
-	if err := spaceTo(buffered, buf); err != nil {
+// onlySpace checks that what follows the value — the decoder's buffered
+// rest, then the reader to its end — is white space. (Asking the decoder
+// for another token would do, but makes it grow its buffer to 1.5 KiB.)
+func (d *decoder) onlySpace() error {
+	if err := spaceTo(d.dec.Buffered(), d.tail[:]); err != nil {
 		return err
 	}
-	return spaceTo(r, buf)
+	return spaceTo(&d.src, d.tail[:])
 }
 
 // spaceTo reads r to its end through buf, failing on anything but white

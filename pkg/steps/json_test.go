@@ -39,3 +39,54 @@ func TestDecodeJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeJSONReusesDecoders: decoders are pooled across values, so a
+// value must decode the same whatever was decoded before it — a failure,
+// a scalar that ended at EOF, trailing space, a value too large to keep
+// the decoder — from many goroutines at once.
+func TestDecodeJSONReusesDecoders(t *testing.T) {
+	big := `{"s":"` + strings.Repeat("x", 100<<10) + `"}`
+	tests := []struct {
+		in   string
+		want any
+		err  string
+	}{
+		{in: `{"a":1}`, want: map[string]any{"a": 1}},
+		{in: `[1,`, err: "unexpected EOF"},
+		{in: `7`, want: 7},
+		{in: `"x"  ` + "\n\t", want: "x"},
+		{in: `{} {}`, err: "more than one JSON value"},
+		{in: `{"a":1} x`, err: "more than one JSON value"},
+		{in: `nul`, err: "unexpected EOF"},
+		{in: `]`, err: "invalid character"},
+		{in: big, want: map[string]any{"s": strings.Repeat("x", 100<<10)}},
+		{in: `12345678901234567890`, want: uint64(12345678901234567890)},
+		{in: `true`, want: true},
+	}
+	done := make(chan struct{})
+	for g := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for round := range 50 {
+				for i := range tests {
+					tt := tests[(i+g+round)%len(tests)]
+					got, err := DecodeJSON(strings.NewReader(tt.in))
+					switch {
+					case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+						t.Errorf("DecodeJSON(%.20s) error %v; want %q", tt.in, err, tt.err)
+						return
+					case tt.err == "" && err != nil:
+						t.Errorf("DecodeJSON(%.20s): %v", tt.in, err)
+						return
+					case tt.err == "" && !cmp.Equal(tt.want, got):
+						t.Errorf("DecodeJSON(%.20s) = %.40v; want %.40v", tt.in, got, tt.want)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}
