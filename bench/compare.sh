@@ -6,8 +6,9 @@
 #   bash bench/compare.sh            # everything, a few minutes
 #   RUNS=1 bash bench/compare.sh     # quicker, noisier
 #
-# It installs GNU parallel and GNU time with apt when they are missing and
-# it runs as root; a comparison whose tool is unavailable is skipped.
+# It installs GNU parallel, GNU time, hey and wrk with apt when they are
+# missing and it runs as root; a comparison whose tool is unavailable is
+# skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
@@ -25,9 +26,12 @@ apt_install() {
 }
 have parallel || apt_install parallel
 [ -x /usr/bin/time ] || apt_install time
+have hey || apt_install hey
+have wrk || apt_install wrk
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+server=""
+trap '[ -z "$server" ] || kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 flowrun=$work/flowrun
 go build -o "$flowrun" ./cmd/flowrun
 
@@ -92,4 +96,64 @@ if [ -x /usr/bin/time ]; then
 	done
 else
 	echo "    /usr/bin/time not installed: skipped"
+fi
+echo
+
+echo "(e) 40,000 GETs at 50 workers, end to end, against a loopback server started here (examples/demoserver)"
+go build -o "$work/demoserver" ./examples/demoserver
+go build -o "$work/httpclient" ./bench/httpclient
+"$work/demoserver" -addr 127.0.0.1:0 2>"$work/server.log" &
+server=$!
+for _ in $(seq 50); do grep -q 'serving on' "$work/server.log" && break; sleep 0.1; done
+url="$(sed -n 's/.*serving on \(http:[^ ]*\).*/\1/p' "$work/server.log")/backends/users/work"
+requests=40000
+# measure CMD...: sets wall and cpu, the shortest wall time and the least
+# CPU time (user + system) of $RUNS runs, in seconds.
+measure() {
+	wall="" cpu=""
+	local t w c
+	for _ in $(seq "$RUNS"); do
+		t=$( { TIMEFORMAT='%R %U %S'; time "$@" >"$work/out.txt" 2>&1; } 2>&1 | tail -1)
+		w=$(echo "$t" | awk '{ print $1 }')
+		c=$(echo "$t" | awk '{ printf "%.3f", $2 + $3 }')
+		if [ -z "$wall" ] || awk -v a="$w" -v b="$wall" 'BEGIN { exit !(a < b) }'; then wall=$w; fi
+		if [ -z "$cpu" ] || awk -v a="$c" -v b="$cpu" 'BEGIN { exit !(a < b) }'; then cpu=$c; fi
+	done
+}
+# line NAME REQUESTS: one tool's rate and CPU per request.
+line() {
+	printf '    %-14s %8.0f req/s  %5.1f µs CPU/req\n' "$1" "$(awk -v n="$2" -v w="$wall" 'BEGIN { print n / w }')" "$(awk -v n="$2" -v c="$cpu" 'BEGIN { print c / n * 1e6 }')"
+}
+# The two that the target compares take turns, so that a busy spell on a
+# shared machine does not fall on one of them only.
+hw_wall="" hw_cpu="" fr_wall="" fr_cpu=""
+for _ in $(seq "$RUNS"); do
+	RUNS=1 measure "$work/httpclient" -url "$url" -n "$requests" -workers 50
+	hw_wall=$(awk -v a="$wall" -v b="$hw_wall" 'BEGIN { print (b == "" || a < b) ? a : b }')
+	hw_cpu=$(awk -v a="$cpu" -v b="$hw_cpu" 'BEGIN { print (b == "" || a < b) ? a : b }')
+	RUNS=1 measure "$flowrun" apply bench/http-get.yaml --set url="$url" --set n="$requests" --set workers=50
+	fr_wall=$(awk -v a="$wall" -v b="$fr_wall" 'BEGIN { print (b == "" || a < b) ? a : b }')
+	fr_cpu=$(awk -v a="$cpu" -v b="$fr_cpu" 'BEGIN { print (b == "" || a < b) ? a : b }')
+done
+wall=$hw_wall cpu=$hw_cpu line "hand-written" "$requests"
+wall=$fr_wall cpu=$fr_cpu line "flowrun" "$requests"
+echo "    flowrun/hand-written: rate $(ratio "$hw_wall" "$fr_wall") (target >= 0.95), CPU per request $(ratio "$fr_cpu" "$hw_cpu") (target <= 1.2)"
+if have hey; then
+	measure hey -n "$requests" -c 50 "$url"
+	line "hey" "$requests"
+	echo "    flowrun/hey: rate $(ratio "$wall" "$fr_wall"), CPU per request $(ratio "$fr_cpu" "$cpu")"
+else
+	echo "    hey            not installed: skipped"
+fi
+if have wrk; then
+	# wrk runs for a time, not a count: as long as the hand-written
+	# client took, at least 2 s; its count of requests is read back.
+	secs=$(awk -v w="$hw_wall" 'BEGIN { s = int(w + 0.999); print (s < 2 ? 2 : s) }')
+	measure wrk -t2 -c50 -d"${secs}s" "$url"
+	n=$(awk '/requests in/ { print $1 }' "$work/out.txt")
+	wall=$secs
+	line "wrk (${secs}s)" "$n"
+	echo "    flowrun/wrk: rate $(awk -v n="$n" -v s="$secs" -v r="$requests" -v f="$fr_wall" 'BEGIN { printf "%.2f", (r / f) / (n / s) }'), CPU per request $(awk -v fc="$fr_cpu" -v r="$requests" -v c="$cpu" -v n="$n" 'BEGIN { printf "%.2f", (fc / r) / (c / n) }')  (C, with no result kept per request)"
+else
+	echo "    wrk            not installed: skipped"
 fi

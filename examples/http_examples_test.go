@@ -61,11 +61,16 @@ func init() {
 			Steps   []struct {
 				ID      string
 				Summary *struct {
-					Total       int     `json:"total"`
-					Succeeded   int     `json:"succeeded"`
-					ItemsPerSec float64 `json:"items_per_sec"`
-					P50MS       float64 `json:"p50_ms"`
-					P99MS       float64 `json:"p99_ms"`
+					Total        int            `json:"total"`
+					Succeeded    int            `json:"succeeded"`
+					NotStarted   int            `json:"not_started"`
+					ItemsPerSec  float64        `json:"items_per_sec"`
+					P50MS        float64        `json:"p50_ms"`
+					P99MS        float64        `json:"p99_ms"`
+					LatencyP50MS float64        `json:"latency_p50_ms"`
+					LatencyP99MS float64        `json:"latency_p99_ms"`
+					RateAsked    float64        `json:"rate_asked_per_sec"`
+					StatusCodes  map[string]int `json:"status_codes"`
 				}
 			}
 		}
@@ -73,8 +78,13 @@ func init() {
 			t.Fatalf("the report is not JSON: %v\n%s", err, stdout)
 		}
 		load := rep.Steps[0].Summary
-		if rep.Steps[0].ID != "load" || load == nil || load.Total != 300 || load.Succeeded != 300 || load.ItemsPerSec <= 0 || load.P99MS < load.P50MS {
-			t.Errorf("load summary %+v; want 300 requests that succeeded, a rate and ordered percentiles", load)
+		if rep.Steps[0].ID != "load" || load == nil || load.Total != 300 || load.Succeeded != 300 || load.NotStarted != 0 || load.ItemsPerSec <= 0 || load.P99MS < load.P50MS {
+			t.Fatalf("load summary %+v; want 300 requests that succeeded, a rate and ordered percentiles", load)
+		}
+		// An open model: latency from when each request was due is never
+		// below the service time.
+		if load.RateAsked != 500 || load.LatencyP50MS < load.P50MS || load.LatencyP99MS < load.P99MS || load.StatusCodes["200"] != 300 {
+			t.Errorf("load summary %+v; want the rate asked, latency at least the service time, 300 responses 200", load)
 		}
 		if got := rep.Outputs["requests"]; got != 300.0 {
 			t.Errorf("outputs.requests = %v; want 300", got)

@@ -66,6 +66,8 @@ func (o *observer) close() {
 func (o *observer) StepStarted(s *spec.Step, items int) {
 	st := &running{step: s, block: s.Parallel != nil, total: items, start: o.now()}
 	switch {
+	case items >= 0 && st.block && s.Parallel.Duration > 0:
+		o.log.Info(fmt.Sprintf("%s started (%d items, for at most %s)", s.ID, items, s.Parallel.Duration))
 	case items >= 0:
 		o.log.Info(fmt.Sprintf("%s started (%d items)", s.ID, items))
 	case st.block:
@@ -207,6 +209,12 @@ func (st *running) stats(now time.Time) string {
 		fmt.Fprintf(&b, ", %.1f/s", rate)
 		if st.total >= 0 {
 			eta := time.Duration(float64(int64(st.total)-done) / rate * float64(time.Second))
+			if p := st.step; p != nil && p.Parallel != nil && p.Parallel.Duration > 0 {
+				d := p.Parallel.Duration
+				// A load test ends with its duration: no item starts
+				// after it.
+				eta = min(eta, max(d-elapsed, 0))
+			}
 			fmt.Fprintf(&b, ", ETA %s", fmtETA(eta))
 		}
 	}

@@ -131,3 +131,15 @@ func TestFmtMS(t *testing.T) {
 		}
 	}
 }
+
+// TestRunningStatsDuration: a block with duration: ends when it passes,
+// whatever its item count says.
+func TestRunningStatsDuration(t *testing.T) {
+	start := time.Now()
+	st := &running{step: &spec.Step{ID: "load", Parallel: &spec.Parallel{Duration: time.Minute}}, block: true, total: 1000000, start: start}
+	st.started.Store(2000)
+	st.finished.Store(2000)
+	if got, want := st.stats(start.Add(10*time.Second)), "2000/1000000 done, 0 failed, 0 running, 200.0/s, ETA 50s"; got != want {
+		t.Errorf("stats = %q; want %q", got, want)
+	}
+}

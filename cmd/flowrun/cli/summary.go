@@ -45,7 +45,9 @@ func printSummary(w io.Writer, s summary) {
 		if sm := st.Summary; sm != nil {
 			ok, failed, skipped, cancelled = fmt.Sprint(sm.Succeeded), fmt.Sprint(sm.Failed), fmt.Sprint(sm.Skipped), fmt.Sprint(sm.Cancelled)
 			if sm.Succeeded+sm.Failed > 0 {
-				p50, p99 = fmtMS(sm.P50MS), fmtMS(sm.P99MS)
+				// Latency: from when items were due under a rate:, the
+				// service time otherwise (printLoad shows both).
+				p50, p99 = fmtMS(sm.LatencyP50MS), fmtMS(sm.LatencyP99MS)
 			}
 		}
 		dur := "-"
