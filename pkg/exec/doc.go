@@ -13,8 +13,9 @@
 //     panics — with no scheduling state; what a cluster worker calls.
 //   - Dispatcher (dispatch.go): where a block's items run, at most
 //     `workers` at once, in index order. The local pool is the default;
-//     the block's policy (parallel.go: keys, rate, limits per key
-//     (limit.go), tolerance, fail-fast, status, summary) stays above it.
+//     the block's policy (parallel.go: keys, rate and duration, limits
+//     per key (limit.go), tolerance, fail-fast, status, summary) stays
+//     above it.
 //   - Recorder (recorder.go): told of every final item, step and run
 //     result besides the report, so that a journal or a results file can
 //     keep them; a failure to record fails the run.
