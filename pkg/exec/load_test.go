@@ -143,7 +143,7 @@ steps:
     probe: {delay: 5ms, fail: "${{ item % 2 == 0 }}"}
 `, Options{})
 	st := rep.Step("load")
-	if st.Status != Failed || !strings.Contains(st.Error, "items failed (max_failures ") {
+	if st.Status != Failed || !strings.Contains(st.Error, "items started failed (max_failures ") {
 		t.Errorf("load %s (%s); want failed: half the items that ran failed, more than 10%% of them", st.Status, st.Error)
 	}
 }
