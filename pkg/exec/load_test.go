@@ -88,6 +88,7 @@ func TestDurationStopsStartingItems(t *testing.T) {
 	}{
 		{"with a rate", `{items: "${{ 1..1000000 }}", workers: 4, rate: 100/s, duration: 200ms}`},
 		{"without a rate", `{items: "${{ 1..1000000 }}", workers: 2, duration: 200ms}`},
+		{"with a limit per key", `{items: "${{ 1..1000000 }}", workers: 4, rate: 200/s, duration: 200ms, limit: {key: "${{ item % 3 }}", max: 1}}`},
 		{"a list", `{items: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40], workers: 1, duration: 200ms}`},
 	}
 	for _, tt := range tests {

@@ -225,10 +225,14 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	err = d.Dispatch(ctx, job)
 	if lim != nil {
 		// Items held back for their keys when the block stopped never
-		// started.
+		// started: cancelled, or not started when the duration ended it.
+		status := Cancelled
+		if timeUp.Load() && ctx.Err() == nil {
+			status = NotStarted
+		}
 		for _, it := range lim.drain() {
 			res := col.tallies[0].slot(it.Index)
-			res.Index, res.Key, res.Status = it.Index, it.Key, Cancelled
+			res.Index, res.Key, res.Status = it.Index, it.Key, status
 			col.tallies[0].record(res)
 		}
 	}
