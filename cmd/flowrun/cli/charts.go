@@ -124,8 +124,10 @@ func histogramChart(st *exec.StepReport) *chart {
 			c.Labels = append(c.Labels, htmlRect{X: x, Y: bottom + 16, Title: fmtMS(b.FromMS), Class: "axis", Anchor: "middle"})
 		}
 	}
-	last := bins[len(bins)-1]
-	c.Labels = append(c.Labels, htmlRect{X: plotLeft + plotWidth, Y: bottom + 16, Title: fmtMS(last.ToMS), Class: "axis", Anchor: "middle"})
+	// The end of the last bin, unless a doubling's label is too close.
+	if last := bins[len(bins)-1]; float64((len(bins)-1)%perDoubling+1)*bw >= 45 {
+		c.Labels = append(c.Labels, htmlRect{X: plotLeft + plotWidth, Y: bottom + 16, Title: fmtMS(last.ToMS), Class: "axis", Anchor: "middle"})
+	}
 	return c
 }
 
@@ -138,8 +140,14 @@ func seriesCharts(st *exec.StepReport) []*chart {
 		return nil
 	}
 	perSecond := 1000 / sr.IntervalMS
-	span := float64(len(sr.Points)) * sr.IntervalMS / 1000
-	xOf := func(i int) float64 { return plotLeft + (float64(i)+0.5)*sr.IntervalMS/1000/span*plotWidth }
+	// The x axis spans the block; a point sits in the middle of its
+	// interval, the last one cut short by the block's end.
+	span := max(st.Summary.DurationMS, sr.IntervalMS) / 1000
+	xOf := func(i int) float64 {
+		from := float64(i) * sr.IntervalMS / 1000
+		to := min(from+sr.IntervalMS/1000, span)
+		return plotLeft + (from+to)/2/span*plotWidth
+	}
 	xAxis := func(c *chart) {
 		step := niceStep(span / 8)
 		for t := 0.0; t <= span*1.0001; t += step {
