@@ -432,9 +432,10 @@ func TestDuplicateResultDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.checkOnce(t, 3)
-	// Per item the first forged result wins, the other two are dropped;
-	// the last item's extras are never read (the block is done).
-	if st.Duplicates != 4 {
-		t.Errorf("stats %+v, want 4 duplicates dropped", st)
+	// Per item the first forged result wins and the other two are
+	// dropped: 4 for the first two items. The last item's extras may or
+	// may not be read before the block is done, so 4 to 6 in all.
+	if st.Duplicates < 4 || st.Duplicates > 6 {
+		t.Errorf("stats %+v, want 4 to 6 duplicates dropped", st)
 	}
 }

@@ -124,7 +124,7 @@ func (p *htmlPage) items(st *exec.StepReport, x func(float64) float64, y, total 
 	}
 	lanes := 0
 	for _, r := range st.Results {
-		lanes = max(lanes, r.Worker)
+		lanes = max(lanes, r.Lane)
 	}
 	if lanes == 0 {
 		return y
@@ -141,11 +141,11 @@ func (p *htmlPage) items(st *exec.StepReport, x func(float64) float64, y, total 
 		}
 	}
 	for _, r := range st.Results {
-		if r.Worker == 0 {
+		if r.Lane == 0 {
 			continue
 		}
-		p.Timeline = append(p.Timeline, htmlRect{X: x(r.OffsetMS), Y: y + float64(r.Worker-1)*h, W: max(r.DurationMS/total*timelineWidth, 0.5), H: h - 1,
-			Class: string(r.Status), Title: fmt.Sprintf("%s#%d (key %s) %s in %s on worker %d", st.ID, r.Index, r.Key, r.Status, fmtMS(r.DurationMS), r.Worker)})
+		p.Timeline = append(p.Timeline, htmlRect{X: x(r.OffsetMS), Y: y + float64(r.Lane-1)*h, W: max(r.DurationMS/total*timelineWidth, 0.5), H: h - 1,
+			Class: string(r.Status), Title: fmt.Sprintf("%s#%d (key %s) %s in %s on worker %d", st.ID, r.Index, r.Key, r.Status, fmtMS(r.DurationMS), r.Lane)})
 	}
 	return y + float64(lanes)*h + 6
 }

@@ -27,7 +27,7 @@ func report(n int) *exec.Report {
 	if n <= 5000 {
 		for i := range n {
 			load.Results = append(load.Results, &exec.ItemResult{Index: i, Key: strconv.Itoa(i), Status: exec.Succeeded, Attempts: 1,
-				OffsetMS: float64(i/3) * 10, DurationMS: 9, Worker: i%3 + 1})
+				OffsetMS: float64(i/3) * 10, DurationMS: 9, Lane: i%3 + 1})
 		}
 	}
 	never := &exec.StepReport{ID: "never", Type: "run", Status: exec.Skipped}
