@@ -1,10 +1,13 @@
 package exec
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
 	"time"
 
 	"github.com/flowrun/flowrun/pkg/spec"
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // Status is the outcome of a run, a step or an item.
@@ -164,4 +167,63 @@ func (s *StepReport) value() map[string]any {
 // newStepReport returns the pending report of a step.
 func newStepReport(s *spec.Step) *StepReport {
 	return &StepReport{ID: s.ID, Type: s.Type, Finally: s.Finally, Status: Pending}
+}
+
+// MarshalJSON writes the report with the values JSON cannot hold (NaN,
+// ±Inf in inputs and outputs) as strings, by steps.NonFinite, so that a
+// report is always a valid document.
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	p := plain(r)
+	p.Inputs = finiteMap(r.Inputs)
+	p.Outputs = finiteMap(r.Outputs)
+	return json.Marshal(p)
+}
+
+// MarshalJSON writes the step's report as Report.MarshalJSON does.
+func (s StepReport) MarshalJSON() ([]byte, error) {
+	type plain StepReport
+	p := plain(s)
+	p.Output = steps.NonFinite(s.Output, "", nil)
+	return json.Marshal(p)
+}
+
+// MarshalJSON writes the item's result as Report.MarshalJSON does: a
+// results_file line is always one valid JSON value.
+func (r ItemResult) MarshalJSON() ([]byte, error) { return json.Marshal(r.finite()) }
+
+// itemResultJSON is an ItemResult without its MarshalJSON method.
+type itemResultJSON ItemResult
+
+// finite is the result as JSON writes it (see MarshalJSON); the results
+// file encodes it directly, saving the validation pass json.Marshal
+// makes over what a MarshalJSON method returns.
+func (r *ItemResult) finite() *itemResultJSON {
+	p := itemResultJSON(*r)
+	p.Output = steps.NonFinite(r.Output, "", nil)
+	return &p
+}
+
+func finiteMap(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out, _ := steps.NonFinite(m, "", nil).(map[string]any)
+	return out
+}
+
+// NonFinite calls found with the path of every value of the report that
+// JSON cannot hold (NaN, ±Inf), such as "outputs.ratio" or
+// "steps.load.results[3].output.p99", which its JSON shows as a string
+// (steps.NonFinite).
+func (r *Report) NonFinite(found func(path string, f float64)) {
+	steps.NonFinite(r.Inputs, "inputs", found)
+	steps.NonFinite(r.Outputs, "outputs", found)
+	for _, s := range r.Steps {
+		at := "steps." + s.ID
+		steps.NonFinite(s.Output, at+".output", found)
+		for i, res := range s.Results {
+			steps.NonFinite(res.Output, fmt.Sprintf("%s.results[%d].output", at, i), found)
+		}
+	}
 }

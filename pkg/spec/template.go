@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // Template is a YAML string that may hold `${{ }}` expressions.
@@ -122,7 +124,8 @@ func Text(v any) string {
 	case fmt.Stringer:
 		return v.String()
 	}
-	b, err := json.Marshal(v)
+	// NaN and ±Inf inside a list or a map read as they do alone.
+	b, err := json.Marshal(steps.NonFinite(v, "", nil))
 	if err != nil {
 		return fmt.Sprint(v)
 	}

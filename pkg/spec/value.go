@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -376,6 +377,14 @@ func ToNode(x any) *yaml.Node {
 		}
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: string(x)}
 	case float64:
+		switch {
+		case math.IsNaN(x):
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: ".nan"}
+		case math.IsInf(x, 1):
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: ".inf"}
+		case math.IsInf(x, -1):
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: "-.inf"}
+		}
 		if x == float64(int64(x)) && x < 1e15 && x > -1e15 {
 			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(int64(x), 10)}
 		}

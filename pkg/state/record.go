@@ -7,6 +7,8 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // Record types, the "type" field of every journal line.
@@ -173,7 +175,8 @@ func encodeOutput(v any) ([]byte, error) {
 	if v == nil {
 		return nil, nil
 	}
-	out, err := json.Marshal(v)
+	// NaN and ±Inf as strings, as in reports (steps.NonFinite).
+	out, err := json.Marshal(steps.NonFinite(v, "", nil))
 	if err != nil {
 		return nil, fmt.Errorf("output cannot be journaled: %w", err)
 	}

@@ -119,7 +119,7 @@ func itemText(item any) string {
 	case int:
 		return strconv.Itoa(v)
 	}
-	b, err := json.Marshal(item)
+	b, err := json.Marshal(NonFinite(item, "", nil))
 	if err != nil {
 		return fmt.Sprint(item)
 	}

@@ -1,0 +1,172 @@
+package steps
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+)
+
+// NonFinite is flowrun's policy for the numbers JSON cannot hold: a
+// float that is NaN, +Inf or -Inf (`1 / inputs.zero`, `--set x=.nan`)
+// is written into JSON — reports, results files, the journal, a list
+// turned into text — as the string "NaN", "+Inf" or "-Inf", the text it
+// has everywhere else (${{ }} in a string, environment variables). The
+// document stays valid JSON and the value is not lost; a reader that
+// wants a number sees a string rather than a silent null.
+//
+// NonFinite returns v with every such float replaced, at any depth. Only
+// the maps and lists on the way to one are copied: v itself is returned,
+// untouched, when it holds none. found, when not nil, is called with the
+// path of each replaced value below path (path.key, path[i]).
+func NonFinite(v any, path string, found func(path string, f float64)) any {
+	out, _ := nonFinite(v, path, found, 0)
+	return out
+}
+
+// FiniteText is how NonFinite writes f: "NaN", "+Inf" or "-Inf".
+func FiniteText(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// maxFiniteDepth bounds the walk; JSON decoders refuse deeper values.
+const maxFiniteDepth = 10000
+
+// nonFinite returns v with non-finite floats replaced and whether it
+// replaced any.
+func nonFinite(v any, path string, found func(string, float64), depth int) (any, bool) {
+	if depth > maxFiniteDepth {
+		return v, false
+	}
+	switch x := v.(type) {
+	case nil, string, bool, int, int64, uint64, json.Number:
+		return v, false
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			if found != nil {
+				found(path, x)
+			}
+			return FiniteText(x), true
+		}
+		return v, false
+	case float32:
+		return nonFinite(float64(x), path, found, depth)
+	case []any:
+		var cp []any
+		for i, e := range x {
+			ne, changed := nonFinite(e, elemPath(path, i, found), found, depth+1)
+			if changed {
+				if cp == nil {
+					cp = append([]any(nil), x...)
+				}
+				cp[i] = ne
+			}
+		}
+		if cp == nil {
+			return v, false
+		}
+		return cp, true
+	case map[string]any:
+		var cp map[string]any
+		for k, e := range x {
+			ne, changed := nonFinite(e, keyPath(path, k, found), found, depth+1)
+			if changed {
+				if cp == nil {
+					cp = make(map[string]any, len(x))
+					for k2, e2 := range x {
+						cp[k2] = e2
+					}
+				}
+				cp[k] = ne
+			}
+		}
+		if cp == nil {
+			return v, false
+		}
+		return cp, true
+	}
+	return nonFiniteReflect(v, path, found, depth)
+}
+
+// nonFiniteReflect handles typed lists and maps ([]float64 from an
+// expression, a plugin's map[string]float64) by turning them into plain
+// ones when they hold a non-finite float, and a struct or pointer that
+// JSON cannot encode because of one into its text.
+func nonFiniteReflect(v any, path string, found func(string, float64), depth int) (any, bool) {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Float32, reflect.Float64:
+		return nonFinite(rv.Float(), path, found, depth)
+	case reflect.Slice, reflect.Array:
+		if rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 {
+			return v, false // []byte: JSON writes it as base64
+		}
+		var cp []any
+		for i := range rv.Len() {
+			e := rv.Index(i).Interface()
+			ne, changed := nonFinite(e, elemPath(path, i, found), found, depth+1)
+			if changed && cp == nil {
+				cp = make([]any, rv.Len())
+				for j := range i {
+					cp[j] = rv.Index(j).Interface()
+				}
+			}
+			if cp != nil {
+				cp[i] = ne
+			}
+		}
+		if cp == nil {
+			return v, false
+		}
+		return cp, true
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			break
+		}
+		var cp map[string]any
+		iter := rv.MapRange()
+		for iter.Next() {
+			if _, changed := nonFinite(iter.Value().Interface(), "", nil, depth+1); changed {
+				cp = make(map[string]any, rv.Len())
+				break
+			}
+		}
+		if cp == nil {
+			return v, false
+		}
+		iter = rv.MapRange()
+		for iter.Next() {
+			k := iter.Key().String()
+			cp[k], _ = nonFinite(iter.Value().Interface(), keyPath(path, k, found), found, depth+1)
+		}
+		return cp, true
+	}
+	var bad *json.UnsupportedValueError
+	if _, err := json.Marshal(v); errors.As(err, &bad) {
+		// A struct holding a NaN: its text, rather than no document.
+		if found != nil {
+			found(path, math.NaN())
+		}
+		return fmt.Sprint(v), true
+	}
+	return v, false
+}
+
+// elemPath and keyPath build a value's path only for a caller that
+// wants it.
+func elemPath(path string, i int, found func(string, float64)) string {
+	if found == nil {
+		return ""
+	}
+	return path + "[" + strconv.Itoa(i) + "]"
+}
+
+func keyPath(path, k string, found func(string, float64)) string {
+	if found == nil {
+		return ""
+	}
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}
