@@ -53,6 +53,11 @@ type Options struct {
 	// Recorder is told of every final result (item, step, run) besides
 	// the report; nil means none.
 	Recorder Recorder
+	// ReportFiles are the files the caller writes the report to when the
+	// run ends: a results_file whose path is computed when the run
+	// starts must not be one of them (the caller checks literal paths
+	// against FileUses before the run).
+	ReportFiles []string
 
 	// shared, when set, are the calling run's resources: a workflow called
 	// through uses: reuses its caller's connections.
@@ -62,6 +67,10 @@ type Options struct {
 	// origin is the caller's, for a workflow called by a single uses:
 	// step (see origin).
 	origin *origin
+	// claims are the top-level run's file claims, and chain the calls
+	// that lead from it to this run (files.go).
+	claims *fileClaims
+	chain  []spec.CallSite
 	// hooks let this package's tests lower limits and watch syncs.
 	hooks hooks
 }
@@ -105,6 +114,11 @@ type run struct {
 	ir      *ItemRunner // built once the workflow's env is known
 	// recordErr is the first error of the Recorder's StepDone.
 	recordErr atomic.Pointer[error]
+	// claims are the files the top-level run uses (files.go);
+	// resultsPaths the path of each block's results_file, decided when
+	// the run starts.
+	claims       *fileClaims
+	resultsPaths map[string]string
 }
 
 // stepRun is a step's report plus the channel closed when it is done.
@@ -139,6 +153,12 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 		res:    opts.shared,
 		log:    newLineWriter(opts.Log),
 		mask:   newMasker(wf, opts),
+		claims: opts.claims,
+
+		resultsPaths: make(map[string]string),
+	}
+	if r.claims == nil && !opts.called {
+		r.claims = newFileClaims(wf, opts.ReportFiles)
 	}
 	if r.inputs == nil {
 		r.inputs = map[string]any{}
@@ -158,7 +178,7 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 	}
 	start := time.Now()
 	base := len(r.environ)
-	err := r.evalWorkflowEnv()
+	err, why := r.evalWorkflowEnv(), "the workflow env could not be evaluated"
 	if r.res == nil {
 		// After the env: a workers: expression of inputs and env sizes
 		// the pool (maxWorkers).
@@ -169,10 +189,13 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 		r.res = &steps.Resources{Workers: maxWorkers(wf, opts, vars)}
 		defer r.res.Close()
 	}
+	if err == nil {
+		err, why = r.prepareFiles(), "a results_file cannot be written"
+	}
 	r.ir = &ItemRunner{
 		Dir: wf.Dir, File: wf.File, Environ: r.environ, QuietItems: opts.QuietItems,
 		Resources: r.res, Kill: opts.Kill, Workers: r.opts.Workers, Start: r.report.StartedAt,
-		Mask: r.mask, lines: r.log,
+		Mask: r.mask, lines: r.log, wf: wf, claims: r.claims, chain: opts.chain,
 		dispatcher: opts.Dispatcher, origin: newOrigin(opts.origin, r.report.RunID, r.environ[base:]),
 	}
 	// Finally steps, and main steps whose if: calls always() or
@@ -198,7 +221,7 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 	}
 	if err != nil {
 		r.report.Status, r.report.Error = Failed, err.Error()
-		r.cancelAll(wf.Steps, "the workflow env could not be evaluated")
+		r.cancelAll(wf.Steps, why)
 	} else {
 		r.report.Status = r.runSteps(ctx, detached, wf.Steps)
 	}

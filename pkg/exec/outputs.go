@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // OutputError is a workflow output that could not be evaluated.
@@ -103,13 +105,17 @@ func (r *Report) OrderedOutputs() []Output {
 
 // MarshalJSON writes the report with its outputs in the order the
 // workflow declares them, as they are printed, rather than sorted as a
-// Go map would be.
+// Go map would be; values JSON cannot hold (NaN, ±Inf) in its inputs and
+// outputs are strings (steps.NonFinite), so that a report is always a
+// valid document.
 func (r Report) MarshalJSON() ([]byte, error) {
 	type plain Report
+	p := plain(r)
+	p.Inputs = finiteMap(r.Inputs)
 	return json.Marshal(struct {
 		plain
 		Outputs orderedOutputs `json:"outputs"`
-	}{plain(r), orderedOutputs(r.OrderedOutputs())})
+	}{p, orderedOutputs(r.OrderedOutputs())})
 }
 
 // orderedOutputs is a JSON object whose keys keep their order.
@@ -131,7 +137,7 @@ func (o orderedOutputs) MarshalJSON() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, err := json.Marshal(out.Value)
+		v, err := json.Marshal(steps.NonFinite(out.Value, "", nil))
 		if err != nil {
 			return nil, fmt.Errorf("output %q: %w", out.Name, err)
 		}

@@ -51,7 +51,7 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	if n >= 0 {
 		workers = min(workers, n)
 	}
-	col, err := newCollector(blk, n, max(workers, 1), s.ID, r.opts.hooks, start.Sub(r.ir.Start))
+	col, err := newCollector(blk, n, max(workers, 1), s.ID, r.opts.hooks, start.Sub(r.ir.Start), r.resultsPaths[s.ID])
 	if err != nil {
 		rep.Status, rep.Error = Failed, err.Error()
 		return
@@ -95,7 +95,10 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 				return &sourceError{fmt.Errorf("%s: step %q item %d: recording the result: %w", s.TypePos, s.ID, res.Index, err)}
 			}
 		}
-		col.tallies[lane].record(res)
+		col.lane(lane).record(res)
+		if err := col.fileErr(); err != nil {
+			return &sourceError{err}
+		}
 		if res.Status == Failed && failures.Add(1) > int64(tolerated) && cancelOnError {
 			return &blockError{res: *res}
 		}
@@ -123,13 +126,13 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	// cancelled with the block, or not started when the block's duration
 	// ended first.
 	unstarted := func(ctx context.Context, lane int, it Item) {
-		res := col.tallies[lane].slot(it.Index)
+		res := col.lane(lane).slot(it.Index)
 		res.Index, res.Key, res.Status = it.Index, it.Key, Cancelled
 		if ctx.Err() == nil {
 			res.Status = NotStarted
 			timeUp.Store(true)
 		}
-		col.tallies[lane].record(res)
+		col.lane(lane).record(res)
 	}
 	timeIsUp := func() bool {
 		if !deadline.IsZero() && !time.Now().Before(deadline) {
@@ -166,7 +169,7 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 			if starter != nil {
 				starter.ItemStarted(s, i)
 			}
-			res := col.tallies[lane].slot(i)
+			res := col.lane(lane).slot(i)
 			res.Index, res.Key, res.Status = i, key, Failed
 			res.OffsetMS = ms(time.Since(r.ir.Start))
 			res.Error = b.itemError(res, err)
@@ -215,7 +218,7 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 			}
 			b.Run(ctx, it, res)
 		},
-		Result: func(lane, index int) *ItemResult { return col.tallies[lane].slot(index) },
+		Result: func(lane, index int) *ItemResult { return col.lane(lane).slot(index) },
 		Done:   finished,
 	}
 	d := r.opts.Dispatcher
@@ -231,14 +234,12 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 			status = NotStarted
 		}
 		for _, it := range lim.drain() {
-			res := col.tallies[0].slot(it.Index)
+			res := col.lane(0).slot(it.Index)
 			res.Index, res.Key, res.Status = it.Index, it.Key, status
-			col.tallies[0].record(res)
+			col.lane(0).record(res)
 		}
 	}
-	for _, t := range col.tallies {
-		t.done()
-	}
+	col.each((*tally).done)
 	end := blockEnd{workers: job.Workers, elapsed: time.Since(start), timeUp: timeUp.Load()}
 	if pace != nil {
 		end.asked, end.achieved = pace.perSec, pace.achieved()

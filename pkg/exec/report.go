@@ -169,18 +169,9 @@ func newStepReport(s *spec.Step) *StepReport {
 	return &StepReport{ID: s.ID, Type: s.Type, Finally: s.Finally, Status: Pending}
 }
 
-// MarshalJSON writes the report with the values JSON cannot hold (NaN,
-// ±Inf in inputs and outputs) as strings, by steps.NonFinite, so that a
-// report is always a valid document.
-func (r Report) MarshalJSON() ([]byte, error) {
-	type plain Report
-	p := plain(r)
-	p.Inputs = finiteMap(r.Inputs)
-	p.Outputs = finiteMap(r.Outputs)
-	return json.Marshal(p)
-}
-
-// MarshalJSON writes the step's report as Report.MarshalJSON does.
+// MarshalJSON writes the step's report with the values JSON cannot hold
+// (NaN, ±Inf) as strings, by steps.NonFinite, so that a report is always
+// a valid document.
 func (s StepReport) MarshalJSON() ([]byte, error) {
 	type plain StepReport
 	p := plain(s)
@@ -188,7 +179,7 @@ func (s StepReport) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p)
 }
 
-// MarshalJSON writes the item's result as Report.MarshalJSON does: a
+// MarshalJSON writes the item's result as StepReport.MarshalJSON does: a
 // results_file line is always one valid JSON value.
 func (r ItemResult) MarshalJSON() ([]byte, error) { return json.Marshal(r.finite()) }
 

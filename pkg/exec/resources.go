@@ -3,6 +3,7 @@ package exec
 import (
 	"os"
 	"runtime"
+	"time"
 
 	"github.com/flowrun/flowrun/pkg/spec"
 )
@@ -83,6 +84,16 @@ type hooks struct {
 	kept int64
 	// sync replaces (*os.File).Sync for results files when set.
 	sync func(*os.File) error
+	// flush replaces fileEvery, the results file's flush interval, when
+	// above 0.
+	flush time.Duration
+}
+
+func (h hooks) flushEvery() time.Duration {
+	if h.flush > 0 {
+		return h.flush
+	}
+	return fileEvery
 }
 
 func (h hooks) keptLimit() int64 {

@@ -82,6 +82,11 @@ type ItemRunner struct {
 	// uses: steps call (call.Run).
 	dispatcher Dispatcher
 	origin     *origin
+	// wf is the workflow whose steps run; claims and chain are its run's
+	// (files.go), handed on to the workflows its uses: steps call.
+	wf     *spec.Workflow
+	claims *fileClaims
+	chain  []spec.CallSite
 }
 
 func (ir *ItemRunner) log() *lineWriter {

@@ -41,7 +41,12 @@ type collector struct {
 	start   time.Duration // when the block started, since the run did
 	file    *resultsFile
 	mask    *mask.Masker // masks the results file's lines
-	tallies []*tally
+	// tallies are made as lanes first record, so that a block of
+	// 100,000 workers over 5 items makes 5: lane i writes tallies[i],
+	// the results file's flusher reads them.
+	tallies []atomic.Pointer[tally]
+	// stop ends the flusher, which has ended when flushed is closed.
+	stop, flushed chan struct{}
 }
 
 // tally is one worker's share of a block's results.
@@ -55,11 +60,16 @@ type tally struct {
 	samples []sample
 	codes   map[int]int    // items by Code
 	kinds   map[string]int // failed items by ErrorKind
-	buf     []byte         // results file lines not yet written
-	flushed time.Time
+	// buf holds results file lines not yet written; the lane appends to
+	// it and the flusher empties it, under mu.
+	mu  sync.Mutex
+	buf []byte
 }
 
-func newCollector(blk *spec.Parallel, n, workers int, step string, h hooks, start time.Duration) (*collector, error) {
+// newCollector returns the collector of a block of n items (-1 while
+// unknown) that started start after the run; resultsPath is where its
+// results_file goes, decided when the run started (prepareFiles).
+func newCollector(blk *spec.Parallel, n, workers int, step string, h hooks, start time.Duration, resultsPath string) (*collector, error) {
 	c := &collector{n: n, keepAll: blk.Results == spec.ResultsAll, durs: newDurations(), series: newSeries(), start: start}
 	if blk.Rate != nil {
 		c.lat = newDurations()
@@ -74,20 +84,68 @@ func newCollector(blk *spec.Parallel, n, workers int, step string, h hooks, star
 		c.slots = make([]ItemResult, n)
 	}
 	if rf := blk.ResultsFile; rf != nil {
-		f, err := privfile.Create(rf.Path)
+		f, err := privfile.Create(resultsPath)
 		if err != nil {
-			return nil, fmt.Errorf("%s: step %q: results_file: %v", rf.Pos, step, err)
+			return nil, fmt.Errorf("%s: step %q: results_file %s: %v", rf.Pos, step, resultsPath, unwrapPath(err))
 		}
-		c.file = &resultsFile{f: f, spec: rf, step: step, sync: h.syncFile()}
+		c.file = &resultsFile{f: f, spec: rf, path: resultsPath, step: step, sync: h.syncFile()}
 	}
-	c.tallies = make([]*tally, workers)
-	for i := range c.tallies {
-		c.tallies[i] = &tally{c: c, durs: make([]int64, 0, durationBatch), samples: make([]sample, 0, durationBatch)}
-		if c.lat != nil {
-			c.tallies[i].lats = make([]int64, 0, durationBatch)
-		}
+	c.tallies = make([]atomic.Pointer[tally], workers)
+	if c.file != nil {
+		c.stop, c.flushed = make(chan struct{}), make(chan struct{})
+		go c.flusher(h.flushEvery())
 	}
 	return c, nil
+}
+
+// lane returns the tally of lane i, made on its first use. Only lane i
+// calls it with i, so no two goroutines make one.
+func (c *collector) lane(i int) *tally {
+	if t := c.tallies[i].Load(); t != nil {
+		return t
+	}
+	t := &tally{c: c, durs: make([]int64, 0, durationBatch), samples: make([]sample, 0, durationBatch)}
+	if c.lat != nil {
+		t.lats = make([]int64, 0, durationBatch)
+	}
+	c.tallies[i].Store(t)
+	return t
+}
+
+// each calls fn with every tally made so far.
+func (c *collector) each(fn func(*tally)) {
+	for i := range c.tallies {
+		if t := c.tallies[i].Load(); t != nil {
+			fn(t)
+		}
+	}
+}
+
+// flusher writes the lines the tallies buffer every interval, whether or
+// not items finish: a block whose workers run long items still shows its
+// finished ones in the results file within a second.
+func (c *collector) flusher(every time.Duration) {
+	defer close(c.flushed)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-tick.C:
+			c.each(func(t *tally) { c.file.write(t.take()) })
+		}
+	}
+}
+
+// fileErr returns the error of the results file's first failed write, so
+// that the block stops at once instead of running on with results that
+// are not kept.
+func (c *collector) fileErr() error {
+	if c.file == nil {
+		return nil
+	}
+	return c.file.failed()
 }
 
 // slot is where item i's result is written: its own slot when every
@@ -180,36 +238,47 @@ func (t *tally) flush() {
 func (t *tally) done() {
 	t.flush()
 	if t.c.file != nil {
-		t.c.file.write(t.buf)
-		t.buf = nil
+		t.c.file.write(t.take())
 	}
 }
 
+// take returns the buffered lines and empties the buffer.
+func (t *tally) take() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.buf
+	t.buf = nil
+	return b
+}
+
 // results file lines are buffered per worker and written in chunks of
-// fileChunk bytes, or sooner when fileEvery has passed since the worker
-// last wrote, so that a slow block's file still fills as it runs.
+// fileChunk bytes, and every fileEvery by the flusher, so that a slow
+// block's file fills as it runs.
 const (
 	fileChunk = 32 << 10
-	fileEvery = 200 * time.Millisecond
+	fileEvery = 500 * time.Millisecond
 )
 
 func (t *tally) write(res *ItemResult) {
-	line, err := json.Marshal(res)
+	line, err := json.Marshal(res.finite())
 	if err != nil {
 		cp := *res
 		cp.Output = spec.Text(res.Output)
-		line, _ = json.Marshal(&cp)
+		line, _ = json.Marshal(cp.finite())
 	}
 	if t.c.mask.Contains(line) {
 		// Mask the values, not the JSON text, so that the line stays
 		// valid JSON whatever the secret holds.
-		line, _ = json.Marshal(maskedResult(t.c.mask, res))
+		line, _ = json.Marshal(maskedResult(t.c.mask, res).finite())
 	}
+	t.mu.Lock()
 	t.buf = append(append(t.buf, line...), '\n')
-	if now := time.Now(); len(t.buf) >= fileChunk || now.Sub(t.flushed) >= fileEvery {
-		t.c.file.write(t.buf)
-		t.buf, t.flushed = t.buf[:0], now
+	var full []byte
+	if len(t.buf) >= fileChunk {
+		full, t.buf = t.buf, nil
 	}
+	t.mu.Unlock()
+	t.c.file.write(full)
 }
 
 // blockEnd is what the block tells the collector when its items are done.
@@ -227,9 +296,13 @@ type blockEnd struct {
 // finish merges the tallies into the step's results, summary, series and
 // histogram, then syncs and closes the results file.
 func (c *collector) finish(rep *StepReport, end blockEnd) error {
+	if c.stop != nil {
+		close(c.stop)
+		<-c.flushed
+	}
 	var counts [5]int
 	codes, kinds := map[string]int{}, map[string]int{}
-	for _, t := range c.tallies {
+	c.each(func(t *tally) {
 		for i, n := range t.counts {
 			counts[i] += n
 		}
@@ -239,7 +312,7 @@ func (c *collector) finish(rep *StepReport, end blockEnd) error {
 		for kind, n := range t.kinds {
 			kinds[kind] += n
 		}
-	}
+	})
 	total := counts[0] + counts[1] + counts[2] + counts[3] + counts[4]
 	unstarted := Cancelled
 	if c.n >= 0 {
@@ -265,14 +338,14 @@ func (c *collector) finish(rep *StepReport, end blockEnd) error {
 		}
 	} else {
 		var all []ItemResult
-		for _, t := range c.tallies {
+		c.each(func(t *tally) {
 			for _, r := range t.kept {
 				if r.Status == Failed || !c.dropped.Load() {
 					all = append(all, r)
 				}
 			}
 			t.kept = nil
-		}
+		})
 		slices.SortFunc(all, func(a, b ItemResult) int { return a.Index - b.Index })
 		results = make([]*ItemResult, len(all))
 		for i := range all {
@@ -344,6 +417,7 @@ type resultsFile struct {
 	mu   sync.Mutex
 	f    *os.File
 	spec *spec.ResultsFile
+	path string
 	step string
 	sync func(*os.File) error
 	err  error
@@ -360,6 +434,16 @@ func (w *resultsFile) write(b []byte) {
 	}
 }
 
+// failed returns the error of the first write that failed, or nil.
+func (w *resultsFile) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: step %q: results_file %s: %v", w.spec.Pos, w.step, w.path, unwrapPath(w.err))
+}
+
 // close syncs the file to disk and closes it.
 func (w *resultsFile) close() error {
 	w.mu.Lock()
@@ -372,7 +456,7 @@ func (w *resultsFile) close() error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("%s: step %q: results_file %s: %v", w.spec.Pos, w.step, w.spec.File, err)
+		return fmt.Errorf("%s: step %q: results_file %s: %v", w.spec.Pos, w.step, w.path, unwrapPath(err))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package exec
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,6 +63,8 @@ func (c *call) Run(ctx context.Context, in *steps.Input) (any, error) {
 		Mask:    c.ir.Mask, // the callee's secrets are masked for the caller too
 		shared:  in.Resources,
 		called:  true,
+		claims:  c.ir.claims,
+		chain:   append(slices.Clip(c.ir.chain), spec.CallSite{WF: c.ir.wf, Step: s, Item: in.Index}),
 	}
 	if in.Index < 0 && c.ir.origin != nil {
 		// A single step: the callee's blocks go where the caller's go.

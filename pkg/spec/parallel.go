@@ -168,7 +168,7 @@ func (p *loader) parallel(n *yaml.Node, sc *scope) *Parallel {
 	if v, ok := f["duration"]; ok {
 		b.Duration = p.duration(deref(v.value), "duration")
 	}
-	p.results(b, f)
+	p.results(b, f, sc)
 	if b.Matrix != nil {
 		p.staticMatrix(b, deref(f["matrix"].value))
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Which item results a parallel block keeps in memory.
@@ -24,12 +26,38 @@ const (
 const DefaultKeptResults = 100_000
 
 // ResultsFile is a file that receives every item's result as one JSON
-// line, appended as items finish: `results_file: out.jsonl`.
+// line, appended as items finish: `results_file: out.jsonl`, or a path
+// computed from the run's inputs, `results_file: ${{ inputs.out }}`.
 type ResultsFile struct {
 	Pos Pos
 	// File is the path as written; Path is resolved against the workflow
-	// file's directory.
+	// file's directory, or empty when the path holds an expression.
 	File, Path string
+	dir        string
+	// Expr, when set, computes the path when the run starts, before any
+	// step: it may read inputs, env and run, never steps or the item.
+	Expr *Template
+}
+
+// Resolve returns the file's path, resolved against the workflow file's
+// directory: Path, or Expr evaluated against env (Scope.Vars of the run,
+// before any step).
+func (rf *ResultsFile) Resolve(env map[string]any) (string, error) {
+	if rf.Expr == nil {
+		return rf.Path, nil
+	}
+	v, err := rf.Expr.Eval(env)
+	if err != nil {
+		return "", err
+	}
+	path := Text(v)
+	if strings.TrimSpace(path) == "" {
+		return "", fmt.Errorf("%s: results_file %s is empty", rf.Pos, rf.File)
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(rf.dir, path)
+	}
+	return path, nil
 }
 
 // FieldRef is one steps.<id>.<field> read by an expression; Offset is the
@@ -40,7 +68,7 @@ type FieldRef struct {
 }
 
 // results parses results: and results_file:.
-func (p *loader) results(b *Parallel, f map[string]field) {
+func (p *loader) results(b *Parallel, f map[string]field, sc *scope) {
 	b.Results = ResultsAll
 	if v, ok := f["results"]; ok {
 		modes := []string{ResultsAll, ResultsFailures}
@@ -61,15 +89,40 @@ func (p *loader) results(b *Parallel, f map[string]field) {
 		case strings.TrimSpace(s) == "":
 			p.errorf(n.Line, n.Column, "name a file such as results.jsonl", "results_file is empty")
 		case containsExpr(s):
-			p.errorf(n.Line, n.Column, "write the path as plain text", "results_file cannot hold an expression")
+			p.resultsFileExpr(b, n, sc)
 		default:
-			rf := &ResultsFile{Pos: Pos{p.file, n.Line, n.Column}, File: s, Path: s}
+			rf := &ResultsFile{Pos: Pos{p.file, n.Line, n.Column}, File: s, Path: s, dir: p.wf.Dir}
 			if !filepath.IsAbs(s) {
 				rf.Path = filepath.Join(p.wf.Dir, s)
 			}
 			b.ResultsFile = rf
 		}
 	}
+}
+
+// resultsFileExpr compiles a results_file that holds expressions. They
+// are evaluated when the run starts, so that the file is checked and its
+// directory made before the first step: they may read inputs, env and
+// run, not steps (which have not run) nor the item (one file serves the
+// block).
+func (p *loader) resultsFileExpr(b *Parallel, n *yaml.Node, sc *scope) {
+	rs := *sc
+	rs.itemVar, rs.allowItems = b.As, true
+	t := p.template(n, &rs, p.src)
+	for _, x := range t.Exprs() {
+		switch {
+		case len(x.Refs) > 0:
+			p.errorf(x.Pos.Line, x.Pos.Column, "the file is opened when the run starts, before any step: use inputs, env or run", "results_file cannot read steps.%s", x.Refs[0])
+			return
+		case x.UsesItem:
+			p.errorf(x.Pos.Line, x.Pos.Column, "one file receives the results of every item: use inputs, env or run", "results_file cannot read the item or index")
+			return
+		}
+	}
+	if t.IsLiteral() {
+		return // its errors are reported
+	}
+	b.ResultsFile = &ResultsFile{Pos: Pos{p.file, n.Line, n.Column}, File: n.Value, Expr: t, dir: p.wf.Dir}
 }
 
 // checkKeptReads reports expressions that read the outputs of a block

@@ -183,6 +183,11 @@ func parseSource(file string, src []byte, opts Options) (*Workflow, Diagnostics)
 	}
 	p := &loader{diags: c, src: indexLines(src), reg: opts.Registry, wf: w, calls: opts.calls.enter(file, opts.AllowPaths, opts.Files)}
 	p.workflow(root)
+	if opts.calls == nil {
+		// Once, from the workflow run first: whether a callee's file
+		// conflicts depends on how it is called.
+		p.checkFiles()
+	}
 	c.list.Sort()
 	c.list = c.list.dedupe()
 	return w, c.list

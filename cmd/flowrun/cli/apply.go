@@ -16,6 +16,7 @@ import (
 	"github.com/flowrun/flowrun/pkg/exec"
 	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/spec"
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // ApplyCmd runs a workflow.
@@ -73,6 +74,11 @@ func (c *ApplyCmd) Run(e *env) error {
 		workers = *c.Workers
 	}
 
+	if err := checkReports(c.Watch.Report, wf); err != nil {
+		fmt.Fprintf(e.stderr, "flowrun: %v\n", err)
+		return exitError{ExitInvalid}
+	}
+
 	cl, err := c.NATS.connect(e.stderr, wf, inputs)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "flowrun: %v\n", err)
@@ -83,7 +89,7 @@ func (c *ApplyCmd) Run(e *env) error {
 	intr := interrupts(&env{stderr: watch.out})
 	defer intr.stop()
 	ctx := intr.ctx
-	opts := exec.Options{Inputs: inputs, Workers: workers, Kill: intr.kill, Mask: m}
+	opts := exec.Options{Inputs: inputs, Workers: workers, Kill: intr.kill, Mask: m, ReportFiles: c.Watch.Report}
 	watch.options(&opts)
 	cl.options(&opts, watch.obs)
 	rep := exec.Run(ctx, wf, opts)
@@ -94,9 +100,14 @@ func (c *ApplyCmd) Run(e *env) error {
 	// learnt more secrets (those of the workflows it called).
 	shown := rep.Masked(m)
 	watch.finish(wf, shown)
-	if c.Watch.Report != "" {
-		if err := writeReport(c.Watch.Report, shown); err != nil {
-			fmt.Fprintf(e.stderr, "flowrun: --report: %v\n", err)
+	if c.Output == "json" || len(c.Watch.Report) > 0 {
+		warnNonFinite(e.stderr, shown)
+	}
+	reported := true
+	for _, file := range c.Watch.Report {
+		if err := writeReport(file, shown); err != nil {
+			fmt.Fprintf(e.stderr, "flowrun: --report %s: %v\n", file, err)
+			reported = false
 		}
 	}
 	out := &errWriter{w: e.stdout}
@@ -119,6 +130,10 @@ func (c *ApplyCmd) Run(e *env) error {
 	case out.err != nil:
 		return out.err
 	case rep.Status != exec.Succeeded:
+		return exitError{ExitFailed}
+	case !reported:
+		// The run did its work, but a result asked for is lost.
+		fmt.Fprintf(e.stderr, "flowrun: the run succeeded, but a report could not be written\n")
 		return exitError{ExitFailed}
 	}
 	return nil
@@ -276,4 +291,20 @@ func outputText(v any) string {
 		return "null"
 	}
 	return spec.Text(v)
+}
+
+// warnNonFinite names the values of a report that JSON cannot hold (NaN,
+// ±Inf), which the JSON report writes as strings (steps.NonFinite): a
+// reader expecting a number should know why it gets "+Inf".
+func warnNonFinite(w io.Writer, rep *exec.Report) {
+	const most = 5
+	n := 0
+	rep.NonFinite(func(path string, f float64) {
+		if n++; n <= most {
+			fmt.Fprintf(w, "flowrun: warning: %s is %s, which JSON cannot hold as a number: the JSON report has the string %q\n", path, steps.FiniteText(f), steps.FiniteText(f))
+		}
+	})
+	if n > most {
+		fmt.Fprintf(w, "flowrun: warning: %d more values are NaN or infinite\n", n-most)
+	}
 }

@@ -19,10 +19,10 @@ import (
 // watchFlags are apply's flags about what a person sees during and after
 // a run.
 type watchFlags struct {
-	Progress string `enum:"auto,always,never" default:"auto" env:"FLOWRUN_PROGRESS" help:"Live progress bars on stderr: auto (when stderr is a terminal), always or never. Without them, plain start and end lines, and a progress line for long parallel blocks every few seconds."`
-	Color    string `enum:"auto,always,never" default:"auto" env:"FLOWRUN_COLOR" help:"Colour on stderr: auto (on a terminal, unless NO_COLOR is set), always or never."`
-	Verbose  bool   `short:"v" env:"FLOWRUN_VERBOSE" help:"Also stream the output (child stderr) of every item of parallel blocks; by default only single steps stream theirs, and failed items show their last lines."`
-	Report   string `placeholder:"FILE" env:"FLOWRUN_REPORT" help:"Also write the run report to FILE: JSON, or a self-contained HTML page when FILE ends in .html."`
+	Progress string   `enum:"auto,always,never" default:"auto" env:"FLOWRUN_PROGRESS" help:"Live progress bars on stderr: auto (when stderr is a terminal), always or never. Without them, plain start and end lines, and a progress line for long parallel blocks every few seconds."`
+	Color    string   `enum:"auto,always,never" default:"auto" env:"FLOWRUN_COLOR" help:"Colour on stderr: auto (on a terminal, unless NO_COLOR is set), always or never."`
+	Verbose  bool     `short:"v" env:"FLOWRUN_VERBOSE" help:"Also stream the output (child stderr) of every item of parallel blocks; by default only single steps stream theirs, and failed items show their last lines."`
+	Report   []string `placeholder:"FILE" sep:"none" env:"FLOWRUN_REPORT" help:"Also write the run report to FILE: JSON, or a self-contained HTML page when FILE ends in .html; repeatable. The directory must exist; the file is replaced whole when the run ends."`
 
 	ProgressInterval time.Duration `hidden:"" default:"5s" env:"FLOWRUN_PROGRESS_INTERVAL" help:"Time between progress lines of a parallel block without live progress."`
 }
