@@ -95,23 +95,29 @@ type Job struct {
 	Done func(lane int, res *ItemResult) error
 }
 
-// localPool is the Dispatcher that runs items in this process: a fixed set
-// of job.Workers goroutines in one errgroup, each taking items from
+// localPool is the Dispatcher that runs items in this process: a pool of
+// at most job.Workers goroutines in one errgroup, each taking items from
 // job.Next as it frees up, so that a range or a file is never all in
-// memory. An error from a worker cancels the errgroup's context: items not
-// yet taken are never started, running ones see their context cancelled.
-// (BenchmarkPool compares this with a goroutine per item under
-// errgroup.SetLimit.)
+// memory. Lane i+1 starts once lane i has taken its first item, so the
+// pool never holds more goroutines than items in flight plus one: a block
+// of 100,000 workers over a five-line file starts six. An error from a
+// worker cancels the errgroup's context: items not yet taken are never
+// started, running ones see their context cancelled. (BenchmarkPool
+// compares this with a goroutine per item under errgroup.SetLimit.)
 type localPool struct{}
 
 func (localPool) Dispatch(ctx context.Context, job *Job) error {
 	g, gctx := errgroup.WithContext(ctx)
-	for lane := range job.Workers {
+	var start func(lane int)
+	start = func(lane int) {
 		g.Go(func() error {
-			for gctx.Err() == nil {
+			for first := true; gctx.Err() == nil; first = false {
 				it, ok, err := job.Next(gctx, lane)
 				if err != nil || !ok {
 					return err
+				}
+				if first && lane+1 < job.Workers {
+					start(lane + 1)
 				}
 				res := job.Result(lane, it.Index)
 				job.Run(gctx, it, res)
@@ -122,6 +128,7 @@ func (localPool) Dispatch(ctx context.Context, job *Job) error {
 			return nil
 		})
 	}
+	start(0)
 	return g.Wait()
 }
 

@@ -316,8 +316,11 @@ func (r *run) workers(b *BoundStep) (int, error) {
 			return 0, err
 		}
 		n, ok := v.(int)
-		if !ok || n < 1 {
+		switch {
+		case !ok || n < 1:
 			return 0, fmt.Errorf("%s: workers must be a positive integer, got %s", blk.WorkersExpr.Pos, spec.Text(v))
+		case n > spec.MaxWorkers:
+			return 0, fmt.Errorf("%s: workers %d exceeds the limit of %d; a block cannot usefully run more items at once", blk.WorkersExpr.Pos, n, spec.MaxWorkers)
 		}
 		return n, nil
 	}
