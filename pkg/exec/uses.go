@@ -50,7 +50,7 @@ func (c *call) Run(ctx context.Context, in *steps.Input) (any, error) {
 		}
 		with = m
 	}
-	inputs, err := callee.ResolveInputs(with)
+	inputs, err := callee.ResolveTyped(with)
 	if err != nil {
 		return nil, steps.Permanent(fmt.Errorf("with: %s", strings.ReplaceAll(err.Error(), "\n", "; ")))
 	}

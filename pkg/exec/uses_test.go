@@ -277,3 +277,58 @@ func probesStarted() []string {
 	defer probes.mu.Unlock()
 	return slices.Clone(probes.started)
 }
+
+// TestWithKeepsTypes: a value passed through with: keeps its type; a
+// string is never read as YAML on the way into the callee, as a
+// command-line value would be.
+func TestWithKeepsTypes(t *testing.T) {
+	callee := `
+version: 1
+inputs:
+  obj: {type: object, default: {}}
+  n: {type: integer, default: 0}
+  s: {type: string, default: ""}
+steps:
+  - id: echo
+    probe: {out: "${{ [inputs.obj, inputs.n, inputs.s] }}"}
+outputs:
+  got: ${{ steps.echo.output }}
+`
+	for _, tt := range []struct{ name, with, err string }{
+		{"a string into an object", `{obj: "${{ item }}"}`, `input "obj": want an object, got the string "{admin: true}"`},
+		{"a padded number into an integer", `{n: "${{ item }}"}`, `input "n": want an integer, got the string " 7 "`},
+		{"strings stay strings", `{s: "${{ item }}"}`, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			wf := loadFiles(t, map[string]string{"callee.yaml": callee, "main.yaml": `
+version: 1
+steps:
+  - id: call
+    parallel: {items: ["{admin: true}", " 7 "], on_error: continue}
+    uses: ./callee.yaml
+    with: ` + tt.with + `
+`})
+			rep := Run(context.Background(), wf, Options{})
+			call := rep.Step("call")
+			if tt.err == "" {
+				if call.Status != Succeeded {
+					t.Fatalf("call %s: %s", call.Status, call.Error)
+				}
+				for i, want := range []string{"{admin: true}", " 7 "} {
+					got := call.Results[i].Output.(map[string]any)["got"].([]any)[2]
+					if got != want {
+						t.Errorf("item %d reached the callee as %#v; want %#v", i, got, want)
+					}
+				}
+				return
+			}
+			var errs []string
+			for _, r := range call.Results {
+				errs = append(errs, r.Error)
+			}
+			if !strings.Contains(strings.Join(errs, "\n"), tt.err) {
+				t.Errorf("item errors:\n%s\nwant one with %q", strings.Join(errs, "\n"), tt.err)
+			}
+		})
+	}
+}

@@ -252,23 +252,39 @@ func (w *Workflow) ResolveInputs(set map[string]any) (map[string]any, error) {
 // secret should then be missing, not empty. Errors never quote the value
 // of a secret input.
 func (w *Workflow) ResolveInputsEnv(set map[string]any, lookup func(string) (string, bool)) (map[string]any, error) {
+	return w.resolveInputs(set, lookup, true)
+}
+
+// ResolveTyped is ResolveInputs for values that have their types already:
+// a uses step's with:. A string is a string there, never read as YAML as
+// a command-line value is: the item "{admin: true}" reaches an object
+// input as an error, not as a map, and " 7 " an integer input as an error,
+// not as 7. Environment variables (an input's env:) are text and are
+// read as on the command line.
+func (w *Workflow) ResolveTyped(set map[string]any) (map[string]any, error) {
+	return w.resolveInputs(set, os.LookupEnv, false)
+}
+
+// resolveInputs resolves the inputs; parse reads the strings in set as
+// command-line values.
+func (w *Workflow) resolveInputs(set map[string]any, lookup func(string) (string, bool), parse bool) (map[string]any, error) {
 	out := make(map[string]any, len(w.Inputs))
 	var problems []string
 	known := make(map[string]bool)
 	for _, in := range w.Inputs {
 		known[in.Name] = true
 		raw, ok := set[in.Name]
-		from := ""
+		from, text := "", parse
 		if !ok && in.Env != "" {
 			if v, set := lookup(in.Env); set && v != "" {
-				raw, ok, from = v, true, " (from $"+in.Env+")"
+				raw, ok, from, text = v, true, " (from $"+in.Env+")", true
 			}
 		}
 		switch {
 		case ok:
 			var v any
 			var err error
-			if s, isStr := raw.(string); isStr {
+			if s, isStr := raw.(string); isStr && text {
 				v, err = in.Parse(s)
 			} else {
 				v, err = in.Convert(normalize(raw))
