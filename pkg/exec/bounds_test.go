@@ -63,3 +63,48 @@ steps:
 		t.Errorf("items ran: %v", probes.started)
 	}
 }
+
+// TestDuplicateKeysFailTheBlock: two items with one key stop the block,
+// naming both, whatever the source of the items.
+func TestDuplicateKeysFailTheBlock(t *testing.T) {
+	for _, tt := range []struct{ name, items, want string }{
+		{"from an expression", `"${{ [1, 2, 3, 12, 5] }}"`, `items 1 and 3 have the same key "2"`},
+		{"from a range", `"${{ 0..99 }}"`, `items 0 and 10 have the same key "0"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := runYAML(t, `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: `+tt.items+`, key: "${{ item % 10 }}", workers: 1}
+    probe: {}
+`, Options{})
+			fan := rep.Step("fan")
+			if fan.Status != Failed || !strings.Contains(fan.Error, `test.yaml:4:`) || !strings.Contains(fan.Error, tt.want) {
+				t.Errorf("fan %s: %q; want failed: %s", fan.Status, fan.Error, tt.want)
+			}
+		})
+	}
+	rep := runYAML(t, `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: "${{ 0..999 }}", key: "k${{ item }}", workers: 8}
+    probe: {}
+`, Options{})
+	if fan := rep.Step("fan"); fan.Status != Succeeded {
+		t.Errorf("distinct keys: fan %s: %s", fan.Status, fan.Error)
+	}
+}
+
+func TestKeySet(t *testing.T) {
+	s := newKeySet()
+	for i, k := range []string{"a", "b", "", "ab"} {
+		if _, dup := s.add(k, i); dup {
+			t.Fatalf("%q reported as a duplicate", k)
+		}
+	}
+	if first, dup := s.add("b", 7); !dup || first != 1 {
+		t.Errorf("add(b) = %d, %v; want 1, true", first, dup)
+	}
+}

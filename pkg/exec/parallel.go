@@ -82,6 +82,10 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 		deadline = start.Add(blk.Duration)
 	}
 	var timeUp atomic.Bool
+	var seen *keySet // the keys seen, when key: sets them
+	if blk.Key != nil {
+		seen = newKeySet()
+	}
 
 	done := func(lane int, res *ItemResult) error {
 		if res.Attempts > 0 {
@@ -163,6 +167,12 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 				}
 			}
 			key, more, err := keys(i, value, lk)
+			if err == nil && seen != nil {
+				if first, dup := seen.add(key, i); dup {
+					return Item{}, lk, false, &sourceError{fmt.Errorf("%s: step %q: items %d and %d have the same key %q; a key identifies an item (a resumed run matches results by it): make key: tell them apart",
+						blk.Key.Pos, s.ID, min(first, i), max(first, i), key)}
+				}
+			}
 			if err == nil {
 				return Item{Index: i, Key: key, Value: value, Due: due}, more, true, nil
 			}

@@ -130,6 +130,9 @@ func (p *loader) parallel(n *yaml.Node, sc *scope) *Parallel {
 			p.errorf(kn.Line, kn.Column, "", "key must be an expression such as ${{ item.name }}, not %s", kindName(kn))
 		} else {
 			b.Key = p.template(kn, &inner, p.src)
+			if items, ok := f["items"]; ok && b.Key != nil {
+				p.checkLiteralKeys(b, deref(items.value))
+			}
 		}
 	}
 	if v, ok := f["workers"]; ok {
