@@ -111,7 +111,7 @@ steps:
 `})
 	rep := Run(context.Background(), wf, Options{})
 	c := rep.Step("call")
-	if c.Status != Failed || c.Attempts != 1 || !strings.Contains(c.Error, `with: input "n": want an integer, got "many"`) {
+	if c.Status != Failed || c.Attempts != 1 || !strings.Contains(c.Error, `with: input "n": want an integer, got the string "many"`) {
 		t.Errorf("call: %s after %d attempts, %q; want one failed attempt naming the input", c.Status, c.Attempts, c.Error)
 	}
 }

@@ -132,6 +132,9 @@ func (p *loader) walkConfig(w *configWalk, n *yaml.Node, t reflect.Type, path st
 		if typed && tpl != nil && tpl.Single() == nil {
 			p.errorf(n.Line, n.Column, "use a single ${{ }} to pass a typed value", "%s wants %s; text with expressions inside is a string", path, typeName(t))
 		}
+		if r == reachValue && tpl != nil {
+			p.checkFieldType(tpl.Single(), t, path)
+		}
 		return
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) || reflect.PointerTo(t).Implements(textType) && t.Kind() != reflect.String {

@@ -2,8 +2,11 @@ package spec
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"reflect"
 
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/checker"
 	"github.com/expr-lang/expr/checker/nature"
 	"github.com/expr-lang/expr/compiler"
@@ -33,6 +36,9 @@ func compileTree(tree *parser.Tree, env any, asBool bool) (*vm.Program, error) {
 	if _, err := new(checker.Checker).PatchAndCheck(tree, &c); err != nil {
 		return nil, err
 	}
+	if fe := nonFiniteConstant(tree.Node); fe != nil {
+		return nil, fe.Bind(tree.Source) // before folding turns 1 / 0 into +Inf
+	}
 	if c.Optimize {
 		if err := optimizer.Optimize(&tree.Node, &c); err != nil {
 			var fe *file.Error
@@ -41,6 +47,44 @@ func compileTree(tree *parser.Tree, env any, asBool bool) (*vm.Program, error) {
 			}
 			return nil, err
 		}
+		if fe := nonFiniteConstant(tree.Node); fe != nil {
+			return nil, fe.Bind(tree.Source)
+		}
 	}
 	return compiler.Compile(tree, &c)
+}
+
+// nonFiniteConstant finds, in an expression whose constant parts are
+// folded, a division by a constant zero (x / 0, x % (2 - 2)) or a
+// constant that folded to NaN or ±Inf (1 / 0, 1e308 * 10): a mistake on
+// every run, reported when the file is validated rather than as +Inf in
+// an output.
+func nonFiniteConstant(root ast.Node) *file.Error {
+	var found *file.Error
+	ast.Walk(&root, visitor(func(n ast.Node) {
+		if found != nil {
+			return
+		}
+		switch n := n.(type) {
+		case *ast.BinaryNode:
+			if (n.Operator == "/" || n.Operator == "%") && isZero(n.Right) {
+				found = &file.Error{Location: n.Location(), Message: "division by zero"}
+			}
+		case *ast.FloatNode:
+			if math.IsNaN(n.Value) || math.IsInf(n.Value, 0) {
+				found = &file.Error{Location: n.Location(), Message: fmt.Sprintf("the constant part is %v: a division by zero or an overflow", n.Value)}
+			}
+		}
+	}))
+	return found
+}
+
+func isZero(n ast.Node) bool {
+	switch n := n.(type) {
+	case *ast.IntegerNode:
+		return n.Value == 0
+	case *ast.FloatNode:
+		return n.Value == 0
+	}
+	return false
 }
