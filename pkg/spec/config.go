@@ -135,6 +135,9 @@ func (p *loader) walkConfig(w *configWalk, n *yaml.Node, t reflect.Type, path st
 		if r == reachValue && tpl != nil {
 			p.checkFieldType(tpl.Single(), t, path)
 		}
+		if r == reachShell && tpl != nil {
+			p.checkShellQuotes(tpl)
+		}
 		return
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) || reflect.PointerTo(t).Implements(textType) && t.Kind() != reflect.String {
