@@ -53,6 +53,9 @@ type Options struct {
 	// Recorder is told of every final result (item, step, run) besides
 	// the report; nil means none.
 	Recorder Recorder
+	// MaxParsed bounds the memory of one parsed output (output: json or
+	// lines) and of one jsonl item; 0 means DefaultMaxParsed.
+	MaxParsed int64
 	// ReportFiles are the files the caller writes the report to when the
 	// run ends: a results_file whose path is computed when the run
 	// starts must not be one of them (the caller checks literal paths
@@ -195,7 +198,7 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 	r.ir = &ItemRunner{
 		Dir: wf.Dir, File: wf.File, Environ: r.environ, QuietItems: opts.QuietItems,
 		Resources: r.res, Kill: opts.Kill, Workers: r.opts.Workers, Start: r.report.StartedAt,
-		Mask: r.mask, lines: r.log, wf: wf, claims: r.claims, chain: opts.chain,
+		Mask: r.mask, lines: r.log, wf: wf, claims: r.claims, chain: opts.chain, MaxParsed: opts.MaxParsed,
 		dispatcher: opts.Dispatcher, origin: newOrigin(opts.origin, r.report.RunID, r.environ[base:]),
 	}
 	// Finally steps, and main steps whose if: calls always() or

@@ -3,13 +3,11 @@ package exec
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -82,7 +80,7 @@ func (b *BoundStep) Run(ctx context.Context, it Item, res *ItemResult) {
 			in.Outcome.Kind = steps.KindTimeout
 		}
 		if err == nil {
-			out, err = parseOutput(out, s.Output)
+			out, err = parseOutput(out, s.Output, ir.maxParsed())
 			if err == nil {
 				res.Status, res.Output = Succeeded, out
 				return
@@ -187,45 +185,6 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// parseOutput reads a step's text output according to output: (text, json
-// or lines). Outputs that are not text are kept as they are.
-func parseOutput(out any, format string) (any, error) {
-	var text string
-	switch v := out.(type) {
-	case string:
-		text = v
-	case []byte:
-		text = string(v)
-	default:
-		return out, nil
-	}
-	switch format {
-	case "json":
-		dec := json.NewDecoder(strings.NewReader(text))
-		dec.UseNumber()
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("output is not JSON: %v (output: %q)", err, head(text, 200))
-		}
-		if dec.More() {
-			return nil, fmt.Errorf("output holds more than one JSON value (output: %q)", head(text, 200))
-		}
-		return spec.Normalize(v), nil
-	case "lines":
-		text = strings.TrimRight(text, "\r\n")
-		if text == "" {
-			return []any{}, nil
-		}
-		lines := strings.Split(text, "\n")
-		outLines := make([]any, len(lines))
-		for i, l := range lines {
-			outLines[i] = strings.TrimSuffix(l, "\r")
-		}
-		return outLines, nil
-	}
-	return strings.TrimRight(text, "\r\n"), nil
 }
 
 func head(s string, n int) string {

@@ -24,7 +24,7 @@ func TestParseOutput(t *testing.T) {
 		{"json", map[string]any{"k": 1}, map[string]any{"k": 1}, ""}, // not text: kept
 	}
 	for _, tt := range tests {
-		got, err := parseOutput(tt.in, tt.format)
+		got, err := parseOutput(tt.in, tt.format, DefaultMaxParsed)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("parseOutput(%q, %s) error = %v; want %q", tt.in, tt.format, err, tt.err)

@@ -75,6 +75,9 @@ type ItemRunner struct {
 	Workers int
 	// Start is when the run started: ItemResult.OffsetMS counts from it.
 	Start time.Time
+	// MaxParsed bounds the memory of one parsed output (output: json or
+	// lines) and of one jsonl item; 0 means DefaultMaxParsed.
+	MaxParsed int64
 
 	once  sync.Once
 	lines *lineWriter

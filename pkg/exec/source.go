@@ -4,16 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/flowrun/flowrun/pkg/spec"
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // source hands a block's items to its workers, one at a time and in index
@@ -41,7 +42,7 @@ func (r *run) source(b *BoundStep) (source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("step %q: %w", b.step.ID, err)
 		}
-		return openItems(src, blk.MaxItems, b.step.ID)
+		return openItems(src, blk.MaxItems, b.step.ID, r.ir.maxParsed())
 	case blk.Matrix != nil:
 		return matrixOf(b)
 	}
@@ -168,19 +169,24 @@ type fileItems struct {
 	line   int // lines read
 	index  int // items handed out
 	err    error
+	// maxParsed bounds the memory of one jsonl item; limit bounds the
+	// records of a csv file.
+	maxParsed int64
+	limit     *csvLimit
 }
 
-// maxLine bounds one line of an items file.
+// maxLine bounds one line of an items file, and one record of a csv file.
 const maxLine = 16 << 20
 
-func openItems(src *spec.ItemsFrom, maxItems int, step string) (source, error) {
+func openItems(src *spec.ItemsFrom, maxItems int, step string, maxParsed int64) (source, error) {
 	f, err := src.Open()
 	if err != nil {
 		return nil, fmt.Errorf("%s: step %q: items_from: %v", src.Pos, step, err)
 	}
-	s := &fileItems{f: f, src: src, step: step, max: maxItems}
+	s := &fileItems{f: f, src: src, step: step, max: maxItems, maxParsed: maxParsed}
 	if src.Format == spec.FormatCSV {
-		s.csv = csv.NewReader(bufio.NewReaderSize(f, 64<<10))
+		s.limit = &csvLimit{r: f, maxRecord: maxLine, maxFields: maxCSVFields}
+		s.csv = csv.NewReader(bufio.NewReaderSize(s.limit, 64<<10))
 		s.csv.ReuseRecord = true
 		header, err := s.csv.Read()
 		if err != nil {
@@ -250,16 +256,17 @@ func (s *fileItems) read() (any, bool, error) {
 		if s.src.Format == spec.FormatLines {
 			return string(line), true, nil
 		}
-		var v any
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.UseNumber()
-		if err := dec.Decode(&v); err != nil {
+		v, err := steps.NewText([][]byte{line}).DecodeJSON(s.maxParsed)
+		var le *steps.MemoryLimitError
+		switch {
+		case errors.As(err, &le):
+			return nil, false, s.errorf("%v (the limit for a parsed item; raise it with --max-parsed-output)", err)
+		case err != nil && strings.Contains(err.Error(), "more than one JSON value"):
+			return nil, false, s.errorf("more than one JSON value on the line; jsonl holds one a line")
+		case err != nil:
 			return nil, false, s.errorf("invalid JSON: %v", err)
 		}
-		if dec.More() {
-			return nil, false, s.errorf("more than one JSON value on the line; jsonl holds one a line")
-		}
-		return spec.Normalize(v), true, nil
+		return v, true, nil
 	}
 }
 
@@ -298,6 +305,11 @@ func (s *fileItems) errorf(format string, args ...any) error {
 
 func (s *fileItems) csvError(err error) error {
 	var pe *csv.ParseError
+	var le *csvLimitError
+	if errors.As(err, &le) {
+		s.line = le.line
+		return s.errorf("%v", le)
+	}
 	if errors.As(err, &pe) {
 		s.line = pe.Line
 		return s.errorf("%v", pe.Err)

@@ -55,16 +55,17 @@ func (c *call) Run(ctx context.Context, in *steps.Input) (any, error) {
 		return nil, steps.Permanent(fmt.Errorf("with: %s", strings.ReplaceAll(err.Error(), "\n", "; ")))
 	}
 	opts := Options{
-		Inputs:  inputs,
-		Workers: c.ir.Workers,
-		Log:     in.Log,
-		Kill:    in.Kill,
-		Environ: in.Env,    // the caller's environment and the step's env:
-		Mask:    c.ir.Mask, // the callee's secrets are masked for the caller too
-		shared:  in.Resources,
-		called:  true,
-		claims:  c.ir.claims,
-		chain:   append(slices.Clip(c.ir.chain), spec.CallSite{WF: c.ir.wf, Step: s, Item: in.Index}),
+		Inputs:    inputs,
+		Workers:   c.ir.Workers,
+		Log:       in.Log,
+		Kill:      in.Kill,
+		Environ:   in.Env,    // the caller's environment and the step's env:
+		Mask:      c.ir.Mask, // the callee's secrets are masked for the caller too
+		shared:    in.Resources,
+		called:    true,
+		MaxParsed: c.ir.MaxParsed,
+		claims:    c.ir.claims,
+		chain:     append(slices.Clip(c.ir.chain), spec.CallSite{WF: c.ir.wf, Step: s, Item: in.Index}),
 	}
 	if in.Index < 0 && c.ir.origin != nil {
 		// A single step: the callee's blocks go where the caller's go.

@@ -17,8 +17,8 @@ import (
 type Step interface {
 	// Run does the work for one item and returns its output, which must be
 	// representable as JSON (nil, bool, numbers, string, []any,
-	// map[string]any, or a struct with json tags). A string output is
-	// parsed according to the step's `output:` format.
+	// map[string]any, or a struct with json tags). A string output, or a
+	// Text, is parsed according to the step's `output:` format.
 	//
 	// in, and its Log, belong to the step only until Run returns: flowrun
 	// reuses them for later items, so a step must not keep them, nor

@@ -26,6 +26,8 @@ type ApplyCmd struct {
 	Workers *int     `short:"w" env:"FLOWRUN_WORKERS" help:"Default worker count of parallel blocks that set none (default: the number of CPUs)."`
 	Output  string   `short:"o" env:"FLOWRUN_OUTPUT" enum:"text,json" default:"text" help:"What to print on stdout: text (the outputs) or json (the run report)."`
 
+	MaxParsedOutput steps.ByteSize `name:"max-parsed-output" placeholder:"SIZE" default:"64MiB" env:"FLOWRUN_MAX_PARSED_OUTPUT" help:"Most memory the parsed value of one output (output: json or lines) or one jsonl item may take, as estimated before parsing; more is an error."`
+
 	Watch watchFlags `embed:""`
 	Paths pathFlags  `embed:""`
 	NATS  applyNATS  `embed:""`
@@ -89,7 +91,11 @@ func (c *ApplyCmd) Run(e *env) error {
 	intr := interrupts(&env{stderr: watch.out})
 	defer intr.stop()
 	ctx := intr.ctx
-	opts := exec.Options{Inputs: inputs, Workers: workers, Kill: intr.kill, Mask: m, ReportFiles: c.Watch.Report}
+	if c.MaxParsedOutput <= 0 {
+		fmt.Fprintf(e.stderr, "flowrun: --max-parsed-output must be a positive size, got %s\n", c.MaxParsedOutput)
+		return exitError{ExitInvalid}
+	}
+	opts := exec.Options{Inputs: inputs, Workers: workers, Kill: intr.kill, Mask: m, ReportFiles: c.Watch.Report, MaxParsed: int64(c.MaxParsedOutput)}
 	watch.options(&opts)
 	cl.options(&opts, watch.obs)
 	rep := exec.Run(ctx, wf, opts)

@@ -31,6 +31,7 @@ func start(ctx context.Context, step steps.Step, in *steps.Input) <-chan result 
 	ch := make(chan result, 1)
 	go func() {
 		out, err := step.Run(ctx, in)
+		out = text(out)
 		ch <- result{out, err}
 	}()
 	return ch

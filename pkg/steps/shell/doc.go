@@ -13,8 +13,9 @@
 // A program named without a slash is looked up in the PATH of that
 // environment, not of flowrun's.
 //
-// Stdout is captured, at most MaxOutput bytes, and returned as a string that
-// flowrun parses per the step's `output:`. Stderr is streamed to Input.Log a
+// Stdout is captured, at most MaxOutput bytes, and returned as a steps.Text
+// (the pieces it was read in, never joined or copied) that flowrun parses
+// per the step's `output:`. Stderr is streamed to Input.Log a
 // line at a time as it arrives; its last non-empty line also ends the error
 // message of a failed command, which is an *ExitError.
 //

@@ -48,6 +48,7 @@ func TestExec(t *testing.T) {
 				in.Env = testEnv()
 			}
 			got, err := tt.step.Run(context.Background(), in)
+			got = text(got)
 			checkErr(t, err, tt.wantErr)
 			if err != nil {
 				return

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flowrun/flowrun/internal/proc"
+	"github.com/flowrun/flowrun/pkg/steps"
 	"go.uber.org/goleak"
 )
 
@@ -76,4 +77,13 @@ func assertGone(t *testing.T, pid int) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// text is a step's output as a string: the shell steps return their
+// stdout as a steps.Text.
+func text(out any) any {
+	if t, ok := out.(steps.Text); ok {
+		return t.String()
+	}
+	return out
 }

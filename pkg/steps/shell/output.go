@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/flowrun/flowrun/pkg/mask"
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // maxTail is the most of the last stderr line that an ExitError keeps.
@@ -72,32 +73,62 @@ func signalName(sig syscall.Signal) string {
 // capture keeps a command's stdout, up to limit bytes.
 type capture struct {
 	limit    int
-	buf      []byte
+	chunks   [][]byte // full, but for the last
+	n        int      // bytes in chunks
 	exceeded bool
 }
 
+// Chunks grow from minChunk to maxChunk: little output costs little, and
+// a large one is read into chunks of maxChunk that are never copied while
+// it is read (a buffer that doubles would hold its old and new arrays at
+// once, and leave the old ones to the garbage collector).
+const (
+	minChunk = 512
+	maxChunk = 1 << 20
+)
+
 // readFrom reads r to its end. Past the limit it closes r, so that the
 // command's next write fails (SIGPIPE) instead of blocking on a pipe
-// nobody reads. The buffer grows by doubling but never far past the
-// limit: a command at the limit costs limit bytes, not twice as many.
+// nobody reads.
 func (c *capture) readFrom(r *pipe) {
-	c.buf = make([]byte, 0, min(512, c.limit+1))
-	for {
-		if len(c.buf) == cap(c.buf) {
-			c.buf = slices.Grow(c.buf, min(len(c.buf), c.limit+1-len(c.buf)))
+	for size := minChunk; ; size = min(2*size, maxChunk) {
+		// One byte past the limit tells a command at the limit from
+		// one beyond it.
+		chunk := make([]byte, 0, min(size, c.limit+1-c.n))
+		for len(chunk) < cap(chunk) {
+			n, err := r.Read(chunk[len(chunk):cap(chunk)])
+			chunk = chunk[:len(chunk)+n]
+			if err != nil {
+				c.add(chunk)
+				return
+			}
 		}
-		n, err := r.Read(c.buf[len(c.buf):cap(c.buf)])
-		c.buf = c.buf[:len(c.buf)+n]
-		if len(c.buf) > c.limit {
+		c.add(chunk)
+		if c.n > c.limit {
 			c.exceeded = true
-			c.buf = c.buf[:c.limit]
 			r.Close()
 			return
 		}
-		if err != nil {
-			return
-		}
 	}
+}
+
+func (c *capture) add(chunk []byte) {
+	if len(chunk) > 0 {
+		c.chunks = append(c.chunks, chunk)
+		c.n += len(chunk)
+	}
+}
+
+// text returns the captured stdout, in the pieces it was read in, and
+// lets go of them: flowrun parses it (output: json, lines) without joining
+// them, and joins them once for a text output.
+func (c *capture) text() steps.Text {
+	chunks := c.chunks
+	c.chunks = nil
+	if c.exceeded {
+		return steps.Text{}
+	}
+	return steps.NewText(chunks)
 }
 
 // stderrLog copies a command's stderr to w a line at a time and

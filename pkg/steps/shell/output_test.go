@@ -3,6 +3,7 @@ package shell
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,27 +18,37 @@ func TestStdoutLimit(t *testing.T) {
 	tests := []struct {
 		name    string
 		script  string
+		limit   int
 		want    any
 		wantErr string
 	}{
 		{name: "at the limit", script: "printf '%0100d' 0", want: strings.Repeat("0", 100)},
 		{name: "over the limit", script: "printf '%0101d' 0", wantErr: "stdout exceeded 100 bytes"},
 		{name: "endless", script: "yes", wantErr: "stdout exceeded"},
+		{name: "many chunks", limit: 3 << 20, script: "yes abc | head -c 2500000", want: strings.Repeat("abc\n", 625000)},
+		{name: "at a large limit", limit: minChunk + 2*maxChunk, script: "yes abc | head -c " + itoa(minChunk+2*maxChunk), want: strings.Repeat("abc\n", (minChunk+2*maxChunk)/4)},
+		{name: "over a large limit", limit: minChunk + 2*maxChunk, script: "yes abc | head -c " + itoa(minChunk+2*maxChunk+1), wantErr: "stdout exceeded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			c := newCommand([]string{"sh", "-c", tt.script}, "", 0)
 			c.maxStdout = 100
-			got, err := c.run(context.Background(), &steps.Input{Index: -1, Env: []string{}})
+			if tt.limit > 0 {
+				c.maxStdout = tt.limit
+			}
+			out, err := c.run(context.Background(), &steps.Input{Index: -1, Env: []string{"PATH=/usr/bin:/bin"}})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got error %v; want %q", err, tt.wantErr)
 				}
 				return
 			}
-			if err != nil || got != tt.want {
-				t.Errorf("got %q, %v; want %q", got, err, tt.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := out.(steps.Text).String(); got != tt.want {
+				t.Errorf("got %d bytes %.40q; want %d bytes %.40q", len(got), got, len(tt.want.(string)), tt.want)
 			}
 		})
 	}
@@ -88,3 +99,5 @@ func TestExitErrorTailMaskedBeforeCut(t *testing.T) {
 		})
 	}
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -48,7 +48,7 @@ func newCommand(argv []string, dir string, grace steps.Duration) command {
 }
 
 // run starts the command, waits for it and stops its whole process group.
-// It returns the captured stdout as a string.
+// It returns the captured stdout as a steps.Text.
 func (c command) run(ctx context.Context, in *steps.Input) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -177,7 +177,7 @@ func (c command) result(ctx context.Context, waitErr error, stdout *capture, std
 	case waitErr != nil:
 		return nil, waitErr
 	}
-	return string(stdout.buf), nil
+	return stdout.text(), nil
 }
 
 // size formats a byte count for a person.

@@ -51,6 +51,7 @@ func TestRun(t *testing.T) {
 			t.Parallel()
 			in := &steps.Input{Index: -1, Dir: tmp, Env: testEnv(), Log: new(lineLog)}
 			got, err := tt.step.Run(context.Background(), in)
+			got = text(got)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got error %v; want %q", err, tt.wantErr)
@@ -104,6 +105,7 @@ func TestRunEnv(t *testing.T) {
 	t.Setenv("FLOWRUN_TEST_LEAK", "leaked")
 	step := shell.Run{Script: `printf '%s|%s|%s|%s' "$FOO" "$EXPR" "${ITEM-unset}" "${FLOWRUN_TEST_LEAK-unset}"`}
 	got, err := step.Run(context.Background(), &steps.Input{Index: -1, Env: testEnv("FOO=bar"), Vars: []string{"EXPR=x"}})
+	got = text(got)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +120,7 @@ func TestRunWithoutPath(t *testing.T) {
 	t.Parallel()
 	step := shell.Run{Script: `printf '%s' "$FOO"`}
 	got, err := step.Run(context.Background(), &steps.Input{Index: -1, Env: []string{"FOO=bar"}})
+	got = text(got)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,6 +144,7 @@ func TestRunValueIsNotCode(t *testing.T) {
 			dir := t.TempDir()
 			in := &steps.Input{Index: 0, Item: item, Dir: dir, Env: testEnv(), Vars: []string{"FLOWRUN_EXPR_0=" + item}}
 			got, err := (&shell.Run{Script: steps.Script(tt.script)}).Run(context.Background(), in)
+			got = text(got)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -163,6 +167,7 @@ func TestRunStderrToLog(t *testing.T) {
 	log := new(lineLog)
 	step := shell.Run{Script: "echo one >&2; echo out; echo two >&2; printf three >&2"}
 	got, err := step.Run(context.Background(), &steps.Input{Index: -1, Env: testEnv(), Log: log})
+	got = text(got)
 	if err != nil {
 		t.Fatal(err)
 	}

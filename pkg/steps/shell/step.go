@@ -64,7 +64,7 @@ func (r *Run) Validate() error {
 	return validateGrace(r.KillGrace)
 }
 
-// Run runs the script and returns its stdout as a string.
+// Run runs the script and returns its stdout as a steps.Text.
 func (r *Run) Run(ctx context.Context, in *steps.Input) (any, error) {
 	argv := strings.Fields(string(r.Shell))
 	if len(argv) == 0 {
@@ -103,7 +103,7 @@ func (e *Exec) Validate() error {
 	return validateGrace(e.KillGrace)
 }
 
-// Run runs the program and returns its stdout as a string.
+// Run runs the program and returns its stdout as a steps.Text.
 func (e *Exec) Run(ctx context.Context, in *steps.Input) (any, error) {
 	if len(e.Argv) == 0 {
 		return nil, steps.Permanent(errors.New("argv is empty: name the program to run"))

@@ -1,0 +1,91 @@
+package steps
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestDecodeJSONLimit: the bounded decoder gives DecodeJSON's values.
+func TestDecodeJSONLimit(t *testing.T) {
+	for _, in := range []string{
+		`{"ids":[1234567890123456789, 9007199254740993, 18446744073709551615], "s": "a\"b", "n": null}`,
+		`[-9223372036854775808, 1.5, 1e3, 2.0, 1e400, -0, true, false, null, [], {}, [[1]], {"a": {"b": []}}]`,
+		` "x" `, `7`, `[]`, `{}`, `[ ]`,
+	} {
+		want, err := DecodeJSON(strings.NewReader(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := DecodeJSONLimit(in, 1<<20)
+		if err != nil {
+			t.Errorf("DecodeJSONLimit(%s): %v", in, err)
+			continue
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("DecodeJSONLimit(%s) (-DecodeJSON +got):\n%s", in, diff)
+		}
+	}
+	for in, want := range map[string]string{
+		`1 2`: "more than one JSON value", ``: "unexpected EOF", `[1,`: "EOF", `{"a"}`: "expected colon", `[1] x`: "invalid character",
+	} {
+		if _, err := DecodeJSONLimit(in, 1<<20); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("DecodeJSONLimit(%q) error %v; want %q", in, err, want)
+		}
+	}
+	var le *MemoryLimitError
+	if _, err := DecodeJSONLimit(`[{"a":1},{"a":2},{"a":3}]`, 500); !errors.As(err, &le) || le.Limit != 500 || le.Need <= 500 {
+		t.Errorf("over the limit: %v; want a MemoryLimitError", err)
+	}
+}
+
+// TestJSONCostBounds: JSONCost is at least what a decoded value keeps, for
+// the shapes that cost the most per byte of text and the cheapest, and
+// not far above it, so that the limit neither lets a value through that
+// takes more nor refuses one that takes much less.
+func TestJSONCostBounds(t *testing.T) {
+	shapes := map[string]func(i int) string{
+		"tiny objects":  func(i int) string { return `{"a":1}` },
+		"empty objects": func(i int) string { return `{}` },
+		"empty lists":   func(i int) string { return `[]` },
+		"small ints":    func(i int) string { return "7" },
+		"big ints":      func(i int) string { return fmt.Sprint(1_000_000 + i) },
+		"floats":        func(i int) string { return "1.5" },
+		"short strings": func(i int) string { return `"x"` },
+		"long strings":  func(i int) string { return `"` + strings.Repeat("y", 1000) + `"` },
+		"records":       func(i int) string { return fmt.Sprintf(`{"id":%d,"name":"n-%d","tags":["a","b"],"ok":true}`, i, i) },
+		"wide objects": func(i int) string {
+			return fmt.Sprintf(`{"a%d":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10}`, i)
+		},
+		"nested lists": func(i int) string { return `[[1,2],[3]]` },
+	}
+	for name, item := range shapes {
+		t.Run(name, func(t *testing.T) {
+			parts := make([]string, 20000)
+			for i := range parts {
+				parts[i] = item(i)
+			}
+			text := "[" + strings.Join(parts, ",") + "]"
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			v, err := DecodeJSONLimit(text, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			runtime.KeepAlive(v)
+			kept := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+			cost := JSONCost(text, 0)
+			t.Logf("%s: %d bytes of text; cost %d, kept %d: %.1f bytes a byte of text, cost/kept %.2f", name, len(text), cost, kept, float64(kept)/float64(len(text)), float64(cost)/float64(kept))
+			if cost < kept || cost > 3*kept {
+				t.Errorf("JSONCost %d for a value of %d bytes; want between 1 and 3 times", cost, kept)
+			}
+		})
+	}
+}
