@@ -62,13 +62,29 @@ func (c *fileClaims) claim(u *spec.FileUse) error {
 }
 
 // prepareFiles decides the path of every results_file of the workflow
-// before its first step — evaluating those computed from inputs, env and
-// run — claims it, makes its directory and checks that it can be
-// written, so that a run never fails on its results file after hours of
-// work. It returns the first problem, with the position and the path
-// tried.
+// before its first step — evaluating those computed from inputs and run —
+// claims it, makes its directory and checks that it can be written, so
+// that a run never fails on its results file after hours of work. The
+// items_from files computed from inputs and run are claimed too, as files
+// the run reads (a finally step's may read run.status, known later: the
+// block checks it when it starts). It returns the first problem, with
+// the position and the path tried.
 func (r *run) prepareFiles() error {
 	vars := r.scope(nil).Vars()
+	for _, s := range r.wf.Steps {
+		if s.Parallel == nil || s.Parallel.ItemsFrom == nil || s.Parallel.ItemsFrom.Expr == nil {
+			continue
+		}
+		src, err := s.Parallel.ItemsFrom.Resolve(vars)
+		if err != nil {
+			continue // the block reports it when it starts
+		}
+		u := &spec.FileUse{Path: spec.CleanPath(src.Path), What: fmt.Sprintf("items_from of step %q", s.ID), Pos: src.Pos,
+			Chain: append(slices.Clip(r.opts.chain), spec.CallSite{WF: r.wf, Step: s, Item: -1})}
+		if err := r.claims.claim(u); err != nil {
+			return fmt.Errorf("%s: step %q: items_from %s: %v", src.Pos, s.ID, src.Path, err)
+		}
+	}
 	for _, s := range append(slices.Clip(r.wf.Steps), r.wf.Finally...) {
 		if s.Parallel == nil || s.Parallel.ResultsFile == nil {
 			continue

@@ -228,3 +228,27 @@ steps:
 		t.Errorf("run %s: %q; want failed naming the report", rep.Status, rep.Error)
 	}
 }
+
+// TestItemsFromClaimed: an items_from computed from inputs is a file the
+// run reads: a results_file, literal or computed, must not be it.
+func TestItemsFromClaimed(t *testing.T) {
+	wf := loadFiles(t, map[string]string{"ids.txt": "a\nb\n", "main.yaml": `
+version: 1
+inputs:
+  in: {type: string}
+steps:
+  - id: write
+    parallel: {items: [1], results_file: ids.txt}
+    probe: {}
+  - id: read
+    parallel: {items_from: "${{ inputs.in }}"}
+    probe: {}
+`})
+	rep := Run(context.Background(), wf, Options{Inputs: map[string]any{"in": "ids.txt"}})
+	if rep.Status != Failed || !strings.Contains(rep.Error, `step "read": items_from `) || !strings.Contains(rep.Error, `results_file of step "write" writes it`) {
+		t.Errorf("run %s: %q; want failed before the first step, naming both", rep.Status, rep.Error)
+	}
+	if b, _ := os.ReadFile(filepath.Join(wf.Dir, "ids.txt")); string(b) != "a\nb\n" {
+		t.Errorf("ids.txt holds %q now; the input was destroyed", b)
+	}
+}

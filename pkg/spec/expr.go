@@ -257,9 +257,9 @@ func (c *diags) checkNames(e *Expr, node ast.Node, sc *scope) bool {
 	case *ast.CallNode:
 		return c.checkStatusCall(e, n, sc)
 	case *ast.IdentifierNode:
-		if sc.pathOnly && (n.Value == "steps" || n.Value == "env") {
+		if sc.pathOf != "" && (n.Value == "steps" || n.Value == "env") {
 			c.at(e, n.Location().From, "the file is named from what the run was given, before any step runs: pass the name as an input",
-				"items_from can read inputs and run only, not %s", n.Value)
+				"%s can read inputs and run only, not %s", sc.pathOf, n.Value)
 			return false
 		}
 		if sc.itemVar != "" && sc.allowItems && (n.Value == sc.itemVar || n.Value == "index") {

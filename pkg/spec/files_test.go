@@ -122,7 +122,7 @@ steps:
   - id: b
     parallel: {items: [1], results_file: "${{ steps.a.output }}"}
     run: echo
-`, `main.yaml:6:46: results_file cannot read steps.a`},
+`, `main.yaml:6:47: results_file can read inputs and run only, not steps`},
 		{"a path from the item", `
 version: 1
 steps:

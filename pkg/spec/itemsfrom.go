@@ -88,7 +88,7 @@ func (p *loader) itemsFrom(b *Parallel, n *yaml.Node, sc scope) {
 		return
 	}
 	if containsExpr(src.File) {
-		sc.pathOnly, sc.itemVar, sc.blockItem, sc.statusFuncs = true, "", "", false
+		sc.pathOf, sc.itemVar, sc.blockItem, sc.statusFuncs = "items_from", "", "", false
 		t := p.template(fileNode, &sc, p.src)
 		for _, e := range t.Exprs() {
 			if typ := e.program.Node().Type(); typ != nil && typ.Kind().String() != "string" && typ.Kind().String() != "interface" {

@@ -35,7 +35,7 @@ type ResultsFile struct {
 	File, Path string
 	dir        string
 	// Expr, when set, computes the path when the run starts, before any
-	// step: it may read inputs, env and run, never steps or the item.
+	// step: it may read inputs and run, never env, steps or the item.
 	Expr *Template
 }
 
@@ -102,20 +102,16 @@ func (p *loader) results(b *Parallel, f map[string]field, sc *scope) {
 
 // resultsFileExpr compiles a results_file that holds expressions. They
 // are evaluated when the run starts, so that the file is checked and its
-// directory made before the first step: they may read inputs, env and
-// run, not steps (which have not run) nor the item (one file serves the
-// block).
+// directory made before the first step: they may read inputs and run, as
+// items_from's do, not steps (which have not run) nor the item (one file
+// serves the block).
 func (p *loader) resultsFileExpr(b *Parallel, n *yaml.Node, sc *scope) {
 	rs := *sc
-	rs.itemVar, rs.allowItems = b.As, true
+	rs.pathOf, rs.itemVar, rs.allowItems, rs.blockItem, rs.statusFuncs = "results_file", b.As, true, "", false
 	t := p.template(n, &rs, p.src)
 	for _, x := range t.Exprs() {
-		switch {
-		case len(x.Refs) > 0:
-			p.errorf(x.Pos.Line, x.Pos.Column, "the file is opened when the run starts, before any step: use inputs, env or run", "results_file cannot read steps.%s", x.Refs[0])
-			return
-		case x.UsesItem:
-			p.errorf(x.Pos.Line, x.Pos.Column, "one file receives the results of every item: use inputs, env or run", "results_file cannot read the item or index")
+		if x.UsesItem {
+			p.errorf(x.Pos.Line, x.Pos.Column, "one file receives the results of every item: use inputs or run", "results_file cannot read the item or index")
 			return
 		}
 	}

@@ -91,7 +91,7 @@ func TestScaleDiagnostics(t *testing.T) {
 		{"unknown format", `{items_from: {file: ids.txt, format: jsnol}}`, `items_from format must be lines, jsonl or csv, not "jsnol" (did you mean "jsonl"?)`},
 		{"no file", `{items_from: {format: csv}}`, `items_from has no file`},
 		{"results mode", `{items: [1], results: failure}`, `results must be all or failures, not "failure" (did you mean "failures"?)`},
-		{"results_file from a step", `{items: [1], results_file: "${{ steps.fan.status }}.jsonl"}`, `results_file cannot read steps.fan`},
+		{"results_file from a step", `{items: [1], results_file: "${{ steps.fan.status }}.jsonl"}`, `results_file can read inputs and run only, not steps`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,9 +26,9 @@ type scope struct {
 	outputs map[string]types.Type
 	// envs are the env.NAME the expression may read (envscope.go).
 	envs envScope
-	// pathOnly is set in a path (items_from): it reads inputs and run
-	// only, known before any step runs.
-	pathOnly bool
+	// pathOf names the path being compiled (items_from, results_file):
+	// it reads inputs and run only, known before any step runs.
+	pathOf string
 	// statusFuncs is set in if:, the only place that may call always(),
 	// success(), failure() and cancelled() (status.go).
 	statusFuncs bool
@@ -67,7 +67,7 @@ func (s *scope) env(refs []string, all bool) types.Map {
 		"steps":  stepsEnv,
 		"run":    types.Map{"id": types.String, "status": types.String},
 	}
-	if s.pathOnly {
+	if s.pathOf != "" {
 		delete(env, "env")
 		delete(env, "steps")
 	}
