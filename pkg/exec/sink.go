@@ -36,11 +36,11 @@ type collector struct {
 	durs    *durations
 	// lat holds the latencies from when items were due, in a block with
 	// a rate: (nil otherwise: they equal the durations).
-	lat     *durations
-	series  *series
-	start   time.Duration // when the block started, since the run did
-	file    *resultsFile
-	mask    *mask.Masker // masks the results file's lines
+	lat    *durations
+	series *series
+	start  time.Duration // when the block started, since the run did
+	file   *resultsFile
+	mask   *mask.Masker // masks the results file's lines
 	// tallies are made as lanes first record, so that a block of
 	// 100,000 workers over 5 items makes 5: lane i writes tallies[i],
 	// the results file's flusher reads them.
