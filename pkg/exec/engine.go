@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,6 +62,13 @@ type Options struct {
 	// starts must not be one of them (the caller checks literal paths
 	// against FileUses before the run).
 	ReportFiles []string
+	// Restorer, for a resumed run, hands it what earlier attempts at it
+	// recorded, so that what succeeded then does not run again; nil means
+	// a run from scratch.
+	Restorer Restorer
+	// RunID is the run's id: run.id for expressions, FLOWRUN_RUN_ID for
+	// child processes, the report's run_id. Empty means a new random id.
+	RunID string
 
 	// shared, when set, are the calling run's resources: a workflow called
 	// through uses: reuses its caller's connections.
@@ -95,6 +103,15 @@ type Observer interface {
 type ItemStarter interface {
 	ItemStarted(s *spec.Step, index int)
 }
+
+// EnvRunID and EnvItemKey name the environment variables that tell a
+// child process which run it belongs to and which item of its block it
+// runs (steps.Input.Environ adds the key), so that a step can make itself
+// idempotent: a resumed run may run an item again (at-least-once).
+const (
+	EnvRunID   = "FLOWRUN_RUN_ID"
+	EnvItemKey = steps.EnvItemKey
+)
 
 // ErrInterrupted is the cause of a run cancelled from outside, through the
 // context passed to Run.
@@ -152,7 +169,7 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 		opts:   opts,
 		inputs: opts.Inputs,
 		steps:  make(map[string]*stepRun),
-		report: &Report{Workflow: wf.Name, File: wf.File, RunID: newRunID(), StartedAt: time.Now(), Inputs: secretInputs(wf, opts.Inputs), Outputs: map[string]any{}},
+		report: &Report{Workflow: wf.Name, File: wf.File, RunID: opts.RunID, StartedAt: time.Now(), Inputs: secretInputs(wf, opts.Inputs), Outputs: map[string]any{}},
 		res:    opts.shared,
 		log:    newLineWriter(opts.Log),
 		mask:   newMasker(wf, opts),
@@ -165,6 +182,9 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 	}
 	if r.inputs == nil {
 		r.inputs = map[string]any{}
+	}
+	if r.report.RunID == "" {
+		r.report.RunID = newRunID()
 	}
 	if r.opts.Workers <= 0 {
 		r.opts.Workers = runtime.NumCPU()
@@ -181,6 +201,11 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 	}
 	start := time.Now()
 	base := len(r.environ)
+	if !opts.called {
+		// A called workflow's environment is its caller's: it has it.
+		// Added after base, it travels with the run's env to a worker.
+		r.environ = append(slices.Clip(r.environ), EnvRunID+"="+r.report.RunID)
+	}
 	err, why := r.evalWorkflowEnv(), "the workflow env could not be evaluated"
 	if r.res == nil {
 		// After the env: a workers: expression of inputs and env sizes
@@ -372,6 +397,17 @@ func (r *run) runStep(ctx, outer context.Context, sr *stepRun) {
 		r.finish(sr, Cancelled, reasonFor(ctx), "")
 		return
 	}
+	prior := 0
+	if s.Parallel == nil {
+		var restored bool
+		if restored, prior = r.restoreStep(s, rep); restored {
+			if obs := r.opts.Observer; obs != nil {
+				obs.StepFinished(s, rep)
+			}
+			r.recordStep(s, rep)
+			return
+		}
+	}
 	rep.Status, rep.StartedAt = Running, time.Now()
 	b, err := r.ir.Bind(s, scope)
 	if err != nil {
@@ -381,7 +417,7 @@ func (r *run) runStep(ctx, outer context.Context, sr *stepRun) {
 	if s.Parallel != nil {
 		r.runBlock(ctx, b, rep)
 	} else {
-		r.runSingle(ctx, b, rep)
+		r.runSingle(ctx, b, rep, prior)
 	}
 	{
 		if err := b.Cleanup(); err != nil && rep.Status == Succeeded {

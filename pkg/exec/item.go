@@ -17,12 +17,13 @@ import (
 
 // runSingle runs a step that is not a parallel block: one item, no item
 // variable.
-func (r *run) runSingle(ctx context.Context, b *BoundStep, rep *StepReport) {
+// prior counts the tries of earlier attempts at the run (Restorer).
+func (r *run) runSingle(ctx context.Context, b *BoundStep, rep *StepReport, prior int) {
 	if obs := r.opts.Observer; obs != nil {
 		obs.StepStarted(b.step, -1)
 	}
 	var res ItemResult
-	b.Run(ctx, Item{Index: -1}, &res)
+	b.Run(ctx, Item{Index: -1, Attempts: prior}, &res)
 	rep.Status, rep.Output, rep.Attempts = res.Status, res.Output, res.Attempts
 	if res.Status == Failed {
 		rep.Error = res.Error
@@ -73,7 +74,7 @@ func (b *BoundStep) Run(ctx context.Context, it Item, res *ItemResult) {
 	defer func() { res.Code, res.ErrorKind = in.Outcome.Code, in.Outcome.Kind }()
 	for attempt := 1; ; attempt++ {
 		in.Attempt = attempt
-		res.Attempts = attempt
+		res.Attempts = it.Attempts + attempt
 		in.Outcome = steps.Outcome{}
 		out, err := attemptOnce(ctx, s.Timeout, st, in)
 		if err != nil && in.Outcome.Kind == "" && isTimeout(err) {

@@ -18,9 +18,11 @@ import (
 //
 //   - Next takes items from the source in index order, evaluates each
 //     item's key before the item is dispatched (an item whose key fails is
-//     a failed item that never runs), holds back an item whose limit: key
-//     is saturated in favour of the next that fits (limit.go), and waits
-//     for the block's rate:. Once the block's duration: has passed it
+//     a failed item that never runs), records the items a resumed run
+//     restores (Restorer) without dispatching them, holds back an item
+//     whose limit: key is saturated in favour of the next that fits
+//     (limit.go), and waits for the block's rate: before it hands out the
+//     others. Once the block's duration: has passed it
 //     takes no more: the items left are not started (a status of their
 //     own, neither failed nor cancelled), and the items running finish.
 //   - Done records each finished item: in the block's tallies (sink.go;
@@ -70,7 +72,7 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	}
 	cancelOnError := blk.OnError == spec.OnErrorCancel
 	var failures atomic.Int64
-	obs, rec := r.opts.Observer, r.opts.Recorder
+	obs, rec, rst := r.opts.Observer, r.opts.Recorder, r.opts.Restorer
 	starter, _ := obs.(ItemStarter)
 	pace := newGate(blk.Rate)
 	// drained is set once the source has no item left: a block that ends
@@ -86,9 +88,16 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	if blk.Key != nil {
 		seen = newKeySet()
 	}
+	var restored atomic.Int64
+	if bs, ok := rec.(BlockStarter); ok {
+		if err := bs.BlockStarted(s, n); err != nil {
+			rep.Status, rep.Error = Failed, fmt.Sprintf("%s: step %q: recording the start: %v", s.Pos, s.ID, err)
+			return
+		}
+	}
 
 	done := func(lane int, res *ItemResult) error {
-		if res.Attempts > 0 {
+		if res.Attempts > 0 && !res.Restored {
 			res.Lane = lane + 1
 		}
 		if obs != nil {
@@ -147,7 +156,7 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	}
 	take := func(ctx context.Context, lane int, lk []string) (Item, []string, bool, error) {
 		for {
-			if timeIsUp() {
+			if timeIsUp() || ctx != nil && ctx.Err() != nil {
 				return Item{}, lk, false, nil
 			}
 			i, value, ok, err := src.next()
@@ -158,14 +167,6 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 				drained.Store(true)
 				return Item{}, lk, false, nil
 			}
-			var due time.Time
-			if ctx != nil {
-				if due, ok = pace.waitUntil(ctx, deadline); !ok {
-					// Stopped while waiting: the item never starts.
-					unstarted(ctx, lane, Item{Index: i})
-					return Item{}, lk, false, nil
-				}
-			}
 			key, more, err := keys(i, value, lk)
 			if err == nil && seen != nil {
 				if first, dup := seen.add(key, i); dup {
@@ -173,19 +174,46 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 						blk.Key.Pos, s.ID, min(first, i), max(first, i), key)}
 				}
 			}
-			if err == nil {
-				return Item{Index: i, Key: key, Value: value, Due: due}, more, true, nil
+			if err != nil {
+				if starter != nil {
+					starter.ItemStarted(s, i)
+				}
+				res := col.lane(lane).slot(i)
+				res.Index, res.Key, res.Status = i, key, Failed
+				res.OffsetMS = ms(time.Since(r.ir.Start))
+				res.Error = b.itemError(res, err)
+				if err := done(lane, res); err != nil {
+					return Item{}, lk, false, err
+				}
+				continue
 			}
-			if starter != nil {
-				starter.ItemStarted(s, i)
+			it := Item{Index: i, Key: key, Value: value}
+			if rst != nil {
+				prev, err := rst.Item(s, key)
+				if err != nil {
+					return Item{}, lk, false, &sourceError{fmt.Errorf("%s: step %q item %d (key %q): resuming: %w", s.TypePos, s.ID, i, key, err)}
+				}
+				if prev.Succeeded {
+					// Succeeded in an earlier attempt: recorded, not
+					// run again, not held against a limit or a rate.
+					res := col.lane(lane).slot(i)
+					restoredItem(res, i, key, prev)
+					restored.Add(1)
+					if err := done(lane, res); err != nil {
+						return Item{}, lk, false, err
+					}
+					continue
+				}
+				it.Attempts = prev.Attempts
 			}
-			res := col.lane(lane).slot(i)
-			res.Index, res.Key, res.Status = i, key, Failed
-			res.OffsetMS = ms(time.Since(r.ir.Start))
-			res.Error = b.itemError(res, err)
-			if err := done(lane, res); err != nil {
-				return Item{}, lk, false, err
+			if ctx != nil {
+				if it.Due, ok = pace.waitUntil(ctx, deadline); !ok {
+					// Stopped while waiting: the item never starts.
+					unstarted(ctx, lane, it)
+					return Item{}, lk, false, nil
+				}
 			}
+			return it, more, true, nil
 		}
 	}
 	next := func(ctx context.Context, lane int) (Item, bool, error) {
@@ -256,6 +284,11 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	}
 	if ferr := col.finish(rep, end); ferr != nil && err == nil {
 		err = &sourceError{ferr}
+	}
+	if rep.Restored = int(restored.Load()); rep.Restored > 0 && end.elapsed > 0 {
+		// The rate is of the items that ran, not of those restored.
+		sm := rep.Summary
+		sm.ItemsPerSec = round(float64(sm.Succeeded+sm.Failed-rep.Restored) / end.elapsed.Seconds())
 	}
 	if lim != nil {
 		rep.Summary.Limits = lim.summary()

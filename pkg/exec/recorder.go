@@ -21,11 +21,19 @@ import "github.com/flowrun/flowrun/pkg/spec"
 //   - RunDone is called once, last, with the run's final report. An error
 //     fails the run if it had succeeded.
 //
-// Results restored from an earlier run (resume) are meant to enter a block
-// through Job.Next, which records them without dispatching them; a
-// Recorder sees them like any other result.
+// Results restored from earlier attempts at the run (see Restorer) enter a
+// block through Job.Next, which records them without dispatching them; a
+// Recorder sees them like any other result, with ItemResult.Restored (or
+// StepReport.Restored for a single step) set.
 type Recorder interface {
 	ItemDone(s *spec.Step, res *ItemResult) error
 	StepDone(s *spec.Step, rep *StepReport) error
 	RunDone(rep *Report) error
+}
+
+// BlockStarter is a Recorder that is also told when a parallel block
+// starts, before its first item, with its item count (-1 when only the
+// end tells: items_from). An error fails the block before any item runs.
+type BlockStarter interface {
+	BlockStarted(s *spec.Step, items int) error
 }

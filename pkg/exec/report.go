@@ -92,8 +92,14 @@ type StepReport struct {
 	// Warnings are what a person should know about a step that did not
 	// fail: a block that could not keep its rate.
 	Warnings []string `json:"warnings,omitempty"`
-	// Attempts counts the tries of a step that is not a parallel block.
+	// Attempts counts the tries of a step that is not a parallel block,
+	// across every attempt at the run (resume).
 	Attempts int `json:"attempts,omitempty"`
+	// Restored counts what a resumed run took from earlier attempts at it
+	// instead of running it again (see Restorer): a block's items that
+	// had succeeded, or 1 for a single step that had; the rest ran in
+	// this attempt.
+	Restored int `json:"restored,omitempty"`
 
 	// unaligned is set on an incomplete block whose item count is
 	// unknown: its outputs cannot line up with items it never read.
@@ -103,12 +109,16 @@ type StepReport struct {
 // ItemResult is the result of one item of a parallel block. Results are
 // stored by index: Results[i] is item i's, whatever order they finished in.
 type ItemResult struct {
-	Index    int    `json:"index"`
-	Key      string `json:"key"`
-	Status   Status `json:"status"`
-	Output   any    `json:"output"`
-	Error    string `json:"error,omitempty"`
-	Attempts int    `json:"attempts"`
+	Index  int    `json:"index"`
+	Key    string `json:"key"`
+	Status Status `json:"status"`
+	Output any    `json:"output"`
+	Error  string `json:"error,omitempty"`
+	// Attempts counts the item's tries, across every attempt at the run.
+	Attempts int `json:"attempts"`
+	// Restored is set when the item succeeded in an earlier attempt at
+	// the run and was not run again in this one (see Restorer).
+	Restored bool `json:"restored,omitempty"`
 	// OffsetMS is when the item started, in milliseconds since the run
 	// started: with DurationMS it places the item on a timeline.
 	OffsetMS   float64 `json:"offset_ms"`

@@ -28,6 +28,10 @@ type Item struct {
 	// gate), zero in a block without one. The item's LatencyMS counts
 	// from it, or from the item's start if that came first.
 	Due time.Time `json:"due,omitzero"`
+	// Attempts counts the tries earlier attempts at the run made at this
+	// item (a resumed run; see Restorer): its result's attempts count on
+	// from them.
+	Attempts int `json:"attempts,omitempty"`
 }
 
 // UnmarshalJSON decodes an item sent as JSON with its value's numbers as

@@ -210,15 +210,19 @@ func (t *tally) sample(res *ItemResult, finished bool) {
 	if c.lat != nil && res.LatencyMS > 0 {
 		latency = micros(res.LatencyMS)
 	}
-	start := micros(res.OffsetMS) - int64(c.start/time.Microsecond)
-	t.samples = append(t.samples, sample{start: start, end: start + service, latency: latency, finished: finished, failed: res.Status == Failed})
+	if !res.Restored {
+		// The series is of this attempt at the run: a restored item ran
+		// in an earlier one, while its duration belongs to the block's.
+		start := micros(res.OffsetMS) - int64(c.start/time.Microsecond)
+		t.samples = append(t.samples, sample{start: start, end: start + service, latency: latency, finished: finished, failed: res.Status == Failed})
+	}
 	if finished {
 		t.durs = append(t.durs, service)
 		if c.lat != nil {
 			t.lats = append(t.lats, latency)
 		}
 	}
-	if len(t.samples) == durationBatch {
+	if len(t.samples) == durationBatch || len(t.durs) == durationBatch {
 		t.flush()
 	}
 }

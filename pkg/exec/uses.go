@@ -54,18 +54,26 @@ func (c *call) Run(ctx context.Context, in *steps.Input) (any, error) {
 	if err != nil {
 		return nil, steps.Permanent(fmt.Errorf("with: %s", strings.ReplaceAll(err.Error(), "\n", "; ")))
 	}
+	environ := in.Env
+	if in.Index >= 0 {
+		// The callee's steps run for the calling item: they see its key.
+		environ = append(slices.Clip(environ), EnvItemKey+"="+in.Key)
+	}
 	opts := Options{
 		Inputs:    inputs,
 		Workers:   c.ir.Workers,
 		Log:       in.Log,
 		Kill:      in.Kill,
-		Environ:   in.Env,    // the caller's environment and the step's env:
+		Environ:   environ,   // the caller's environment and the step's env:
 		Mask:      c.ir.Mask, // the callee's secrets are masked for the caller too
 		shared:    in.Resources,
 		called:    true,
 		MaxParsed: c.ir.MaxParsed,
 		claims:    c.ir.claims,
 		chain:     append(slices.Clip(c.ir.chain), spec.CallSite{WF: c.ir.wf, Step: s, Item: in.Index}),
+	}
+	if c.ir.origin != nil {
+		opts.RunID = c.ir.origin.runID // run.id is the run's, whatever calls
 	}
 	if in.Index < 0 && c.ir.origin != nil {
 		// A single step: the callee's blocks go where the caller's go.

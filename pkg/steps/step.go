@@ -98,15 +98,18 @@ type Input struct {
 	Outcome Outcome
 }
 
+// EnvItemKey is the variable holding the item's key in Environ.
+const EnvItemKey = "FLOWRUN_ITEM_KEY"
+
 // Environ returns the complete environment for a child process: Env, then
-// ITEM (the item, JSON unless it is a string) and INDEX inside a parallel
-// block, then Vars. It builds a new slice on each call, so items that never
-// start a process pay nothing for it.
+// ITEM (the item, JSON unless it is a string), INDEX and FLOWRUN_ITEM_KEY
+// (its Key) inside a parallel block, then Vars. It builds a new slice on
+// each call, so items that never start a process pay nothing for it.
 func (in *Input) Environ() []string {
-	out := make([]string, 0, len(in.Env)+2+len(in.Vars))
+	out := make([]string, 0, len(in.Env)+3+len(in.Vars))
 	out = append(out, in.Env...)
 	if in.Index >= 0 {
-		out = append(out, "ITEM="+itemText(in.Item), "INDEX="+strconv.Itoa(in.Index))
+		out = append(out, "ITEM="+itemText(in.Item), "INDEX="+strconv.Itoa(in.Index), EnvItemKey+"="+in.Key)
 	}
 	return append(out, in.Vars...)
 }
