@@ -13,8 +13,8 @@ import (
 // across resumes. A resumed run must therefore journal only what it ran
 // itself, not what it restored.
 //
-// It is compact: an item costs its key, a status byte, an attempt count
-// and its output only when one was journaled.
+// It is compact: an item costs its key, a status byte, an attempt count,
+// a duration and its output only when one was journaled.
 type Replay struct {
 	steps  map[string]*StepResult
 	blocks map[string]*Block
@@ -44,6 +44,7 @@ type Block struct {
 	keys     map[string]int32
 	status   []uint8 // index into statusNames
 	attempts []uint32
+	durs     []float32 // milliseconds
 	outputs  map[int32]json.RawMessage
 	// Total is the item count of the block's latest start, -1 if unknown.
 	Total int
@@ -57,6 +58,12 @@ type ItemResult struct {
 	Status   string
 	Attempts int
 	Output   json.RawMessage // nil when none was journaled
+	// DurationMS is the latest record's duration, to about 7 digits.
+	DurationMS float64
+	// Seq is the key's place among the block's keys, 0 to Len()-1 in the
+	// order they were first journaled: a caller that marks keys off
+	// needs no map of its own.
+	Seq int
 }
 
 // defaultStatuses are the statuses items have, interned as bytes in this
@@ -109,8 +116,10 @@ func LoadReplay(r io.Reader, name string) (*Replay, int64, error) {
 				b.keys[*rec.Key] = i
 				b.status = append(b.status, st)
 				b.attempts = append(b.attempts, 0)
+				b.durs = append(b.durs, 0)
 			}
 			b.status[i] = st
+			b.durs[i] = float32(rec.DurationMS)
 			b.attempts[i] += uint32(rec.Attempts)
 			if rec.Output != nil {
 				if b.outputs == nil {
@@ -190,7 +199,7 @@ func (b *Block) Item(key string) (ItemResult, bool) {
 	if !ok {
 		return ItemResult{}, false
 	}
-	return ItemResult{Status: b.statusName(i), Attempts: int(b.attempts[i]), Output: b.outputs[i]}, true
+	return ItemResult{Status: b.statusName(i), Attempts: int(b.attempts[i]), Output: b.outputs[i], DurationMS: float64(b.durs[i]), Seq: int(i)}, true
 }
 
 // Len is the number of distinct keys journaled.

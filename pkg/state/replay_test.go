@@ -18,7 +18,7 @@ func TestReplay(t *testing.T) {
 		`{"type":"block_start","step":"fan","total":4}`,
 		`{"type":"item","step":"fan","index":0,"key":"a","status":"succeeded","attempts":1,"output":"A"}`,
 		`{"type":"item","step":"fan","index":2,"key":"c","status":"failed","attempts":2,"output":"partial","error":"boom"}`,
-		`{"type":"item","step":"fan","index":1,"key":"b","status":"succeeded","attempts":3}`,
+		`{"type":"item","step":"fan","index":1,"key":"b","status":"succeeded","attempts":3,"duration_ms":12.5}`,
 		`{"type":"step","id":"after","status":"failed","attempts":2,"error":"x"}`,
 		`{"type":"run","status":"failed"}`,
 		// Resume: c runs again and succeeds, d is cancelled, after succeeds.
@@ -60,11 +60,11 @@ func TestReplay(t *testing.T) {
 		want ItemResult
 		ok   bool
 	}{
-		{"a", ItemResult{Status: "succeeded", Attempts: 1, Output: json.RawMessage(`"A"`)}, true},
-		{"b", ItemResult{Status: "succeeded", Attempts: 3}, true},
+		{"a", ItemResult{Status: "succeeded", Attempts: 1, Output: json.RawMessage(`"A"`), Seq: 0}, true},
+		{"b", ItemResult{Status: "succeeded", Attempts: 3, DurationMS: 12.5, Seq: 2}, true},
 		// The latest record wins, attempts add up.
-		{"c", ItemResult{Status: "succeeded", Attempts: 3, Output: json.RawMessage(`"C"`)}, true},
-		{"d", ItemResult{Status: "cancelled"}, true},
+		{"c", ItemResult{Status: "succeeded", Attempts: 3, Output: json.RawMessage(`"C"`), Seq: 1}, true},
+		{"d", ItemResult{Status: "cancelled", Seq: 3}, true},
 		{"e", ItemResult{}, false},
 	} {
 		got, ok := b.Item(tc.key)
