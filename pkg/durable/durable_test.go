@@ -1,0 +1,600 @@
+package durable
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+
+	"github.com/flowrun/flowrun/pkg/exec"
+	"github.com/flowrun/flowrun/pkg/mask"
+	"github.com/flowrun/flowrun/pkg/spec"
+	"github.com/flowrun/flowrun/pkg/state"
+	"github.com/flowrun/flowrun/pkg/steps"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// work is the step of these tests: it appends its key (or step id) to the
+// ledger, fails while its key is in failing, and returns Out.
+type work struct {
+	Out any `yaml:"out"`
+}
+
+var ledger struct {
+	sync.Mutex
+	ran     []string
+	failing map[string]bool
+	hook    func(key string) // called before each run, if set
+}
+
+func (w *work) Run(_ context.Context, in *steps.Input) (any, error) {
+	key := in.Key
+	if in.Index < 0 {
+		key = in.StepID
+	}
+	ledger.Lock()
+	ledger.ran = append(ledger.ran, key)
+	fail, hook := ledger.failing[key], ledger.hook
+	ledger.Unlock()
+	if hook != nil {
+		hook(key)
+	}
+	if fail {
+		return nil, errors.New("failing on purpose")
+	}
+	return w.Out, nil
+}
+
+func resetLedger(failing ...string) {
+	ledger.Lock()
+	defer ledger.Unlock()
+	ledger.ran, ledger.failing, ledger.hook = nil, map[string]bool{}, nil
+	for _, k := range failing {
+		ledger.failing[k] = true
+	}
+}
+
+func ran() []string {
+	ledger.Lock()
+	defer ledger.Unlock()
+	return slices.Sorted(slices.Values(ledger.ran))
+}
+
+func registry() *steps.Registry {
+	r := steps.NewRegistry()
+	r.Register(steps.Info{Type: "work", New: func() steps.Step { return new(work) }})
+	return r
+}
+
+// fixture is a workflow on disk and a state directory.
+type fixture struct {
+	t    *testing.T
+	dir  string
+	sd   *state.Dir
+	key  mask.Key
+	warn []string
+}
+
+func newFixture(t *testing.T, files map[string]string) *fixture {
+	t.Helper()
+	f := &fixture{t: t, dir: t.TempDir()}
+	f.write(files)
+	f.sd = state.New(filepath.Join(f.dir, ".flowrun"))
+	if err := f.sd.Check(); err != nil {
+		t.Fatal(err)
+	}
+	k, err := mask.LoadKey(f.sd.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.key = k
+	return f
+}
+
+func (f *fixture) write(files map[string]string) {
+	f.t.Helper()
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(f.dir, name), []byte(strings.TrimLeft(src, "\n")), 0o644); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
+func (f *fixture) load() *spec.Workflow {
+	f.t.Helper()
+	wf, ds := spec.Load(filepath.Join(f.dir, "main.yaml"), spec.Options{Registry: registry()})
+	if ds.HasErrors() {
+		f.t.Fatalf("workflow does not load:\n%v", ds)
+	}
+	return wf
+}
+
+func (f *fixture) warnf(s string) { f.warn = append(f.warn, s) }
+
+// start runs main.yaml from scratch with set.
+func (f *fixture) start(set map[string]any) (*exec.Report, string) {
+	f.t.Helper()
+	wf := f.load()
+	inputs, err := wf.ResolveInputs(set)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	run, err := NewRun(wf, inputs, f.key)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	j, err := Create(f.sd, run, nil, f.warnf)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer j.Close()
+	rep := exec.Run(context.Background(), wf, exec.Options{Inputs: inputs, RunID: j.ID(), Recorder: j, Workers: 2})
+	return rep, j.ID()
+}
+
+// resume resumes run id (the latest unfinished when empty) with set.
+func (f *fixture) resume(id string, set map[string]any) (*exec.Report, error) {
+	f.t.Helper()
+	wf := f.load()
+	p, err := PrepareResume(f.sd, id, wf, set, f.key)
+	if err != nil {
+		return nil, err
+	}
+	j, err := p.Open(nil, f.warnf)
+	if err != nil {
+		return nil, err
+	}
+	defer j.Close()
+	return exec.Run(context.Background(), wf, exec.Options{Inputs: p.Inputs, RunID: j.ID(), Recorder: j, Restorer: j, Workers: 2}), nil
+}
+
+func (f *fixture) info(id string) *state.Info {
+	f.t.Helper()
+	in, err := f.sd.Get(id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return in
+}
+
+const migrate = `
+version: 1
+inputs:
+  base: {type: integer, default: 1152921504606846976}
+steps:
+  - id: prep
+    work: {out: {base: "${{ inputs.base }}"}}
+  - id: fan
+    parallel: {items: [a, b, c, d, e, f], key: "${{ item }}", on_error: continue, workers: 2}
+    work: {out: "${{ steps.prep.output.base + index }}"}
+  - id: after
+    work: {out: "${{ sum(steps.fan.outputs) - 6 * steps.prep.output.base }}"}
+finally:
+  - id: cleanup
+    work: {}
+`
+
+// TestRecordAndResume: a run whose items b and e fail is resumed twice:
+// the first resume still fails e, the second completes. Nothing that
+// succeeded runs again, outputs (integers beyond 2^53) come back exact,
+// attempts add up, and every record tells the whole run.
+func TestRecordAndResume(t *testing.T) {
+	f := newFixture(t, map[string]string{"main.yaml": migrate})
+	resetLedger("b", "e")
+	rep, id := f.start(nil)
+	if rep.Status != exec.Failed {
+		t.Fatalf("first run %s; want failed", rep.Status)
+	}
+	if got, want := ran(), []string{"a", "b", "c", "cleanup", "d", "e", "f", "prep"}; !slices.Equal(got, want) {
+		t.Errorf("first run ran %v; want %v", got, want)
+	}
+	in := f.info(id)
+	if in.Status != state.StatusFailed || in.Items != (state.Counts{OK: 4, Failed: 2}) {
+		t.Errorf("run.json after the first run: %s %+v", in.Status, in.Items)
+	}
+
+	// Resume 1: b now works, e still fails.
+	resetLedger("e")
+	rep, err := f.resume("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ran(), []string{"b", "cleanup", "e"}; !slices.Equal(got, want) {
+		t.Errorf("resume 1 ran %v; want %v", got, want)
+	}
+	if rep.RunID != id || rep.Status != exec.Failed {
+		t.Errorf("resume 1: run %s %s; want %s failed", rep.RunID, rep.Status, id)
+	}
+
+	// Resume 2, by a prefix of the id: everything completes.
+	resetLedger()
+	rep, err = f.resume(id[:4], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ran(), []string{"after", "cleanup", "e"}; !slices.Equal(got, want) {
+		t.Errorf("resume 2 ran %v; want %v", got, want)
+	}
+	if rep.Status != exec.Succeeded {
+		t.Fatalf("resume 2: %s (%s)", rep.Status, rep.Error)
+	}
+	base := 1152921504606846976
+	fan := rep.Step("fan")
+	for i, r := range fan.Results {
+		if r.Index != i || r.Output != base+i || r.Status != exec.Succeeded {
+			t.Errorf("fan result %d: %+v; want output %d", i, r, base+i)
+		}
+	}
+	attempts := map[string]int{}
+	for _, r := range fan.Results {
+		attempts[r.Key] = r.Attempts
+	}
+	if want := map[string]int{"a": 1, "b": 2, "c": 1, "d": 1, "e": 3, "f": 1}; !cmp.Equal(attempts, want) {
+		t.Errorf("attempts %v; want %v", attempts, want)
+	}
+	if fan.Restored != 5 || fan.Summary.Succeeded != 6 {
+		t.Errorf("fan restored %d, summary %+v; want 5 restored, 6 succeeded", fan.Restored, fan.Summary)
+	}
+	if p := rep.Step("prep"); p.Restored != 1 || p.Attempts != 1 {
+		t.Errorf("prep: restored %d, attempts %d", p.Restored, p.Attempts)
+	}
+	if a := rep.Step("after"); a.Output != 15 {
+		t.Errorf("after: %v; want 15 (0+1+...+5): outputs restored exactly", a.Output)
+	}
+	in = f.info(id)
+	if in.Status != state.StatusSucceeded || in.Run.Resumes != 2 || in.Items != (state.Counts{OK: 6}) {
+		t.Errorf("run.json at the end: %s, %d resumes, %+v", in.Status, in.Run.Resumes, in.Items)
+	}
+	rc, err := f.sd.Report(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored exec.Report
+	err = json.NewDecoder(rc).Decode(&stored)
+	rc.Close()
+	if err != nil || stored.Status != exec.Succeeded || stored.RunID != id || stored.Step("fan").Restored != 5 {
+		t.Errorf("report.json: %v, %+v", err, stored)
+	}
+
+	// A third resume: nothing to do.
+	var done *AlreadySucceeded
+	if _, err := f.resume(id, nil); !errors.As(err, &done) || done.ID != id {
+		t.Errorf("resume of a run that succeeded: %v; want AlreadySucceeded", err)
+	}
+}
+
+// TestResumeRefusesChanges: a changed workflow, callee or input refuses
+// the resume, naming it, and nothing runs or changes.
+func TestResumeRefusesChanges(t *testing.T) {
+	files := map[string]string{
+		"main.yaml": `
+version: 1
+inputs:
+  n: {type: integer, default: 3}
+  token: {type: string, secret: true, env: DURABLE_TEST_TOKEN}
+steps:
+  - id: call
+    uses: ./lib.yaml
+  - id: fail
+    needs: [call]
+    work: {}
+`,
+		"lib.yaml": `
+version: 1
+steps:
+  - id: inner
+    work: {}
+`,
+	}
+	f := newFixture(t, files)
+	t.Setenv("DURABLE_TEST_TOKEN", "s3cret-token")
+	resetLedger("fail")
+	rep, id := f.start(map[string]any{"n": "5"})
+	if rep.Status != exec.Failed {
+		t.Fatalf("first run %s", rep.Status)
+	}
+	if r := f.info(id).Run; r.Inputs["token"] != nil || r.SecretInputs["token"] != f.key.Sum("s3cret-token") {
+		t.Errorf("run.json holds the secret as %v / %q; want only its keyed hash", r.Inputs["token"], r.SecretInputs["token"])
+	}
+	refused := func(name string, set map[string]any, want string) {
+		t.Helper()
+		resetLedger()
+		_, err := f.resume(id, set)
+		var m *Mismatch
+		if !errors.As(err, &m) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v; want a Mismatch saying %q", name, err, want)
+		}
+		if got := ran(); len(got) > 0 {
+			t.Errorf("%s: ran %v", name, got)
+		}
+	}
+	refused("--set differs", map[string]any{"n": "6"}, `input "n" is 6; the run's was 5`)
+	t.Setenv("DURABLE_TEST_TOKEN", "other-token")
+	refused("secret differs", nil, `secret input "token" differs`)
+	t.Setenv("DURABLE_TEST_TOKEN", "s3cret-token")
+	f.write(map[string]string{"lib.yaml": files["lib.yaml"] + "# edited\n"})
+	refused("callee edited", nil, "lib.yaml (called with uses:) changed since the run")
+	f.write(map[string]string{"lib.yaml": files["lib.yaml"], "main.yaml": files["main.yaml"] + "# edited\n"})
+	refused("workflow edited", nil, "main.yaml changed since the run")
+	f.write(files)
+	if in := f.info(id); in.Status != state.StatusFailed || in.Run.Resumes != 0 {
+		t.Errorf("after the refusals: %s, %d resumes; want the run untouched", in.Status, in.Run.Resumes)
+	}
+
+	// The same --set (as text or typed) and the same secret resume it.
+	resetLedger()
+	rep, err := f.resume(id, map[string]any{"n": 5})
+	if err != nil || rep.Status != exec.Succeeded {
+		t.Fatalf("resume with matching inputs: %v, %v", err, rep)
+	}
+	if got := ran(); !slices.Equal(got, []string{"fail"}) {
+		t.Errorf("ran %v; want only the step that failed (the call succeeded)", got)
+	}
+	if rep.Inputs["n"] != 5 {
+		t.Errorf("inputs %v; want the run's n=5", rep.Inputs)
+	}
+}
+
+// TestResumeLocks: a second resume of a run that is being resumed is
+// refused.
+func TestResumeLocks(t *testing.T) {
+	f := newFixture(t, map[string]string{"main.yaml": migrate})
+	resetLedger("a")
+	_, id := f.start(nil)
+	p, err := PrepareResume(f.sd, id, f.load(), nil, f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := p.Open(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.resume(id, nil); !errors.Is(err, state.ErrLocked) {
+		t.Errorf("second resume: %v; want ErrLocked", err)
+	}
+	j.Close()
+	if _, err := f.resume("zzz", nil); err == nil || !strings.Contains(err.Error(), `no run "zzz"`) {
+		t.Errorf("unknown id: %v", err)
+	}
+	if _, err := f.resume(id[:len(id)-1]+"x", nil); err == nil || !strings.Contains(err.Error(), "did you mean "+id) {
+		t.Errorf("mistyped id: %v; want it to name %s", err, id)
+	}
+}
+
+// TestResumeWarnings: keys no longer among the items are reported; items
+// from a file without key: are said to be matched by position.
+func TestResumeWarnings(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"main.yaml": `
+version: 1
+inputs:
+  items: {type: list, default: [a, b, c]}
+steps:
+  - id: fan
+    parallel: {items: "${{ inputs.items }}", key: "${{ item }}", on_error: continue}
+    work: {}
+  - id: lines
+    parallel: {items_from: items.txt}
+    work: {}
+`,
+		"items.txt": "x\ny\n",
+	})
+	resetLedger("c", "1") // line items are keyed by index
+	_, id := f.start(nil)
+	// The run's inputs are its own: to drop an item, the journal's key
+	// must go another way. Here the journal gets a key no item has.
+	j, _, err := f.sd.Resume(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, j.Journal.Item(&state.ItemRecord{Step: "fan", Index: 9, Key: "old", Status: "succeeded", Attempts: 1}))
+	must(t, j.Journal.Item(&state.ItemRecord{Step: "fan", Index: 10, Key: "older", Status: "failed", Attempts: 1}))
+	must(t, j.Finish(state.StatusFailed, "", nil, nil))
+	must(t, j.Close())
+	resetLedger()
+	rep, err := f.resume(id, nil)
+	if err != nil || rep.Status != exec.Succeeded {
+		t.Fatalf("resume: %v %+v", err, rep)
+	}
+	if got := ran(); !slices.Equal(got, []string{"1", "c"}) {
+		t.Errorf("ran %v; want c and line 1", got)
+	}
+	want := []string{
+		`step "lines": its items come from items_from items.txt and have no key:, so they are matched to the run's journal by position`,
+		`step "fan": 2 key(s) of the run's journal are no longer among its items, so they were neither run nor restored: "old", "older"`,
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(f.warn, func(s string) bool { return strings.HasPrefix(s, w) }) {
+			t.Errorf("warnings %q; want one starting %q", f.warn, w)
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestJournalErrorStopsTheRun: once the journal cannot be written, the
+// block recording it fails with that error, and so does the run.
+func TestJournalErrorStopsTheRun(t *testing.T) {
+	f := newFixture(t, map[string]string{"main.yaml": `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: "${{ 0..9 }}", workers: 1}
+    work: {}
+  - id: after
+    needs: [fan]
+    work: {}
+`})
+	resetLedger()
+	wf := f.load()
+	run, err := NewRun(wf, nil, f.key)
+	must(t, err)
+	j, err := Create(f.sd, run, nil, nil)
+	must(t, err)
+	ledger.hook = func(key string) {
+		if key == "3" {
+			j.s.Journal.Close() // as a full disk would: every later record fails
+		}
+	}
+	rep := exec.Run(context.Background(), wf, exec.Options{RunID: j.ID(), Recorder: j})
+	j.Close()
+	fan := rep.Step("fan")
+	if rep.Status != exec.Failed || fan.Status != exec.Failed || !strings.Contains(fan.Error, "recording the result: journal is closed") {
+		t.Errorf("run %s, fan %s: %s; want both failed naming the journal", rep.Status, fan.Status, fan.Error)
+	}
+	if got := ran(); slices.Contains(got, "after") || len(got) > 5 {
+		t.Errorf("ran %v after the journal failed", got)
+	}
+}
+
+// TestResumeFailuresBlockAndUses: a block that keeps only its failures,
+// and a block of uses: steps, resume like any other.
+func TestResumeFailuresBlockAndUses(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"main.yaml": `
+version: 1
+steps:
+  - id: many
+    parallel: {items: "${{ 0..99 }}", results: failures, on_error: continue}
+    work: {}
+  - id: calls
+    parallel: {items: [p, q, r], key: "${{ item }}", on_error: continue}
+    uses: ./lib.yaml
+    with: {name: "${{ item }}"}
+outputs:
+  called: ${{ steps.calls.outputs }}
+`,
+		"lib.yaml": `
+version: 1
+inputs:
+  name: {type: string, required: true}
+steps:
+  - id: inner
+    work: {out: "${{ inputs.name }}!"}
+outputs:
+  said: ${{ steps.inner.output }}
+`,
+	})
+	// Inside the callee, the step is "inner" with no item: the ledger
+	// says "inner" for each call.
+	resetLedger("17", "42", "inner")
+	rep, id := f.start(nil)
+	if rep.Status != exec.Failed {
+		t.Fatalf("first run %s", rep.Status)
+	}
+	resetLedger()
+	rep, err := f.resume(id, nil)
+	if err != nil || rep.Status != exec.Succeeded {
+		t.Fatalf("resume: %v %+v", err, rep)
+	}
+	if got := ran(); !slices.Equal(got, []string{"17", "42", "inner", "inner", "inner"}) {
+		t.Errorf("resume ran %v; want the two failed items and the three failed calls", got)
+	}
+	many := rep.Step("many")
+	if s := many.Summary; s.Total != 100 || s.Succeeded != 100 || many.Restored != 98 || len(many.Results) != 0 {
+		t.Errorf("many: summary %+v, restored %d, %d results kept", s, many.Restored, len(many.Results))
+	}
+	want := []any{map[string]any{"said": "p!"}, map[string]any{"said": "q!"}, map[string]any{"said": "r!"}}
+	if diff := cmp.Diff(want, rep.Outputs["called"]); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s", diff)
+	}
+
+	// Resumed once more: nothing runs, the outputs of the calls come
+	// from the journal.
+	j, _, err := f.sd.Resume(id)
+	must(t, err)
+	must(t, j.Finish(state.StatusFailed, "", nil, nil)) // pretend it did not end well
+	must(t, j.Close())
+	resetLedger()
+	rep, err = f.resume(id, nil)
+	if err != nil || rep.Status != exec.Succeeded || len(ran()) != 0 {
+		t.Fatalf("resume of the resume: %v, %v, ran %v", err, rep.Status, ran())
+	}
+	if diff := cmp.Diff(want, rep.Outputs["called"]); diff != "" {
+		t.Errorf("restored outputs (-want +got):\n%s", diff)
+	}
+}
+
+// TestResumeTruncatedJournal cuts the journal of a run at random offsets,
+// as a crash between two writes or a torn last write would leave it, and
+// resumes: every item ends succeeded, exactly the items without a whole
+// succeeded record run again, and outputs come back whole.
+func TestResumeTruncatedJournal(t *testing.T) {
+	const src = `
+version: 1
+steps:
+  - id: prep
+    work: {out: 7}
+  - id: fan
+    parallel: {items: "${{ 0..199 }}", results: all, on_error: continue}
+    work: {out: "${{ item * steps.prep.output }}"}
+`
+	// The journal of a first run, to pick offsets in.
+	f := newFixture(t, map[string]string{"main.yaml": src})
+	resetLedger("7", "150")
+	_, id := f.start(nil)
+	full, err := os.ReadFile(filepath.Join(f.sd.RunDir(id), state.JournalFile))
+	must(t, err)
+	offsets := []int{0, 1, len(full) - 1, len(full)}
+	for i := 0; i < 12; i++ {
+		offsets = append(offsets, (len(full)*(2*i+1)/24+i*37)%len(full))
+	}
+	for _, off := range offsets {
+		t.Run(strconv.Itoa(off), func(t *testing.T) {
+			f := newFixture(t, map[string]string{"main.yaml": src})
+			resetLedger("7", "150")
+			_, id := f.start(nil)
+			name := filepath.Join(f.sd.RunDir(id), state.JournalFile)
+			must(t, os.Truncate(name, int64(off)))
+			jf, err := os.Open(name)
+			must(t, err)
+			rp, _, err := state.LoadReplay(jf, name)
+			jf.Close()
+			must(t, err)
+			var want []string
+			if sr, ok := rp.Step("prep"); !ok || sr.Status != state.StatusSucceeded {
+				want = append(want, "prep")
+			}
+			for i := range 200 {
+				k := strconv.Itoa(i)
+				if b := rp.Block("fan"); b == nil {
+					want = append(want, k)
+				} else if it, ok := b.Item(k); !ok || it.Status != state.StatusSucceeded {
+					want = append(want, k)
+				}
+			}
+			slices.Sort(want)
+			resetLedger()
+			rep, err := f.resume(id, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Status != exec.Succeeded {
+				t.Fatalf("resume: %s %s", rep.Status, rep.Error)
+			}
+			if got := ran(); !slices.Equal(got, want) {
+				t.Errorf("ran %d items %v; want %d %v", len(got), got, len(want), want)
+			}
+			for i, r := range rep.Step("fan").Results {
+				if r.Output != i*7 || r.Key != strconv.Itoa(i) {
+					t.Errorf("item %d: key %q output %v; want %d", i, r.Key, r.Output, i*7)
+				}
+			}
+		})
+	}
+}

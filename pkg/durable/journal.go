@@ -1,0 +1,300 @@
+package durable
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/flowrun/flowrun/pkg/exec"
+	"github.com/flowrun/flowrun/pkg/mask"
+	"github.com/flowrun/flowrun/pkg/spec"
+	"github.com/flowrun/flowrun/pkg/state"
+)
+
+// Journal records one attempt at a run in its state.Session: it is the
+// run's exec.Recorder (and exec.BlockStarter), and for a resume also its
+// exec.Restorer, answering from the journal of the earlier attempts.
+//
+// What it journals: every item of a parallel block that finished in this
+// attempt (index, key, status, the attempts it made in this attempt,
+// masked error, duration, and its output when the block keeps outputs:
+// results: all or a results_file), each block's start and end, every
+// single step's end (with its output), and the run's end; the run's
+// masked report goes to report.json. Results it restored are not journaled
+// again: the journal holds them already, and attempts add up over records.
+//
+// A write error (a full disk) is sticky in the journal: every later record
+// returns it, which fails the block or step being recorded and so the
+// run, with the error; what was journaled before stays valid.
+type Journal struct {
+	s    *state.Session
+	rp   *state.Replay // nil for a run from scratch
+	mask *mask.Masker
+	warn func(string)
+
+	blocks sync.Map // step id -> *seenKeys, for a resume
+}
+
+// Create records a new run (see state.Dir.Create) and returns its
+// Journal. m masks what it writes (errors, the report); warn, if not nil,
+// receives warnings.
+func Create(d *state.Dir, run *state.Run, m *mask.Masker, warn func(string)) (*Journal, error) {
+	s, err := d.Create(run)
+	if err != nil {
+		return nil, err
+	}
+	return newJournal(s, nil, m, warn), nil
+}
+
+func newJournal(s *state.Session, rp *state.Replay, m *mask.Masker, warn func(string)) *Journal {
+	if m == nil {
+		m = mask.New()
+	}
+	return &Journal{s: s, rp: rp, mask: m, warn: warn}
+}
+
+// ID is the run's id: give it to exec.Options.RunID.
+func (j *Journal) ID() string { return j.s.Run.ID }
+
+// Run is the run's record.
+func (j *Journal) Run() *state.Run { return j.s.Run }
+
+// Dir is the run's folder.
+func (j *Journal) Dir() string { return j.s.Dir() }
+
+// Close closes the journal and releases the run's lock.
+func (j *Journal) Close() error { return j.s.Close() }
+
+func (j *Journal) warnf(format string, args ...any) {
+	if j.warn != nil {
+		j.warn(fmt.Sprintf(format, args...))
+	}
+}
+
+// keepsOutputs reports whether a block's items' outputs are journaled:
+// when the block keeps them, in memory or in a results file, a resume
+// must give them back.
+func keepsOutputs(s *spec.Step) bool {
+	return s.Parallel.Results == spec.ResultsAll || s.Parallel.ResultsFile != nil
+}
+
+// BlockStarted journals the start of a block with its item count.
+func (j *Journal) BlockStarted(s *spec.Step, items int) error {
+	if items < 0 {
+		return nil // items_from: the end tells
+	}
+	return j.s.Journal.BlockStart(s.ID, items)
+}
+
+// ItemDone journals an item that finished in this attempt.
+func (j *Journal) ItemDone(s *spec.Step, res *exec.ItemResult) error {
+	if res.Restored {
+		return nil
+	}
+	var out any
+	if res.Status == exec.Succeeded && keepsOutputs(s) {
+		out = res.Output
+	}
+	return j.s.Journal.Item(&state.ItemRecord{
+		Step: s.ID, Index: res.Index, Key: res.Key, Status: string(res.Status),
+		Attempts:   max(res.Attempts-j.priorItem(s, res.Key), 0),
+		Output:     out,
+		Error:      j.mask.String(res.Error),
+		DurationMS: res.DurationMS,
+	})
+}
+
+// StepDone journals a block's end, or a single step's result unless it
+// was restored.
+func (j *Journal) StepDone(s *spec.Step, rep *exec.StepReport) error {
+	if s.Parallel != nil {
+		total := -1
+		if rep.Summary != nil {
+			total = rep.Summary.Total
+		}
+		j.reportGone(s, rep)
+		return j.s.Journal.BlockEnd(s.ID, string(rep.Status), total)
+	}
+	if rep.Restored > 0 || rep.Status == exec.Pending {
+		return nil
+	}
+	var out any
+	if rep.Status == exec.Succeeded {
+		out = rep.Output
+	}
+	prior := 0
+	if j.rp != nil {
+		if sr, ok := j.rp.Step(s.ID); ok {
+			prior = sr.Attempts
+		}
+	}
+	return j.s.Journal.Step(&state.StepRecord{
+		ID: s.ID, Status: string(rep.Status), Output: out,
+		Error: j.mask.String(rep.Error), Attempts: max(rep.Attempts-prior, 0),
+	})
+}
+
+// RunDone journals the run's end and keeps its report, masked, in the
+// run's folder (report.json); run.json gets the status and item counts.
+func (j *Journal) RunDone(rep *exec.Report) error {
+	shown := rep.Masked(j.mask)
+	data, jerr := json.MarshalIndent(shown, "", "  ")
+	if jerr != nil {
+		data, jerr = nil, fmt.Errorf("the report cannot be kept as JSON: %w", jerr)
+	} else {
+		data = append(data, '\n')
+	}
+	var c state.Counts
+	for _, st := range rep.Steps {
+		if sm := st.Summary; sm != nil {
+			c.OK += sm.Succeeded
+			c.Failed += sm.Failed
+			c.Pending += sm.Skipped + sm.Cancelled
+		}
+	}
+	return errors.Join(jerr, j.s.Finish(string(rep.Status), shown.Error, &c, data))
+}
+
+// Step restores a single step that succeeded in an earlier attempt.
+func (j *Journal) Step(s *spec.Step) (exec.Restored, error) {
+	if j.rp == nil {
+		return exec.Restored{}, nil
+	}
+	sr, ok := j.rp.Step(s.ID)
+	if !ok {
+		return exec.Restored{}, nil
+	}
+	if sr.Status != state.StatusSucceeded {
+		return exec.Restored{Attempts: sr.Attempts}, nil
+	}
+	out, err := decodeOutput(sr.Output)
+	if err != nil {
+		return exec.Restored{}, fmt.Errorf("its journaled output: %v", err)
+	}
+	return exec.Restored{Succeeded: true, Output: out, Attempts: sr.Attempts}, nil
+}
+
+// Item restores an item of a block, by key, that succeeded in an earlier
+// attempt. A key that two items of the block share cannot be matched and
+// is an error.
+func (j *Journal) Item(s *spec.Step, key string) (exec.Restored, error) {
+	sk := j.seen(s.ID)
+	if sk == nil {
+		return exec.Restored{}, nil
+	}
+	sk.asked.Add(1)
+	it, ok := sk.b.Item(key)
+	if !ok {
+		return exec.Restored{}, nil
+	}
+	if !sk.mark(it.Seq) {
+		return exec.Restored{}, fmt.Errorf("another item of the block has the same key; a resume matches items by key, so it cannot tell which one the journal means (make key: unique and start a new run)")
+	}
+	if it.Status != state.StatusSucceeded {
+		return exec.Restored{Attempts: it.Attempts}, nil
+	}
+	out, err := decodeOutput(it.Output)
+	if err != nil {
+		return exec.Restored{}, fmt.Errorf("its journaled output: %v", err)
+	}
+	return exec.Restored{Succeeded: true, Output: out, Attempts: it.Attempts, DurationMS: it.DurationMS}, nil
+}
+
+// priorItem is the attempts earlier attempts made at the item with key.
+func (j *Journal) priorItem(s *spec.Step, key string) int {
+	sk := j.seen(s.ID)
+	if sk == nil {
+		return 0
+	}
+	it, _ := sk.b.Item(key)
+	return it.Attempts
+}
+
+// decodeOutput decodes a journaled output as a step's output is read:
+// numbers kept exact (UseNumber, then spec.Normalize: whole numbers as
+// int, never through float64).
+func decodeOutput(raw json.RawMessage) (any, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return spec.Normalize(v), nil
+}
+
+// seenKeys marks off the journaled keys of a block as a resume meets
+// them: one bit per key, set atomically, since items are looked up from
+// many workers at once.
+type seenKeys struct {
+	b     *state.Block
+	bits  []atomic.Uint32
+	asked atomic.Int64 // lookups: every item of the block, once
+}
+
+// seen returns the block's keys to mark off; nil when the journal has no
+// item of it.
+func (j *Journal) seen(step string) *seenKeys {
+	if j.rp == nil {
+		return nil
+	}
+	if v, ok := j.blocks.Load(step); ok {
+		return v.(*seenKeys)
+	}
+	b := j.rp.Block(step)
+	if b == nil || b.Len() == 0 {
+		return nil
+	}
+	v, _ := j.blocks.LoadOrStore(step, &seenKeys{b: b, bits: make([]atomic.Uint32, (b.Len()+31)/32)})
+	return v.(*seenKeys)
+}
+
+// mark marks key number seq seen; false when it already was.
+func (sk *seenKeys) mark(seq int) bool {
+	bit := uint32(1) << (seq % 32)
+	return sk.bits[seq/32].Or(bit)&bit == 0
+}
+
+// maxGoneListed bounds the keys a warning names.
+const maxGoneListed = 5
+
+// reportGone warns about the keys of a block's journal that none of its
+// items has any more: they are not run, and not in the results. It says
+// nothing when the block stopped before it looked at all its items.
+func (j *Journal) reportGone(s *spec.Step, rep *exec.StepReport) {
+	sk := j.seen(s.ID)
+	if sk == nil || rep.Summary == nil || sk.asked.Load() != int64(rep.Summary.Total) {
+		return
+	}
+	var gone []string
+	n, seq := 0, 0
+	for key := range sk.b.Keys() {
+		if sk.bits[seq/32].Load()&(1<<(seq%32)) == 0 {
+			if n++; n <= maxGoneListed {
+				gone = append(gone, fmt.Sprintf("%q", key))
+			}
+		}
+		seq++
+	}
+	if n == 0 {
+		return
+	}
+	more := ""
+	if n > len(gone) {
+		more = fmt.Sprintf(" and %d more", n-len(gone))
+	}
+	j.warnf("step %q: %d key(s) of the run's journal are no longer among its items, so they were neither run nor restored: %s%s",
+		s.ID, n, j.mask.String(strings.Join(gone, ", ")), more)
+}
+
+var (
+	_ exec.Recorder     = (*Journal)(nil)
+	_ exec.BlockStarter = (*Journal)(nil)
+	_ exec.Restorer     = (*Journal)(nil)
+)
