@@ -32,7 +32,7 @@ func TestBenchWorkflows(t *testing.T) {
 	for _, f := range files {
 		t.Run(f, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			args := []string{"apply", f, "--set", "n=20"}
+			args := []string{"apply", f, "--set", "n=20", "--state-dir", t.TempDir()}
 			if f == "http-get.yaml" {
 				args = append(args, "--set", "url="+srv.URL)
 			}

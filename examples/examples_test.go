@@ -17,11 +17,12 @@ import (
 var exampleTests = map[string]func(t *testing.T){}
 
 // apply runs `flowrun apply` in-process and returns the exit code, stdout
-// and stderr.
+// and stderr. The run is recorded in a temporary state directory, not in
+// the source tree.
 func apply(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := cli.Run(append([]string{"apply"}, args...), strings.NewReader(""), &stdout, &stderr)
+	code := cli.Run(append([]string{"apply", "--state-dir", t.TempDir()}, args...), strings.NewReader(""), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 

@@ -39,7 +39,7 @@ func TestCustomBinary(t *testing.T) {
 		}
 	})
 	t.Run("apply", func(t *testing.T) {
-		stdout, stderr, err := run("apply", "greet.yaml")
+		stdout, stderr, err := run("apply", "greet.yaml", "--state-dir", t.TempDir())
 		want := "messages: [\"HELLO, ADA!\",\"HELLO, GRACE!\",\"HELLO, LINUS!\"]\nplain: hello, world!\n"
 		if err != nil || stdout != want {
 			t.Errorf("apply: %v, stdout:\n%s\nwant:\n%s\nstderr:\n%s", err, stdout, want, stderr)

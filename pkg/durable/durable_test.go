@@ -381,15 +381,18 @@ inputs:
   items: {type: list, default: [a, b, c]}
 steps:
   - id: fan
-    parallel: {items: "${{ inputs.items }}", key: "${{ item }}", on_error: continue}
+    parallel: {items: "${{ inputs.items }}", key: "${{ item }}", max_failures: 1}
     work: {}
   - id: lines
-    parallel: {items_from: items.txt}
+    parallel: {items_from: items.txt, max_failures: 1}
+    work: {}
+  - id: last
+    needs: [fan, lines]
     work: {}
 `,
 		"items.txt": "x\ny\n",
 	})
-	resetLedger("c", "1") // line items are keyed by index
+	resetLedger("c", "1", "last") // line items are keyed by index
 	_, id := f.start(nil)
 	// The run's inputs are its own: to drop an item, the journal's key
 	// must go another way. Here the journal gets a key no item has.
@@ -406,8 +409,8 @@ steps:
 	if err != nil || rep.Status != exec.Succeeded {
 		t.Fatalf("resume: %v %+v", err, rep)
 	}
-	if got := ran(); !slices.Equal(got, []string{"1", "c"}) {
-		t.Errorf("ran %v; want c and line 1", got)
+	if got := ran(); !slices.Equal(got, []string{"1", "c", "last"}) {
+		t.Errorf("ran %v; want c, line 1 and last", got)
 	}
 	want := []string{
 		`step "lines": its items come from items_from items.txt and have no key:, so they are matched to the run's journal by position`,
@@ -470,12 +473,15 @@ func TestResumeFailuresBlockAndUses(t *testing.T) {
 version: 1
 steps:
   - id: many
-    parallel: {items: "${{ 0..99 }}", results: failures, on_error: continue}
+    parallel: {items: "${{ 0..99 }}", results: failures, max_failures: 2}
     work: {}
   - id: calls
-    parallel: {items: [p, q, r], key: "${{ item }}", on_error: continue}
+    parallel: {items: [p, q, r], key: "${{ item }}", max_failures: 3}
     uses: ./lib.yaml
     with: {name: "${{ item }}"}
+  - id: last
+    needs: [many, calls]
+    work: {}
 outputs:
   called: ${{ steps.calls.outputs }}
 `,
@@ -492,7 +498,7 @@ outputs:
 	})
 	// Inside the callee, the step is "inner" with no item: the ledger
 	// says "inner" for each call.
-	resetLedger("17", "42", "inner")
+	resetLedger("17", "42", "inner", "last")
 	rep, id := f.start(nil)
 	if rep.Status != exec.Failed {
 		t.Fatalf("first run %s", rep.Status)
@@ -502,8 +508,8 @@ outputs:
 	if err != nil || rep.Status != exec.Succeeded {
 		t.Fatalf("resume: %v %+v", err, rep)
 	}
-	if got := ran(); !slices.Equal(got, []string{"17", "42", "inner", "inner", "inner"}) {
-		t.Errorf("resume ran %v; want the two failed items and the three failed calls", got)
+	if got := ran(); !slices.Equal(got, []string{"17", "42", "inner", "inner", "inner", "last"}) {
+		t.Errorf("resume ran %v; want the two failed items, the three failed calls and last", got)
 	}
 	many := rep.Step("many")
 	if s := many.Summary; s.Total != 100 || s.Succeeded != 100 || many.Restored != 98 || len(many.Results) != 0 {

@@ -3,6 +3,7 @@ package durable
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/flowrun/flowrun/pkg/mask"
@@ -27,10 +28,36 @@ type Resumption struct {
 
 // AlreadySucceeded is PrepareResume's error for a run that succeeded:
 // there is nothing to resume, which is not a failure.
-type AlreadySucceeded struct{ ID string }
+// Latest is set when no id was given and every recorded run of the
+// workflow succeeded; ID is then the latest.
+type AlreadySucceeded struct {
+	ID     string
+	Latest bool
+}
 
 func (e *AlreadySucceeded) Error() string {
+	if e.Latest {
+		return fmt.Sprintf("every recorded run of this workflow succeeded (the latest: %s): nothing to resume", e.ID)
+	}
 	return fmt.Sprintf("run %s already succeeded: nothing to resume", e.ID)
+}
+
+// latest returns the newest recorded run of the workflow file, or nil.
+func latest(d *state.Dir, file string) *state.Info {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil
+	}
+	infos, err := d.List()
+	if err != nil {
+		return nil
+	}
+	for _, in := range infos {
+		if in.Run != nil && in.Run.Workflow == abs {
+			return in
+		}
+	}
+	return nil
 }
 
 // Mismatch is PrepareResume's error for a run recorded with other files
@@ -67,7 +94,12 @@ func PrepareResume(d *state.Dir, id string, wf *spec.Workflow, set map[string]an
 	var info *state.Info
 	var err error
 	if id == "" {
-		info, err = d.LatestUnfinished(wf.File)
+		if info, err = d.LatestUnfinished(wf.File); err != nil {
+			if last := latest(d, wf.File); last != nil {
+				return nil, &AlreadySucceeded{ID: last.ID, Latest: true}
+			}
+			return nil, err
+		}
 	} else if id, err = d.Resolve(id); err == nil {
 		info, err = d.Get(id)
 	}

@@ -67,8 +67,8 @@ func (r *run) restoreStep(s *spec.Step, rep *StepReport) (bool, int) {
 	if !prev.Succeeded || s.Finally {
 		return false, prev.Attempts
 	}
+	// It did not start in this attempt: no start time, no duration.
 	rep.Status, rep.Output, rep.Attempts, rep.Restored = Succeeded, prev.Output, prev.Attempts, 1
-	rep.StartedAt = time.Now()
 	return true, 0
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -89,12 +90,18 @@ func (d *Dir) Resume(id string) (*Session, *Replay, error) {
 		return fail(err)
 	}
 	jname := filepath.Join(dir, JournalFile)
+	var rp *Replay
+	var off int64
 	f, _, err := openRegular(jname)
-	if err != nil {
-		return fail(err)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		// The process died between run.json and the journal: nothing
+		// was journaled.
+		rp, _, err = LoadReplay(strings.NewReader(""), jname)
+	case err == nil:
+		rp, off, err = LoadReplay(f, jname)
+		f.Close()
 	}
-	rp, off, err := LoadReplay(f, jname)
-	f.Close()
 	if err != nil {
 		return fail(err)
 	}

@@ -288,3 +288,31 @@ func TestReadRunRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeWithoutJournal: a process killed after writing run.json but
+// before creating the journal leaves a run that resumes with nothing
+// journaled, rather than one that can never be resumed.
+func TestResumeWithoutJournal(t *testing.T) {
+	d := New(t.TempDir())
+	s, err := d.Create(newRun("nojournal", "/w", time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(d.RunDir("nojournal"), JournalFile)); err != nil {
+		t.Fatal(err)
+	}
+	s, rp, err := d.Resume("nojournal")
+	if err != nil {
+		t.Fatalf("Resume: %v", err)
+	}
+	defer s.Close()
+	if rp.Records != 0 || len(rp.Blocks()) != 0 || s.Run.Resumes != 1 {
+		t.Errorf("replay %+v, resumes %d; want an empty journal, one resume", rp, s.Run.Resumes)
+	}
+	if err := s.Journal.RunEnd(StatusSucceeded, ""); err != nil {
+		t.Errorf("journaling after the resume: %v", err)
+	}
+}

@@ -22,6 +22,7 @@ import (
 // ApplyCmd runs a workflow.
 type ApplyCmd struct {
 	File    string   `arg:"" name:"file" help:"Workflow file to run." predictor:"file"`
+	RunID   string   `arg:"" optional:"" name:"run-id" help:"With --resume: the run to resume, its id or a prefix of it."`
 	Set     []string `short:"s" sep:"none" placeholder:"NAME=VALUE|@FILE" help:"Set an input; repeatable. @FILE reads a YAML or JSON mapping of inputs to typed values." `
 	Workers *int     `short:"w" env:"FLOWRUN_WORKERS" help:"Default worker count of parallel blocks that set none (default: the number of CPUs)."`
 	Output  string   `short:"o" env:"FLOWRUN_OUTPUT" enum:"text,json" default:"text" help:"What to print on stdout: text (the outputs) or json (the run report)."`
@@ -31,6 +32,7 @@ type ApplyCmd struct {
 	Watch watchFlags `embed:""`
 	Paths pathFlags  `embed:""`
 	NATS  applyNATS  `embed:""`
+	State stateFlags `embed:""`
 }
 
 // Help shows examples.
@@ -47,7 +49,12 @@ Examples:
   flowrun apply batch.yaml -o json | jq .steps
   flowrun apply migrate.yaml --set @inputs.json --report run.html
   FLOWRUN_PROGRESS=never flowrun apply batch.yaml --verbose
-  flowrun apply batch.yaml --nats embed     # then: flowrun worker --nats nats://127.0.0.1:4222`
+  flowrun apply batch.yaml --nats embed     # then: flowrun worker --nats nats://127.0.0.1:4222
+  flowrun apply migrate.yaml --resume
+  flowrun apply migrate.yaml --resume 2f9d166581ac
+
+Every run is recorded in the state directory (see 'flowrun runs --help');
+a run that failed or was interrupted ends with the command that resumes it.`
 }
 
 // Run runs the workflow.
@@ -59,11 +66,6 @@ func (c *ApplyCmd) Run(e *env) error {
 	set, err := parseSet(c.Set)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "flowrun: %v\n", err)
-		return exitError{ExitInvalid}
-	}
-	inputs, err := wf.ResolveInputs(set)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "flowrun: %s: %s\n", c.File, strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		return exitError{ExitInvalid}
 	}
 	workers := 0 // the run's default: runtime.NumCPU()
@@ -80,27 +82,52 @@ func (c *ApplyCmd) Run(e *env) error {
 		fmt.Fprintf(e.stderr, "flowrun: %v\n", err)
 		return exitError{ExitInvalid}
 	}
-
+	if c.MaxParsedOutput <= 0 {
+		fmt.Fprintf(e.stderr, "flowrun: --max-parsed-output must be a positive size, got %s\n", c.MaxParsedOutput)
+		return exitError{ExitInvalid}
+	}
+	rc, inputs, err := c.prepare(e, wf, set)
+	if err != nil {
+		return err
+	}
 	cl, err := c.NATS.connect(e.stderr, wf, inputs)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "flowrun: %v\n", err)
 		return exitError{ExitInvalid}
 	}
 	m := secretMasker(e, wf, inputs)
-	watch := newWatcher(e, c.Watch, m)
+	opts := exec.Options{Inputs: inputs, Workers: workers, Mask: m, ReportFiles: c.Watch.Report, MaxParsed: int64(c.MaxParsedOutput)}
+	var watch *watcher
+	warn := func(msg string) {
+		if watch != nil {
+			watch.log.Warn(msg)
+		} else {
+			fmt.Fprintf(e.stderr, "flowrun: warning: %s\n", m.String(msg))
+		}
+	}
+	j, err := rc.open(wf, inputs, m, warn, &opts)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "flowrun: %v\n", err)
+		if err := cl.close(); err != nil {
+			fmt.Fprintf(e.stderr, "flowrun: warning: leaving the cluster: %v\n", err)
+		}
+		return exitError{ExitInvalid}
+	}
+	watch = newWatcher(e, c.Watch, m)
 	intr := interrupts(&env{stderr: watch.out})
 	defer intr.stop()
 	ctx := intr.ctx
-	if c.MaxParsedOutput <= 0 {
-		fmt.Fprintf(e.stderr, "flowrun: --max-parsed-output must be a positive size, got %s\n", c.MaxParsedOutput)
-		return exitError{ExitInvalid}
-	}
-	opts := exec.Options{Inputs: inputs, Workers: workers, Kill: intr.kill, Mask: m, ReportFiles: c.Watch.Report, MaxParsed: int64(c.MaxParsedOutput)}
+	opts.Kill = intr.kill
 	watch.options(&opts)
 	cl.options(&opts, watch.obs)
 	rep := exec.Run(ctx, wf, opts)
 	if err := cl.close(); err != nil {
 		fmt.Fprintf(watch.out, "flowrun: warning: leaving the cluster: %v\n", err)
+	}
+	if j != nil {
+		if err := j.Close(); err != nil && rep.Status == exec.Succeeded {
+			rep.Status, rep.Error = exec.Failed, fmt.Sprintf("recording the run: %v", err)
+		}
 	}
 	// Everything below writes the report: mask it once. The run may have
 	// learnt more secrets (those of the workflows it called).
@@ -125,6 +152,14 @@ func (c *ApplyCmd) Run(e *env) error {
 		}
 	} else {
 		printOutputs(out, wf, shown)
+	}
+	if j != nil && rep.Status != exec.Succeeded {
+		// Last on stderr, where the person who has to act looks.
+		how := c.resumeCommand(j.ID())
+		if names := secretNames(wf); len(names) > 0 {
+			how += fmt.Sprintf("   (give the secret inputs %s again as you did: only their hashes are recorded)", strings.Join(names, ", "))
+		}
+		fmt.Fprintf(watch.stderr, "flowrun: to resume this run: %s\n", how)
 	}
 	switch {
 	case ctx.Err() != nil:

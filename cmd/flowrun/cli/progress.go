@@ -137,10 +137,20 @@ func (o *observer) StepFinished(s *spec.Step, r *exec.StepReport) {
 		if r.Reason != "" {
 			line += ": " + r.Reason
 		}
+	case exec.Succeeded:
+		if r.Restored > 0 && r.Summary == nil {
+			line += " in an earlier attempt (restored from the run's journal)"
+			break
+		}
+		fallthrough
 	default:
 		line += " in " + fmtMS(r.DurationMS)
 		if sm := r.Summary; sm != nil {
-			line += " (" + counts(sm) + ")"
+			line += " (" + counts(sm)
+			if r.Restored > 0 {
+				line += fmt.Sprintf("; %d restored from earlier attempts", r.Restored)
+			}
+			line += ")"
 		}
 	}
 	if r.Status == exec.Failed && r.Error != "" {

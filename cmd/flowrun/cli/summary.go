@@ -86,6 +86,10 @@ func printSummary(w io.Writer, s summary) {
 		fmt.Fprintf(w, "\nerror: %s\n", shown(s.mask, rep.Error))
 	}
 
+	if r := restored(rep); r != "" {
+		fmt.Fprintf(w, "\nrestored from earlier attempts at this run: %s\n", r)
+	}
+
 	if c := cancelled(rep); c != "" {
 		fmt.Fprintf(w, "\n%s %s\n", paint(ansiYellow+ansiBold, "cancelled:"), c)
 	}
@@ -140,4 +144,21 @@ func limitLines(rep *exec.Report, m *mask.Masker) []string {
 		}
 	}
 	return out
+}
+
+// restored lists what a resumed run took from its journal instead of
+// running it: "prep, fan (9990 of 10000 items; 10 ran now)".
+func restored(rep *exec.Report) string {
+	var parts []string
+	for _, st := range rep.Steps {
+		switch {
+		case st.Restored == 0:
+		case st.Summary == nil:
+			parts = append(parts, st.ID)
+		default:
+			sm := st.Summary
+			parts = append(parts, fmt.Sprintf("%s (%d of %d items; %d ran now)", st.ID, st.Restored, sm.Total, sm.Succeeded+sm.Failed-st.Restored))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
