@@ -2,8 +2,8 @@ package durable
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -141,11 +141,12 @@ func (j *Journal) StepDone(s *spec.Step, rep *exec.StepReport) error {
 // run's folder (report.json); run.json gets the status and item counts.
 func (j *Journal) RunDone(rep *exec.Report) error {
 	shown := rep.Masked(j.mask)
-	data, jerr := json.MarshalIndent(shown, "", "  ")
-	if jerr != nil {
-		data, jerr = nil, fmt.Errorf("the report cannot be kept as JSON: %w", jerr)
-	} else {
-		data = append(data, '\n')
+	write := func(w io.Writer) error {
+		if err := shown.WriteJSON(w); err != nil {
+			return fmt.Errorf("the report cannot be kept as JSON: %w", err)
+		}
+		_, err := io.WriteString(w, "\n")
+		return err
 	}
 	var c state.Counts
 	for _, st := range rep.Steps {
@@ -155,7 +156,7 @@ func (j *Journal) RunDone(rep *exec.Report) error {
 			c.Pending += sm.Skipped + sm.Cancelled
 		}
 	}
-	return errors.Join(jerr, j.s.Finish(string(rep.Status), shown.Error, &c, data))
+	return j.s.Finish(string(rep.Status), shown.Error, &c, write)
 }
 
 // Step restores a single step that succeeded in an earlier attempt.

@@ -1,6 +1,8 @@
 package state
 
 import (
+	"bufio"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -9,7 +11,16 @@ import (
 // after a crash, has either the old content or the new one, never a mix:
 // a temporary file in the same directory is written, synced and renamed
 // over name, then the directory is synced so the rename is durable.
-func writeFileAtomic(name string, data []byte, perm os.FileMode) (err error) {
+func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
+	return writeAtomic(name, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomic is writeFileAtomic with the content written by write,
+// through a buffer, so that a large file is never all in memory.
+func writeAtomic(name string, perm os.FileMode, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(name)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp-*")
 	if err != nil {
@@ -22,8 +33,11 @@ func writeFileAtomic(name string, data []byte, perm os.FileMode) (err error) {
 		}
 	}()
 	if err = f.Chmod(perm); err == nil {
-		if _, err = f.Write(data); err == nil {
-			err = f.Sync()
+		bw := bufio.NewWriterSize(f, 64<<10)
+		if err = write(bw); err == nil {
+			if err = bw.Flush(); err == nil {
+				err = f.Sync()
+			}
 		}
 	}
 	if cerr := f.Close(); err == nil {

@@ -27,7 +27,7 @@
 //	defer rs.Close()
 //	rs.Journal.Item(&state.ItemRecord{...})      // per finished item, from any goroutine
 //	rs.Journal.Step(&state.StepRecord{...})      // per finished single step (synced)
-//	rs.Finish(status, errText, counts, report)   // run end: journal, run.json, report.json
+//	rs.Finish(status, errText, counts, write)    // run end: journal, run.json, report.json
 //
 // and for a resume: d.Resolve(id) or d.LatestUnfinished(workflow), then
 // d.Resume(id) which locks the run, replays its journal into a Replay and

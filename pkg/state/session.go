@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,15 +144,15 @@ func (d *Dir) start(dir string, r *Run, off int64) (*Session, error) {
 // Dir is the run's folder.
 func (s *Session) Dir() string { return s.dir }
 
-// Finish ends the run: it journals the run end (synced), writes report
-// (the run report as JSON, when not nil) to report.json atomically, and
-// rewrites run.json with the status, error, end time and item counts
-// (nil: counted from the journal). Every step is attempted; the first
-// error is returned.
-func (s *Session) Finish(status, errText string, counts *Counts, report []byte) error {
+// Finish ends the run: it journals the run end (synced), has report
+// write the run report as JSON (when not nil) into report.json, replaced
+// atomically, and rewrites run.json with the status, error, end time and
+// item counts (nil: counted from the journal). Every step is attempted;
+// the errors are returned joined.
+func (s *Session) Finish(status, errText string, counts *Counts, report func(io.Writer) error) error {
 	errs := []error{s.Journal.RunEnd(status, errText)}
 	if report != nil {
-		errs = append(errs, writeFileAtomic(filepath.Join(s.dir, ReportFile), report, 0o600))
+		errs = append(errs, writeAtomic(filepath.Join(s.dir, ReportFile), 0o600, report))
 	}
 	if counts == nil {
 		c, err := countJournal(filepath.Join(s.dir, JournalFile))

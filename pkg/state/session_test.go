@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,7 +49,10 @@ func TestCreateFinishResume(t *testing.T) {
 	must(s.Journal.BlockStart("fan", 3))
 	must(s.Journal.Item(&ItemRecord{Step: "fan", Index: 0, Key: "a", Status: "succeeded", Attempts: 1}))
 	must(s.Journal.Item(&ItemRecord{Step: "fan", Index: 1, Key: "b", Status: "failed", Attempts: 1}))
-	must(s.Finish(StatusFailed, "fan failed", nil, []byte(`{"status":"failed"}`+"\n")))
+	must(s.Finish(StatusFailed, "fan failed", nil, func(w io.Writer) error {
+		_, err := io.WriteString(w, `{"status":"failed"}`+"\n")
+		return err
+	}))
 	must(s.Close())
 
 	in, err = d.Get("abc123")
