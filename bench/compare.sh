@@ -34,6 +34,9 @@ server=""
 trap '[ -z "$server" ] || kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 flowrun=$work/flowrun
 go build -o "$flowrun" ./cmd/flowrun
+# Runs are recorded (journaled), as by default, in a state directory of
+# the scratch area rather than in the checkout.
+export FLOWRUN_STATE_DIR=$work/state
 
 # best CMD...: the shortest wall time of $RUNS runs, in seconds.
 best() {
@@ -56,11 +59,13 @@ peak_rss() {
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(go version | cut -d' ' -f3), $(date -u +%Y-%m-%d)"
 echo
 
-echo "(a) 2,000 items of exec: [true] at 2 workers"
+echo "(a) 2,000 items of exec: [true] at 2 workers, the run journaled"
 fr=$(best "$flowrun" apply bench/exec-true.yaml)
+ns=$(best "$flowrun" apply bench/exec-true.yaml --no-state)
 xa=$(best sh -c 'seq 2000 | xargs -P2 -n1 true')
 echo "    flowrun        ${fr} s"
 echo "    xargs -P2      ${xa} s    flowrun/xargs    $(ratio "$fr" "$xa")  (target <= 1.10)"
+echo "    --no-state     ${ns} s    journaled/not    $(ratio "$fr" "$ns")"
 if have parallel; then
 	gp=$(best sh -c 'seq 2000 | parallel --will-cite -j2 true')
 	echo "    GNU parallel   ${gp} s    flowrun/parallel $(ratio "$fr" "$gp")"
@@ -75,7 +80,7 @@ echo "    flowrun        ${sl} s    flowrun/ideal    $(ratio "$sl" 0.2)  (target
 echo
 
 echo "(c) 100,000 no-op items, engine vs a hand-written errgroup pool (go test -bench)"
-go test -run '^$' -bench '^(BenchmarkBlock|BenchmarkBlockFailures|BenchmarkHandWritten)$' -benchtime 20x -count "$RUNS" ./pkg/exec >"$work/bench.txt"
+go test -run '^$' -bench '^(BenchmarkBlock|BenchmarkBlockFailures|BenchmarkHandWritten|BenchmarkBlockJournal)$' -benchtime 20x -count "$RUNS" ./pkg/exec >"$work/bench.txt"
 # The best ns/item of each benchmark.
 nsper() { awk -v n="$1" '$1 ~ "^"n"-" { for (i = 1; i < NF; i++) if ($(i+1) == "ns/item") v = $i; if (b == "" || v < b) b = v } END { print b }' "$work/bench.txt"; }
 hw=$(nsper BenchmarkHandWritten)
@@ -84,6 +89,9 @@ for b in BenchmarkBlock BenchmarkBlockFailures; do
 	echo "    $(printf '%-22s' $b) $(printf '%7.0f' "$v") ns/item, $(awk -v a="$v" -v h="$hw" 'BEGIN { printf "%.2f", (a - h) / 1000 }') µs/item over the pool (target <= 2)"
 done
 echo "    $(printf '%-22s' BenchmarkHandWritten) $(printf '%7.0f' "$hw") ns/item"
+bl=$(nsper BenchmarkBlock)
+bj=$(nsper BenchmarkBlockJournal)
+echo "    $(printf '%-22s' BenchmarkBlockJournal) $(printf '%7.0f' "$bj") ns/item, $(awk -v a="$bj" -v b="$bl" 'BEGIN { printf "%.2f", (a - b) / 1000 }') µs/item over BenchmarkBlock: the journal and report.json (target <= 1)"
 echo
 
 echo "(d) peak RSS of no-op items"
@@ -156,4 +164,27 @@ if have wrk; then
 	echo "    flowrun/wrk: rate $(awk -v n="$n" -v s="$secs" -v r="$requests" -v f="$fr_wall" 'BEGIN { printf "%.2f", (r / f) / (n / s) }'), CPU per request $(awk -v fc="$fr_cpu" -v r="$requests" -v c="$cpu" -v n="$n" 'BEGIN { printf "%.2f", (fc / r) / (c / n) }')  (C, with no result kept per request)"
 else
 	echo "    wrk            not installed: skipped"
+fi
+
+echo
+echo "(f) 1,000,000 no-op items journaled: peak RSS of the run, and of its resume after a kill at 50%"
+if [ -x /usr/bin/time ]; then
+	export FLOWRUN_STATE_DIR=$work/state-e1
+	first=$(peak_rss "$flowrun" apply bench/noop-failures.yaml --set n=1000000)
+	full=$(stat -c %s "$FLOWRUN_STATE_DIR"/runs/*/journal)
+	echo "    first run              ${first} MB  (target < 150 MB; journal $((full / 1048576)) MB)"
+	export FLOWRUN_STATE_DIR=$work/state-e2
+	"$flowrun" apply bench/noop-failures.yaml --set n=1000000 >/dev/null 2>&1 &
+	pid=$!
+	until size=$(stat -c %s "$FLOWRUN_STATE_DIR"/runs/*/journal 2>/dev/null) && [ "$size" -ge $((full / 2)) ]; do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.005
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	at=$(stat -c %s "$FLOWRUN_STATE_DIR"/runs/*/journal)
+	resumed=$(peak_rss "$flowrun" apply bench/noop-failures.yaml --set n=1000000 --resume)
+	echo "    resume after kill -9   ${resumed} MB  (target < 150 MB; killed with $((at * 100 / full))% of the journal written)"
+else
+	echo "    /usr/bin/time not installed: skipped"
 fi

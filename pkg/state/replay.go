@@ -41,7 +41,7 @@ type StepResult struct {
 
 // Block is a parallel block's items as journaled, by key.
 type Block struct {
-	keys     map[string]int32
+	keys     *keyIndex
 	status   []uint8 // index into statusNames
 	attempts []uint32
 	durs     []float32 // milliseconds
@@ -110,10 +110,11 @@ func LoadReplay(r io.Reader, name string) (*Replay, int64, error) {
 		case TypeItem:
 			b := rp.block(rec.Step)
 			st := statusIndex(rec.Status)
-			i, ok := b.keys[*rec.Key]
+			i, ok, err := b.keys.add(*rec.Key)
+			if err != nil {
+				return err
+			}
 			if !ok {
-				i = int32(len(b.status))
-				b.keys[*rec.Key] = i
 				b.status = append(b.status, st)
 				b.attempts = append(b.attempts, 0)
 				b.durs = append(b.durs, 0)
@@ -153,7 +154,7 @@ func (rp *Replay) block(step string) *Block {
 	b := rp.blocks[step]
 	defer func() { rp.last, rp.lastStep = b, step }()
 	if b == nil {
-		b = &Block{keys: map[string]int32{}, Total: -1}
+		b = &Block{keys: newKeyIndex(), Total: -1}
 		rp.blocks[step] = b
 		rp.order = append(rp.order, step)
 	}
@@ -195,7 +196,7 @@ func (rp *Replay) Counts() Counts {
 // Item returns the latest result of the item with key; false when none
 // was journaled.
 func (b *Block) Item(key string) (ItemResult, bool) {
-	i, ok := b.keys[key]
+	i, ok := b.keys.lookup(key)
 	if !ok {
 		return ItemResult{}, false
 	}
@@ -208,12 +209,8 @@ func (b *Block) Len() int { return len(b.status) }
 // Keys yields the journaled keys in the order they were first journaled.
 func (b *Block) Keys() iter.Seq[string] {
 	return func(yield func(string) bool) {
-		order := make([]string, len(b.status))
-		for k, i := range b.keys {
-			order[i] = k
-		}
-		for _, k := range order {
-			if !yield(k) {
+		for i := range b.keys.len() {
+			if !yield(string(b.keys.bytes(i))) {
 				return
 			}
 		}
