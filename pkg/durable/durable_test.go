@@ -604,3 +604,57 @@ steps:
 		})
 	}
 }
+
+// TestSecretOutputWithheld: an output that holds a secret input's value
+// is not written to the journal; a resume runs its step again, and the
+// run's record holds the secret only as a keyed hash.
+func TestSecretOutputWithheld(t *testing.T) {
+	f := newFixture(t, map[string]string{"main.yaml": `
+version: 1
+inputs:
+  token: {type: string, secret: true, default: "hunter2-token"}
+steps:
+  - id: leak
+    work: {out: "auth ${{ inputs.token }}"}
+  - id: fan
+    parallel: {items: [a, b], key: "${{ item }}", results: all}
+    work: {out: "${{ item == 'a' ? inputs.token : item }}"}
+  - id: last
+    needs: [leak, fan]
+    work: {}
+`})
+	resetLedger("last")
+	wf := f.load()
+	inputs, err := wf.ResolveInputs(nil)
+	must(t, err)
+	run, err := NewRun(wf, inputs, f.key)
+	must(t, err)
+	j, err := Create(f.sd, run, mask.New("hunter2-token"), nil)
+	must(t, err)
+	rep := exec.Run(context.Background(), wf, exec.Options{Inputs: inputs, RunID: j.ID(), Recorder: j})
+	must(t, j.Close())
+	if rep.Status != exec.Failed {
+		t.Fatalf("first run %s", rep.Status)
+	}
+	dir := f.sd.RunDir(j.ID())
+	for _, name := range []string{state.JournalFile, state.RunFile, state.ReportFile} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		must(t, err)
+		if strings.Contains(string(b), "hunter2") {
+			t.Errorf("%s holds the secret:\n%s", name, b)
+		}
+	}
+	resetLedger()
+	p, err := PrepareResume(f.sd, j.ID(), wf, nil, f.key)
+	must(t, err)
+	j2, err := p.Open(mask.New("hunter2-token"), nil)
+	must(t, err)
+	rep = exec.Run(context.Background(), wf, exec.Options{Inputs: p.Inputs, RunID: j2.ID(), Recorder: j2, Restorer: j2})
+	must(t, j2.Close())
+	if got := ran(); !slices.Equal(got, []string{"a", "last", "leak"}) {
+		t.Errorf("resume ran %v; want leak and a (their outputs were withheld) and last", got)
+	}
+	if rep.Status != exec.Succeeded || rep.Step("leak").Output != "auth hunter2-token" || rep.Step("fan").Results[0].Output != "hunter2-token" {
+		t.Errorf("resume: %s; outputs %v, %v; want the real values", rep.Status, rep.Step("leak").Output, rep.Step("fan").Results[0].Output)
+	}
+}

@@ -25,6 +25,9 @@ import (
 // single step's end (with its output), and the run's end; the run's
 // masked report goes to report.json. Results it restored are not journaled
 // again: the journal holds them already, and attempts add up over records.
+// An output that holds the value of a secret input is not journaled
+// either: the record says it was withheld, and a resume runs that step or
+// item again instead of restoring it.
 //
 // A write error (a full disk) is sticky in the journal: every later record
 // returns it, which fails the block or step being recorded and so the
@@ -98,12 +101,14 @@ func (j *Journal) ItemDone(s *spec.Step, res *exec.ItemResult) error {
 	if res.Status == exec.Succeeded && keepsOutputs(s) {
 		out = res.Output
 	}
+	out, withheld := j.withhold(out)
 	return j.s.Journal.Item(&state.ItemRecord{
 		Step: s.ID, Index: res.Index, Key: res.Key, Status: string(res.Status),
-		Attempts:   max(res.Attempts-j.priorItem(s, res.Key), 0),
-		Output:     out,
-		Error:      j.mask.String(res.Error),
-		DurationMS: res.DurationMS,
+		Attempts:       max(res.Attempts-j.priorItem(s, res.Key), 0),
+		Output:         out,
+		OutputWithheld: withheld,
+		Error:          j.mask.String(res.Error),
+		DurationMS:     res.DurationMS,
 	})
 }
 
@@ -131,10 +136,29 @@ func (j *Journal) StepDone(s *spec.Step, rep *exec.StepReport) error {
 			prior = sr.Attempts
 		}
 	}
+	out, withheld := j.withhold(out)
 	return j.s.Journal.Step(&state.StepRecord{
-		ID: s.ID, Status: string(rep.Status), Output: out,
+		ID: s.ID, Status: string(rep.Status), Output: out, OutputWithheld: withheld,
 		Error: j.mask.String(rep.Error), Attempts: max(rep.Attempts-prior, 0),
 	})
+}
+
+// withhold keeps an output that holds a secret's value out of the
+// journal: the secret is not written, and the step or item that made it
+// runs again on a resume rather than being restored masked (a wrong
+// value) or not at all.
+func (j *Journal) withhold(out any) (any, bool) {
+	if out == nil || j.mask.Empty() {
+		return out, false
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return out, false // the journal refuses it, with the reason
+	}
+	if text := string(b); j.mask.String(text) != mask.URLs(text) {
+		return nil, true
+	}
+	return out, false
 }
 
 // RunDone journals the run's end and keeps its report, masked, in the
@@ -168,7 +192,7 @@ func (j *Journal) Step(s *spec.Step) (exec.Restored, error) {
 	if !ok {
 		return exec.Restored{}, nil
 	}
-	if sr.Status != state.StatusSucceeded {
+	if sr.Status != state.StatusSucceeded || sr.OutputWithheld {
 		return exec.Restored{Attempts: sr.Attempts}, nil
 	}
 	out, err := decodeOutput(sr.Output)
@@ -194,7 +218,7 @@ func (j *Journal) Item(s *spec.Step, key string) (exec.Restored, error) {
 	if !sk.mark(it.Seq) {
 		return exec.Restored{}, fmt.Errorf("another item of the block has the same key; a resume matches items by key, so it cannot tell which one the journal means (make key: unique and start a new run)")
 	}
-	if it.Status != state.StatusSucceeded {
+	if it.Status != state.StatusSucceeded || it.OutputWithheld {
 		return exec.Restored{Attempts: it.Attempts}, nil
 	}
 	out, err := decodeOutput(it.Output)

@@ -55,6 +55,8 @@ func TestJournalRoundTrip(t *testing.T) {
 	must(w.BlockEnd("fan", "failed", 3))
 	must(w.Step(&StepRecord{ID: "one", Status: "succeeded", Output: "hello", Attempts: 1}))
 	must(w.Step(&StepRecord{ID: "two", Status: "failed", Error: "boom", Attempts: 2}))
+	must(w.Step(&StepRecord{ID: "three", Status: "succeeded", OutputWithheld: true, Attempts: 1}))
+	must(w.Item(&ItemRecord{Step: "other", Index: 0, Key: "s", Status: "succeeded", Attempts: 1, OutputWithheld: true, DurationMS: 2}))
 	must(w.RunEnd("failed", odd))
 	must(w.Close())
 
@@ -66,6 +68,8 @@ func TestJournalRoundTrip(t *testing.T) {
 		{Type: TypeBlockEnd, Step: "fan", Status: "failed", Total: intp(3)},
 		{Type: TypeStep, ID: "one", Status: "succeeded", Output: json.RawMessage(`"hello"`), Attempts: 1},
 		{Type: TypeStep, ID: "two", Status: "failed", Error: "boom", Attempts: 2},
+		{Type: TypeStep, ID: "three", Status: "succeeded", OutputWithheld: true, Attempts: 1},
+		{Type: TypeItem, Step: "other", Index: intp(0), Key: strp("s"), Status: "succeeded", Attempts: 1, OutputWithheld: true, DurationMS: 2},
 		{Type: TypeRun, Status: "failed", Error: strings.ToValidUTF8(odd, "\ufffd")},
 	}
 	if diff := cmp.Diff(want, readAll(t, name)); diff != "" {

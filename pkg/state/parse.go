@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
@@ -88,6 +89,12 @@ func parseFast(line []byte, rec *Record) bool {
 			}
 			rec.DurationMS = f
 			i = j
+		case "output_withheld":
+			if !bytes.HasPrefix(line[i:], []byte("true")) {
+				return false
+			}
+			rec.OutputWithheld = true
+			i += len("true")
 		case "output":
 			j, ok := skipValue(line, i)
 			if !ok || !json.Valid(line[i:j]) || line[i] == 'n' {

@@ -151,6 +151,8 @@ func FuzzParseFast(f *testing.F) {
 	}
 	f.Add([]byte(`{"type":"item","index":01,"duration_ms":1.}`))
 	f.Add([]byte(`{"type":"item","key":"é","output":[1,{"a":"\""}] , "total": -0}`))
+	f.Add([]byte(`{"type":"item","step":"s","index":0,"key":"k","status":"succeeded","attempts":1,"output_withheld":true,"duration_ms":2}`))
+	f.Add([]byte(`{"type":"step","id":"s","status":"succeeded","output_withheld":truex}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var fast, slow Record
 		if !parseFast(line, &fast) {

@@ -34,18 +34,23 @@ type ItemRecord struct {
 	Attempts int
 	// Output is journaled when non-nil: set it only when the block keeps
 	// its items' outputs. It must encode as JSON (no NaN or infinities).
-	Output     any
-	Error      string
-	DurationMS float64
+	Output any
+	// OutputWithheld says the item had an output that was not journaled
+	// (it held a secret): a resume cannot restore it and runs it again.
+	OutputWithheld bool
+	Error          string
+	DurationMS     float64
 }
 
 // StepRecord is the result of one finished single step (not a block).
 type StepRecord struct {
-	ID       string
-	Status   string
-	Output   any // journaled when non-nil; must encode as JSON
-	Error    string
-	Attempts int
+	ID     string
+	Status string
+	Output any // journaled when non-nil; must encode as JSON
+	// OutputWithheld: see ItemRecord.
+	OutputWithheld bool
+	Error          string
+	Attempts       int
 }
 
 // Record is one journal line as read back: the union of every type's
@@ -54,16 +59,18 @@ type StepRecord struct {
 type Record struct {
 	Type string `json:"type"`
 	// ID is a step record's step; Step an item or block record's block.
-	ID         string          `json:"id,omitempty"`
-	Step       string          `json:"step,omitempty"`
-	Index      *int            `json:"index,omitempty"`
-	Key        *string         `json:"key,omitempty"`
-	Status     string          `json:"status,omitempty"`
-	Attempts   int             `json:"attempts,omitempty"`
-	Output     json.RawMessage `json:"output,omitempty"`
-	Error      string          `json:"error,omitempty"`
-	DurationMS float64         `json:"duration_ms,omitempty"`
-	Total      *int            `json:"total,omitempty"`
+	ID       string          `json:"id,omitempty"`
+	Step     string          `json:"step,omitempty"`
+	Index    *int            `json:"index,omitempty"`
+	Key      *string         `json:"key,omitempty"`
+	Status   string          `json:"status,omitempty"`
+	Attempts int             `json:"attempts,omitempty"`
+	Output   json.RawMessage `json:"output,omitempty"`
+	// OutputWithheld: the output was not journaled (it held a secret).
+	OutputWithheld bool    `json:"output_withheld,omitempty"`
+	Error          string  `json:"error,omitempty"`
+	DurationMS     float64 `json:"duration_ms,omitempty"`
+	Total          *int    `json:"total,omitempty"`
 }
 
 // check reports what is missing or wrong in a record read back.
@@ -115,6 +122,9 @@ func appendItem(b []byte, r *ItemRecord, out []byte) []byte {
 		b = append(b, `,"output":`...)
 		b = append(b, out...)
 	}
+	if r.OutputWithheld {
+		b = append(b, `,"output_withheld":true`...)
+	}
 	if r.Error != "" {
 		b = append(b, `,"error":`...)
 		b = appendString(b, r.Error)
@@ -134,6 +144,9 @@ func appendStep(b []byte, r *StepRecord, out []byte) []byte {
 	if out != nil {
 		b = append(b, `,"output":`...)
 		b = append(b, out...)
+	}
+	if r.OutputWithheld {
+		b = append(b, `,"output_withheld":true`...)
 	}
 	if r.Error != "" {
 		b = append(b, `,"error":`...)

@@ -33,10 +33,12 @@ type Replay struct {
 
 // StepResult is a single step's latest journaled result.
 type StepResult struct {
-	Status   string
-	Output   json.RawMessage // nil when none was journaled
-	Error    string
-	Attempts int
+	Status string
+	Output json.RawMessage // nil when none was journaled
+	// OutputWithheld: the step had an output that was not journaled.
+	OutputWithheld bool
+	Error          string
+	Attempts       int
 }
 
 // Block is a parallel block's items as journaled, by key.
@@ -46,6 +48,7 @@ type Block struct {
 	attempts []uint32
 	durs     []float32 // milliseconds
 	outputs  map[int32]json.RawMessage
+	withheld map[int32]bool // items whose output was not journaled (rare)
 	// Total is the item count of the block's latest start, -1 if unknown.
 	Total int
 	// Ended is set when the block's latest start was followed by its end.
@@ -58,6 +61,8 @@ type ItemResult struct {
 	Status   string
 	Attempts int
 	Output   json.RawMessage // nil when none was journaled
+	// OutputWithheld: the item had an output that was not journaled.
+	OutputWithheld bool
 	// DurationMS is the latest record's duration, to about 7 digits.
 	DurationMS float64
 	// Seq is the key's place among the block's keys, 0 to Len()-1 in the
@@ -93,7 +98,7 @@ func LoadReplay(r io.Reader, name string) (*Replay, int64, error) {
 		switch rec.Type {
 		case TypeStep:
 			prev := rp.steps[rec.ID]
-			sr := &StepResult{Status: rec.Status, Output: rec.Output, Error: rec.Error, Attempts: rec.Attempts}
+			sr := &StepResult{Status: rec.Status, Output: rec.Output, OutputWithheld: rec.OutputWithheld, Error: rec.Error, Attempts: rec.Attempts}
 			if prev != nil {
 				sr.Attempts += prev.Attempts
 			}
@@ -129,6 +134,14 @@ func LoadReplay(r io.Reader, name string) (*Replay, int64, error) {
 				b.outputs[i] = rec.Output
 			} else if ok {
 				delete(b.outputs, i)
+			}
+			if rec.OutputWithheld {
+				if b.withheld == nil {
+					b.withheld = map[int32]bool{}
+				}
+				b.withheld[i] = true
+			} else if ok {
+				delete(b.withheld, i)
 			}
 		case TypeRun:
 			rp.Ended, rp.Status, rp.Error = true, rec.Status, rec.Error
@@ -200,7 +213,7 @@ func (b *Block) Item(key string) (ItemResult, bool) {
 	if !ok {
 		return ItemResult{}, false
 	}
-	return ItemResult{Status: b.statusName(i), Attempts: int(b.attempts[i]), Output: b.outputs[i], DurationMS: float64(b.durs[i]), Seq: int(i)}, true
+	return ItemResult{Status: b.statusName(i), Attempts: int(b.attempts[i]), Output: b.outputs[i], OutputWithheld: b.withheld[i], DurationMS: float64(b.durs[i]), Seq: int(i)}, true
 }
 
 // Len is the number of distinct keys journaled.

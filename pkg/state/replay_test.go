@@ -97,6 +97,29 @@ func TestReplayLatestOutputGone(t *testing.T) {
 	}
 }
 
+// TestReplayWithheld: an output withheld from the journal is said so,
+// and forgotten when a later record has one.
+func TestReplayWithheld(t *testing.T) {
+	j := `{"type":"item","step":"s","index":0,"key":"k","status":"succeeded","attempts":1,"output_withheld":true}
+{"type":"item","step":"s","index":1,"key":"m","status":"succeeded","attempts":1,"output_withheld":true}
+{"type":"item","step":"s","index":1,"key":"m","status":"succeeded","attempts":1,"output":2}
+{"type":"step","id":"one","status":"succeeded","attempts":1,"output_withheld":true}
+`
+	rp, _, err := LoadReplay(strings.NewReader(j), "journal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it, _ := rp.Block("s").Item("k"); !it.OutputWithheld {
+		t.Errorf("k = %+v; want its output withheld", it)
+	}
+	if it, _ := rp.Block("s").Item("m"); it.OutputWithheld || string(it.Output) != "2" {
+		t.Errorf("m = %+v; want the later record's output", it)
+	}
+	if sr, _ := rp.Step("one"); !sr.OutputWithheld {
+		t.Errorf("one = %+v; want its output withheld", sr)
+	}
+}
+
 func TestReplayCounts(t *testing.T) {
 	for _, tc := range []struct {
 		name string
