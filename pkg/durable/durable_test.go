@@ -658,3 +658,33 @@ steps:
 		t.Errorf("resume: %s; outputs %v, %v; want the real values", rep.Status, rep.Step("leak").Output, rep.Step("fan").Results[0].Output)
 	}
 }
+
+// TestResumeResultsFile: a resumed block writes its results_file anew with
+// every item, restored ones with their recorded outputs.
+func TestResumeResultsFile(t *testing.T) {
+	f := newFixture(t, map[string]string{"main.yaml": `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: [a, b, c], key: "${{ item }}", results: failures, results_file: out.jsonl, on_error: continue}
+    work: {out: "${{ item + '!' }}"}
+`})
+	resetLedger("b")
+	_, id := f.start(nil)
+	resetLedger()
+	rep, err := f.resume(id, nil)
+	if err != nil || rep.Status != exec.Succeeded {
+		t.Fatalf("resume: %v %+v", err, rep)
+	}
+	b, err := os.ReadFile(filepath.Join(f.dir, "out.jsonl"))
+	must(t, err)
+	got := map[string]any{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r exec.ItemResult
+		must(t, json.Unmarshal([]byte(line), &r))
+		got[r.Key] = r.Output
+	}
+	if want := map[string]any{"a": "a!", "b": "b!", "c": "c!"}; !cmp.Equal(got, want) {
+		t.Errorf("results file %v; want %v\n%s", got, want, b)
+	}
+}

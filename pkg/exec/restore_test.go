@@ -138,6 +138,9 @@ finally:
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("fan results (-want +got):\n%s", diff)
 	}
+	if sm := fan.Summary; sm.ItemsPerSec <= 0 || sm.ItemsPerSec > 2/(sm.DurationMS/1000)*1.01 {
+		t.Errorf("items per second %v over %v ms; want the 2 items that ran, not the 4", sm.ItemsPerSec, sm.DurationMS)
+	}
 	if fan.Restored != 2 || fan.Summary.Total != 4 || fan.Summary.Succeeded != 4 || fan.Summary.MaxMS < 7 {
 		t.Errorf("fan: restored %d, summary %+v; want 2 restored of 4 succeeded, durations included", fan.Restored, fan.Summary)
 	}
