@@ -688,3 +688,26 @@ steps:
 		t.Errorf("results file %v; want %v\n%s", got, want, b)
 	}
 }
+
+// TestResumeRefusesDamagedJournal: a record damaged before the journal's
+// end refuses the resume, naming its line, and nothing runs.
+func TestResumeRefusesDamagedJournal(t *testing.T) {
+	f := newFixture(t, map[string]string{"main.yaml": migrate})
+	resetLedger("a")
+	_, id := f.start(nil)
+	name := filepath.Join(f.sd.RunDir(id), state.JournalFile)
+	b, err := os.ReadFile(name)
+	must(t, err)
+	lines := strings.SplitAfter(string(b), "\n")
+	lines[2] = "{garbage}\n"
+	must(t, os.WriteFile(name, []byte(strings.Join(lines, "")), 0o600))
+	resetLedger()
+	_, err = f.resume(id, nil)
+	var je *state.JournalError
+	if !errors.As(err, &je) || je.Line != 3 || !strings.Contains(err.Error(), "journal:3: ") {
+		t.Errorf("resume of a damaged journal: %v; want a JournalError at line 3", err)
+	}
+	if got := ran(); len(got) > 0 {
+		t.Errorf("ran %v", got)
+	}
+}

@@ -2,7 +2,7 @@
 // starts as soon as its dependencies succeeded, and runs every parallel
 // block as a fork-join pool of workers.
 //
-// A run goes through four seams, each one type with its contract in its
+// A run goes through these seams, each one type with its contract in its
 // doc comment:
 //
 //   - spec.Scope (pkg/spec): what expressions read — inputs, env,
@@ -19,6 +19,9 @@
 //   - Recorder (recorder.go): told of every final item, step and run
 //     result besides the report, so that a journal or a results file can
 //     keep them; a failure to record fails the run.
+//   - Restorer (restore.go): for a resumed run, what earlier attempts
+//     recorded; single steps and items (by key, in the block's Job.Next)
+//     that succeeded then are restored, not run.
 //
 // The rules it keeps are the workflow format's: the first failure that is
 // not tolerated cancels all remaining work (fail-fast) but for the steps
