@@ -176,8 +176,9 @@ func TestReadmeCommandsRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The examples that reach the demo backend are run against it by the
-	// examples package's tests.
-	needsServer := regexp.MustCompile(`migrate-namespaces|health-checks|load-test|demoserver|--nats`)
+	// examples package's tests; so is the resume of a failed run, which
+	// needs the failed run first (examples/resume_example_test.go).
+	needsServer := regexp.MustCompile(`migrate-namespaces|health-checks|load-test|demoserver|--nats|--resume`)
 	ran := 0
 	for _, c := range readmeCommands(t) {
 		a := args(c.text)

@@ -71,7 +71,7 @@ steps:
 		t.Errorf("runs show:\n%s", stdout)
 	}
 	code, stdout, _ = flowrun(t, dir, "runs", "show", id, "-o", "json")
-	if code != 0 || !strings.Contains(stdout, `"restored": 2`) || !strings.Contains(stdout, `"run_id": "`+id+`"`) {
+	if code != 0 || !strings.Contains(stdout, `"restored":2`) || !strings.Contains(stdout, `"run_id":"`+id+`"`) {
 		t.Errorf("the kept report:\n%s", stdout)
 	}
 }

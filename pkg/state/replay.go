@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"iter"
+	"math"
 )
 
 // Replay is what a journal says about a run, for a resume: the latest
@@ -63,7 +64,8 @@ type ItemResult struct {
 	Output   json.RawMessage // nil when none was journaled
 	// OutputWithheld: the item had an output that was not journaled.
 	OutputWithheld bool
-	// DurationMS is the latest record's duration, to about 7 digits.
+	// DurationMS is the latest record's duration, kept to about 7
+	// significant digits and rounded to the microsecond.
 	DurationMS float64
 	// Seq is the key's place among the block's keys, 0 to Len()-1 in the
 	// order they were first journaled: a caller that marks keys off
@@ -213,7 +215,7 @@ func (b *Block) Item(key string) (ItemResult, bool) {
 	if !ok {
 		return ItemResult{}, false
 	}
-	return ItemResult{Status: b.statusName(i), Attempts: int(b.attempts[i]), Output: b.outputs[i], OutputWithheld: b.withheld[i], DurationMS: float64(b.durs[i]), Seq: int(i)}, true
+	return ItemResult{Status: b.statusName(i), Attempts: int(b.attempts[i]), Output: b.outputs[i], OutputWithheld: b.withheld[i], DurationMS: math.Round(float64(b.durs[i])*1000) / 1000, Seq: int(i)}, true
 }
 
 // Len is the number of distinct keys journaled.
