@@ -22,7 +22,7 @@ func init() {
 		t.Setenv("BROKEN", "table-7")
 		code, stdout, stderr := run()
 		hint := regexp.MustCompile(`flowrun: to resume this run: flowrun apply resume.yaml --resume [0-9a-f]{12} --state-dir \S+\n$`)
-		if code != 1 || stdout != "tables: 11\n" || !strings.Contains(stderr, `step "copy" item 6 (key "table-7"): exit status 1: table-7: row 42 violates constraint fk_owner`) || !hint.MatchString(stderr) {
+		if code != 1 || stdout != "tables: 11\nrows: 71000\n" || !strings.Contains(stderr, `step "copy" item 6 (key "table-7"): exit status 1: table-7: row 42 violates constraint fk_owner`) || !hint.MatchString(stderr) {
 			t.Fatalf("with table-7 broken: exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 		}
 		t.Setenv("BROKEN", "")
