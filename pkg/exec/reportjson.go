@@ -5,15 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
+
+	"github.com/flowrun/flowrun/internal/jsonenc"
 )
 
 // WriteJSON writes the report to w as one JSON value: the same value that
-// json.Marshal gives (a step's results come last among its fields, and
-// whitespace differs), streamed a result at a time, so that the report of
-// a block that kept 100,000 results is never also held as one buffer of
-// JSON. It fails, as json.Marshal does, on a value JSON cannot hold.
+// json.Marshal gives (a step's results come last among its fields, one a
+// line, and escaping and whitespace differ), streamed, so that the report
+// of a block that kept 100,000 results is never also held as one buffer
+// of JSON, and its results encoded without reflection. It fails, as
+// json.Marshal does, on a value JSON cannot hold.
 func (r *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
 	head := *r
 	head.Steps = nil
 	b, err := json.Marshal(&head)
@@ -39,7 +42,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 				return err
 			}
 		}
-		if err := s.writeJSON(w, enc); err != nil {
+		if err := s.writeJSON(w); err != nil {
 			return err
 		}
 	}
@@ -52,7 +55,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 // writeJSON writes a step's report: its fields, then its results one by
 // one.
-func (s *StepReport) writeJSON(w io.Writer, enc *json.Encoder) error {
+func (s *StepReport) writeJSON(w io.Writer) error {
 	head := *s
 	head.Results = nil
 	b, err := json.Marshal(&head)
@@ -63,25 +66,77 @@ func (s *StepReport) writeJSON(w io.Writer, enc *json.Encoder) error {
 		_, err := w.Write(b)
 		return err
 	}
-	// {...} becomes {..., "results": [...]}.
-	if _, err := w.Write(b[:len(b)-1]); err != nil {
-		return err
-	}
-	if _, err := io.WriteString(w, `,"results":[`); err != nil {
-		return err
-	}
+	// {...} becomes {..., "results": [...]}, a result a line.
+	buf := append(b[:len(b)-1:len(b)-1], `,"results":[`...)
 	for i, res := range s.Results {
 		if i > 0 {
-			if _, err := io.WriteString(w, ","); err != nil {
-				return err
-			}
+			buf = append(buf, ",\n"...)
 		}
-		if err := enc.Encode(res); err != nil {
+		if buf, err = appendResult(buf, res); err != nil {
 			return err
 		}
+		if len(buf) >= 32<<10 {
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
 	}
-	_, err = io.WriteString(w, "]}")
+	_, err = w.Write(append(buf, "]}"...))
 	return err
+}
+
+// appendResult appends an item's result as json.Marshal encodes it,
+// without reflection: a report may hold a million of them. Its fields and
+// their order are ItemResult's (TestAppendResultFields checks that none is
+// missed).
+func appendResult(b []byte, r *ItemResult) ([]byte, error) {
+	var err error
+	b = append(b, `{"index":`...)
+	b = strconv.AppendInt(b, int64(r.Index), 10)
+	b = append(b, `,"key":`...)
+	b = jsonenc.AppendString(b, r.Key)
+	b = append(b, `,"status":`...)
+	b = jsonenc.AppendString(b, string(r.Status))
+	b = append(b, `,"output":`...)
+	switch v := r.Output.(type) {
+	case nil:
+		b = append(b, "null"...)
+	case string:
+		b = jsonenc.AppendString(b, v)
+	case int:
+		b = strconv.AppendInt(b, int64(v), 10)
+	case bool:
+		b = strconv.AppendBool(b, v)
+	default:
+		out, err := json.Marshal(v)
+		if err != nil {
+			return b, err
+		}
+		b = append(b, out...)
+	}
+	if r.Error != "" {
+		b = append(b, `,"error":`...)
+		b = jsonenc.AppendString(b, r.Error)
+	}
+	b = append(b, `,"attempts":`...)
+	b = strconv.AppendInt(b, int64(r.Attempts), 10)
+	if r.Restored {
+		b = append(b, `,"restored":true`...)
+	}
+	b = append(b, `,"offset_ms":`...)
+	if b, err = jsonenc.AppendFloat(b, r.OffsetMS); err != nil {
+		return b, err
+	}
+	b = append(b, `,"duration_ms":`...)
+	if b, err = jsonenc.AppendFloat(b, r.DurationMS); err != nil {
+		return b, err
+	}
+	if r.LogTail != "" {
+		b = append(b, `,"log_tail":`...)
+		b = jsonenc.AppendString(b, r.LogTail)
+	}
+	return append(b, '}'), nil
 }
 
 // fieldOffset returns the offset of the value of the top-level key in the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -48,5 +49,53 @@ func TestWriteJSON(t *testing.T) {
 	rep.Steps[1].Results[0].Output = math.NaN()
 	if err := rep.WriteJSON(&bytes.Buffer{}); err == nil {
 		t.Error("WriteJSON of a NaN output succeeded; want the error json.Marshal gives")
+	}
+}
+
+// TestAppendResultFields: every field of ItemResult, set, reaches the
+// hand-written encoding as json.Marshal encodes it; a field added to
+// ItemResult and forgotten there fails here.
+func TestAppendResultFields(t *testing.T) {
+	outputs := []any{nil, "s\x00<>\xff", 1 << 60, true, 2.5, []any{1, "a"}, map[string]any{"k": nil}, json.Number("12345678901234567890")}
+	for _, out := range outputs {
+		var res ItemResult
+		v := reflect.ValueOf(&res).Elem()
+		for i := range v.NumField() {
+			f := v.Field(i)
+			switch f.Kind() {
+			case reflect.Int:
+				f.SetInt(int64(7 + i))
+			case reflect.String:
+				f.SetString("text " + v.Type().Field(i).Name + " \u2028")
+			case reflect.Bool:
+				f.SetBool(true)
+			case reflect.Float64:
+				f.SetFloat(1.25e-7 * float64(i+1))
+			case reflect.Interface:
+				if out != nil {
+					f.Set(reflect.ValueOf(out))
+				}
+			default:
+				t.Fatalf("ItemResult.%s is a %s: teach appendResult and this test", v.Type().Field(i).Name, f.Kind())
+			}
+		}
+		want, err := json.Marshal(&res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := appendResult(nil, &res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b map[string]any
+		if err := json.Unmarshal(want, &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(got, &b); err != nil {
+			t.Fatalf("appendResult wrote invalid JSON: %v\n%s", err, got)
+		}
+		if diff := cmp.Diff(a, b); diff != "" {
+			t.Errorf("output %v (-json.Marshal +appendResult):\n%s", out, diff)
+		}
 	}
 }
