@@ -164,9 +164,8 @@ func (j *Journal) withhold(out any) (any, bool) {
 // RunDone journals the run's end and keeps its report, masked, in the
 // run's folder (report.json); run.json gets the status and item counts.
 func (j *Journal) RunDone(rep *exec.Report) error {
-	shown := rep.Masked(j.mask)
 	write := func(w io.Writer) error {
-		if err := shown.WriteJSON(w); err != nil {
+		if err := rep.WriteJSON(w, j.mask); err != nil {
 			return fmt.Errorf("the report cannot be kept as JSON: %w", err)
 		}
 		_, err := io.WriteString(w, "\n")
@@ -180,7 +179,7 @@ func (j *Journal) RunDone(rep *exec.Report) error {
 			c.Pending += sm.Skipped + sm.Cancelled
 		}
 	}
-	return j.s.Finish(string(rep.Status), shown.Error, &c, write)
+	return j.s.Finish(string(rep.Status), j.mask.String(rep.Error), &c, write)
 }
 
 // Step restores a single step that succeeded in an earlier attempt.

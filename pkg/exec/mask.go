@@ -57,13 +57,7 @@ func (r *Report) Masked(m *mask.Masker) *Report {
 	cp.Steps = make([]*StepReport, len(r.Steps))
 	for i, s := range r.Steps {
 		sc := *s
-		sc.Reason, sc.Error = m.String(s.Reason), m.String(s.Error)
-		sc.Output = m.Value(s.Output)
-		if s.Summary != nil && len(s.Summary.Limits) > 0 {
-			sum := *s.Summary
-			sum.Limits = maskedLimits(m, s.Summary.Limits)
-			sc.Summary = &sum
-		}
+		maskStep(m, &sc)
 		if s.Results != nil {
 			sc.Results = make([]*ItemResult, len(s.Results))
 			for j, res := range s.Results {
@@ -73,6 +67,17 @@ func (r *Report) Masked(m *mask.Masker) *Report {
 		cp.Steps[i] = &sc
 	}
 	return &cp
+}
+
+// maskStep masks a step's report in place, but for its results: a copy.
+func maskStep(m *mask.Masker, s *StepReport) {
+	s.Reason, s.Error = m.String(s.Reason), m.String(s.Error)
+	s.Output = m.Value(s.Output)
+	if s.Summary != nil && len(s.Summary.Limits) > 0 {
+		sum := *s.Summary
+		sum.Limits = maskedLimits(m, s.Summary.Limits)
+		s.Summary = &sum
+	}
 }
 
 // maskedResult returns a masked copy of an item's result, or res itself

@@ -8,17 +8,23 @@ import (
 	"strconv"
 
 	"github.com/flowrun/flowrun/internal/jsonenc"
+	"github.com/flowrun/flowrun/pkg/mask"
 )
 
-// WriteJSON writes the report to w as one JSON value: the same value that
-// json.Marshal gives (a step's results come last among its fields, one a
-// line, and escaping and whitespace differ), streamed, so that the report
-// of a block that kept 100,000 results is never also held as one buffer
-// of JSON, and its results encoded without reflection. It fails, as
-// json.Marshal does, on a value JSON cannot hold.
-func (r *Report) WriteJSON(w io.Writer) error {
+// WriteJSON writes the report to w as one JSON value, masked by m as
+// Masked masks it (nil: as it is): the same value that json.Marshal of
+// Masked gives (a step's results come last among its fields, one a line;
+// escaping and whitespace differ). It is streamed and masks a result at a
+// time, so that the report of a block that kept 100,000 results is never
+// copied nor held as one buffer of JSON, and results are encoded without
+// reflection. It fails, as json.Marshal does, on a value JSON cannot hold.
+func (r *Report) WriteJSON(w io.Writer, m *mask.Masker) error {
 	head := *r
 	head.Steps = nil
+	if m != nil {
+		head = *head.Masked(m)
+		head.Steps = nil
+	}
 	b, err := json.Marshal(&head)
 	if err != nil {
 		return err
@@ -29,6 +35,9 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	at, err := fieldOffset(b, "steps")
 	if err != nil {
 		return err
+	}
+	if !bytes.HasPrefix(b[at:], []byte("null")) {
+		return fmt.Errorf("report JSON with steps %.10q where null was written", b[at:])
 	}
 	if _, err := w.Write(b[:at]); err != nil {
 		return err
@@ -42,7 +51,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 				return err
 			}
 		}
-		if err := s.writeJSON(w); err != nil {
+		if err := s.writeJSON(w, m); err != nil {
 			return err
 		}
 	}
@@ -53,11 +62,14 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return err
 }
 
-// writeJSON writes a step's report: its fields, then its results one by
-// one.
-func (s *StepReport) writeJSON(w io.Writer) error {
+// writeJSON writes a step's report, masked by m: its fields, then its
+// results one by one.
+func (s *StepReport) writeJSON(w io.Writer, m *mask.Masker) error {
 	head := *s
 	head.Results = nil
+	if m != nil {
+		maskStep(m, &head)
+	}
 	b, err := json.Marshal(&head)
 	if err != nil {
 		return err
@@ -71,6 +83,9 @@ func (s *StepReport) writeJSON(w io.Writer) error {
 	for i, res := range s.Results {
 		if i > 0 {
 			buf = append(buf, ",\n"...)
+		}
+		if m != nil {
+			res = maskedResult(m, res) // a copy only when masking changes it
 		}
 		if buf, err = appendResult(buf, res); err != nil {
 			return err

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/flowrun/flowrun/pkg/mask"
 )
 
 // TestWriteJSON: the streamed report is the value json.Marshal gives.
@@ -28,7 +30,7 @@ func TestWriteJSON(t *testing.T) {
 		},
 	}
 	var buf bytes.Buffer
-	if err := rep.WriteJSON(&buf); err != nil {
+	if err := rep.WriteJSON(&buf, nil); err != nil {
 		t.Fatal(err)
 	}
 	want, err := json.Marshal(rep)
@@ -46,8 +48,30 @@ func TestWriteJSON(t *testing.T) {
 		t.Errorf("WriteJSON (-json.Marshal +WriteJSON):\n%s", diff)
 	}
 
+	// Masked as it is written: the same value as Masked gives.
+	m := mask.New("s3cret-value")
+	rep.Steps[1].Results[1].Error = "token s3cret-value leaked"
+	rep.Steps[1].Results[0].Output = map[string]any{"k": "s3cret-value"}
+	rep.Steps[0].Output = "x s3cret-value"
+	rep.Inputs["s"] = "s3cret-value"
+	buf.Reset()
+	if err := rep.WriteJSON(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	if want, err = json.Marshal(rep.Masked(m)); err != nil {
+		t.Fatal(err)
+	}
+	got, exp = nil, nil
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal(want, &exp)
+	if diff := cmp.Diff(exp, got); diff != "" || bytes.Contains(buf.Bytes(), []byte("s3cret")) {
+		t.Errorf("WriteJSON masked (-Masked +WriteJSON):\n%s\n%s", diff, buf.Bytes())
+	}
+
 	rep.Steps[1].Results[0].Output = math.NaN()
-	if err := rep.WriteJSON(&bytes.Buffer{}); err == nil {
+	if err := rep.WriteJSON(&bytes.Buffer{}, nil); err == nil {
 		t.Error("WriteJSON of a NaN output succeeded; want the error json.Marshal gives")
 	}
 }
