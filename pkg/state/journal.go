@@ -17,8 +17,14 @@ const (
 
 // maxPending bounds the records buffered between two writes: an appender
 // that finds more writes them itself, so a slow disk slows the run down
-// instead of growing memory.
-const maxPending = 4 << 20
+// instead of growing memory. A megabyte is about 12,000 records: few
+// writes, and buffers that never need to grow.
+const maxPending = 1 << 20
+
+// initialBuffer is the capacity the two buffers of a Writer start with:
+// a block of fast items fills one between two flushes, and growing it
+// there from a few kilobytes cost more than journaling the records.
+const initialBuffer = maxPending + 64<<10
 
 // ErrClosed is returned by a Writer's methods after Close.
 var ErrClosed = errors.New("journal is closed")
@@ -117,7 +123,7 @@ type journalFile interface {
 func newWriter(name string, f journalFile, size int64) *Writer {
 	w := &Writer{
 		name: name, f: f, size: size,
-		buf: make([]byte, 0, 64<<10), spare: make([]byte, 0, 64<<10),
+		buf: make([]byte, 0, initialBuffer), spare: make([]byte, 0, initialBuffer),
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	go w.commitLoop()
@@ -288,7 +294,7 @@ func (w *Writer) flushLocked() error {
 		w.unsynced, w.since = true, time.Now()
 	}
 	if cap(buf) > 2*maxPending {
-		buf = make([]byte, 0, 64<<10) // do not keep a burst's buffer
+		buf = make([]byte, 0, initialBuffer) // do not keep a burst's buffer
 	}
 	w.spare = buf[:0]
 	return nil
