@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // ErrLocked is wrapped by the error of locking a run that another process
@@ -29,7 +30,8 @@ func lockRun(dir string) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	err = flockDead(f, name)
+	if err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("run %s: %w%s", filepath.Base(dir), ErrLocked, holder(name))
@@ -41,6 +43,39 @@ func lockRun(dir string) (*Lock, error) {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	return &Lock{f: f}, nil
+}
+
+// deadHolderWait is how long a lock whose holder has died may still be
+// held: by a child it was starting when it was killed, which holds a
+// copy of the lock's descriptor until it execs (close-on-exec) or dies.
+const deadHolderWait = 2 * time.Second
+
+// flockDead takes the exclusive lock without waiting, unless the process
+// that took it last is gone: then the lock is about to be released (see
+// deadHolderWait) and it waits for it that long.
+func flockDead(f *os.File, name string) error {
+	deadline := time.Now().Add(deadHolderWait)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) || !holderGone(name) {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// holderGone reports whether the process whose pid is in the lock file
+// no longer exists.
+func holderGone(name string) bool {
+	data, err := readRegular(name, 64)
+	if err != nil {
+		return false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 {
+		return false
+	}
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
 
 // holder names the process that wrote its pid in the lock file.
