@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/flowrun/flowrun/internal/term"
 	"github.com/flowrun/flowrun/pkg/exec"
 	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/spec"
@@ -102,7 +103,7 @@ func (c *ApplyCmd) Run(e *env) error {
 		if watch != nil {
 			watch.log.Warn(msg)
 		} else {
-			fmt.Fprintf(e.stderr, "flowrun: warning: %s\n", m.String(msg))
+			fmt.Fprintf(e.stderr, "flowrun: warning: %s\n", shown(m, msg))
 		}
 	}
 	j, err := rc.open(wf, inputs, m, warn, &opts)
@@ -159,7 +160,7 @@ func (c *ApplyCmd) Run(e *env) error {
 		if names := secretNames(wf); len(names) > 0 {
 			how += fmt.Sprintf("   (give the secret inputs %s again as you did: only their hashes are recorded)", strings.Join(names, ", "))
 		}
-		fmt.Fprintf(watch.stderr, "flowrun: to resume this run: %s\n", how)
+		fmt.Fprintf(watch.stderr, "flowrun: to resume this run: %s\n", term.Escape(m.String(how)))
 	}
 	switch {
 	case ctx.Err() != nil:
