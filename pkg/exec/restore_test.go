@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -280,6 +281,38 @@ steps:
 		b, err := os.ReadFile(filepath.Join(dir, file))
 		if got := strings.TrimSpace(string(b)); err != nil || got != want {
 			t.Errorf("%s: %q (%v); want %q", file, got, err, want)
+		}
+	}
+}
+
+// TestRestoreWithLimitAndRate: restored items of a block with limit: and
+// rate: take no limit slot and wait for no rate; the rest run within both.
+func TestRestoreWithLimitAndRate(t *testing.T) {
+	items := map[string]Restored{}
+	for i := range 98 {
+		items[strconv.Itoa(i)] = Restored{Succeeded: true, Output: i, Attempts: 1}
+	}
+	rep := runYAML(t, `
+version: 1
+steps:
+  - id: fan
+    parallel:
+      items: "${{ 0..99 }}"
+      workers: 4
+      rate: 2/s
+      limit: {key: "${{ item % 2 }}", max: 1}
+    probe: {out: "${{ item }}", record: "${{ string(item) }}"}
+`, Options{Restorer: &memRestorer{items: map[string]map[string]Restored{"fan": items}}})
+	fan := rep.Step("fan")
+	if got := slices.Sorted(slices.Values(probes.started)); !slices.Equal(got, []string{"98", "99"}) {
+		t.Errorf("ran %v; want 98 and 99", got)
+	}
+	if fan.Status != Succeeded || fan.Restored != 98 || fan.Summary.Succeeded != 100 {
+		t.Fatalf("fan %s (%s): restored %d, summary %+v", fan.Status, fan.Error, fan.Restored, fan.Summary)
+	}
+	for i, r := range fan.Results {
+		if r.Output != i {
+			t.Errorf("result %d: output %v", i, r.Output)
 		}
 	}
 }
