@@ -151,6 +151,10 @@ func appendResult(b []byte, r *ItemResult) ([]byte, error) {
 		b = append(b, `,"log_tail":`...)
 		b = jsonenc.AppendString(b, r.LogTail)
 	}
+	if r.Worker != "" {
+		b = append(b, `,"worker":`...)
+		b = jsonenc.AppendString(b, r.Worker)
+	}
 	return append(b, '}'), nil
 }
 
