@@ -112,9 +112,11 @@ steps:
 		if j.Start.IsZero() {
 			t.Errorf("%s: no Start", j.Step.ID)
 		}
-		want := []string{"TOP=t"}
+		// The run's id travels with what the run added, so that a
+		// worker's processes see FLOWRUN_RUN_ID too.
+		want := []string{"FLOWRUN_RUN_ID=" + rep.RunID, "TOP=t"}
 		if len(j.Path) > 0 {
-			want = []string{"TOP=t", "STEP=s", "INNER=i"}
+			want = []string{"FLOWRUN_RUN_ID=" + rep.RunID, "TOP=t", "STEP=s", "INNER=i"}
 			if j.Scope.Run.ID == rep.RunID {
 				t.Errorf("called block: Scope.Run.ID is the top run's; want the called run's own")
 			}

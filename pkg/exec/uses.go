@@ -72,9 +72,6 @@ func (c *call) Run(ctx context.Context, in *steps.Input) (any, error) {
 		claims:    c.ir.claims,
 		chain:     append(slices.Clip(c.ir.chain), spec.CallSite{WF: c.ir.wf, Step: s, Item: in.Index}),
 	}
-	if c.ir.origin != nil {
-		opts.RunID = c.ir.origin.runID // run.id is the run's, whatever calls
-	}
 	if in.Index < 0 && c.ir.origin != nil {
 		// A single step: the callee's blocks go where the caller's go.
 		opts.Dispatcher = c.ir.dispatcher
