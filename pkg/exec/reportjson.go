@@ -147,6 +147,24 @@ func appendResult(b []byte, r *ItemResult) ([]byte, error) {
 	if b, err = jsonenc.AppendFloat(b, r.DurationMS); err != nil {
 		return b, err
 	}
+	if r.LatencyMS != 0 {
+		b = append(b, `,"latency_ms":`...)
+		if b, err = jsonenc.AppendFloat(b, r.LatencyMS); err != nil {
+			return b, err
+		}
+	}
+	if r.Lane != 0 {
+		b = append(b, `,"lane":`...)
+		b = strconv.AppendInt(b, int64(r.Lane), 10)
+	}
+	if r.Code != 0 {
+		b = append(b, `,"code":`...)
+		b = strconv.AppendInt(b, int64(r.Code), 10)
+	}
+	if r.ErrorKind != "" {
+		b = append(b, `,"error_kind":`...)
+		b = jsonenc.AppendString(b, r.ErrorKind)
+	}
 	if r.LogTail != "" {
 		b = append(b, `,"log_tail":`...)
 		b = jsonenc.AppendString(b, r.LogTail)
