@@ -147,6 +147,7 @@ func clusterApply(t *testing.T, dir string, workers int, args ...string) (map[st
 // embedded server: same status, outputs and item outputs; the cluster's
 // results name the workers.
 func TestExampleOnCluster(t *testing.T) {
+	t.Setenv("FLOWRUN_STATE_DIR", t.TempDir()) // runs in the checkout: record them elsewhere
 	dir, _ := filepath.Abs("../../examples")
 	args := []string{"apply", "batch.yaml", "--set", "count=40"}
 	code, stdout, stderr := flowrun(t, dir, append(args, "-o", "json")...)
@@ -196,6 +197,7 @@ func results(rep map[string]any, step string) []map[string]any {
 // workers, each command as the README writes it, only the port changed
 // (a test must not take 4222).
 func TestReadmeClusterWalkthrough(t *testing.T) {
+	t.Setenv("FLOWRUN_STATE_DIR", t.TempDir()) // runs in the checkout: record them elsewhere
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -445,6 +447,7 @@ steps:
 // a worker at once (waiting would not cure it) with exit 2, the password
 // not shown.
 func TestClusterUserPassword(t *testing.T) {
+	t.Setenv("FLOWRUN_STATE_DIR", t.TempDir()) // runs in the checkout: record them elsewhere
 	addr := freeAddr(t)
 	host, portText, _ := net.SplitHostPort(addr)
 	port, _ := strconv.Atoi(portText)
@@ -476,6 +479,7 @@ func TestClusterUserPassword(t *testing.T) {
 
 // Connection flags that cannot work fail at once, with exit 2.
 func TestClusterFlagErrors(t *testing.T) {
+	t.Setenv("FLOWRUN_STATE_DIR", t.TempDir()) // runs in the checkout: record them elsewhere
 	dir, _ := filepath.Abs("../../examples")
 	addr := freeAddr(t) // nobody listens there
 	tests := []struct {
