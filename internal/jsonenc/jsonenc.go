@@ -6,8 +6,10 @@
 package jsonenc
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -85,4 +87,77 @@ func AppendFloat(b []byte, f float64) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// maxDepth bounds the nesting AppendValue follows, as a guard against a
+// value that contains itself.
+const maxDepth = 1000
+
+// AppendValue appends v as JSON: the plain shapes flowrun's values take
+// (nil, strings, booleans, ints, float64, []any, map[string]any with its
+// keys sorted) without reflection, anything else through encoding/json.
+// A float that is NaN or infinite, which JSON cannot hold, is written as
+// the string "NaN", "+Inf" or "-Inf" (flowrun's policy: steps.NonFinite).
+// Otherwise it decodes to what json.Marshal's output decodes to, and
+// fails where json.Marshal fails (a non-finite float inside another type,
+// a value nested past 1000 levels).
+func AppendValue(b []byte, v any) ([]byte, error) { return appendValue(b, v, 0) }
+
+func appendValue(b []byte, v any, depth int) ([]byte, error) {
+	if depth > maxDepth {
+		return b, errors.New("json: value nested too deeply (or contains itself)")
+	}
+	var err error
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return AppendString(b, v), nil
+	case bool:
+		return strconv.AppendBool(b, v), nil
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(b, v, 10), nil
+	case uint64:
+		return strconv.AppendUint(b, v, 10), nil
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return AppendString(b, strconv.FormatFloat(v, 'g', -1, 64)), nil
+		}
+		return AppendFloat(b, v)
+	case []any:
+		b = append(b, '[')
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = appendValue(b, x, depth+1); err != nil {
+				return b, err
+			}
+		}
+		return append(b, ']'), nil
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(AppendString(b, k), ':')
+			if b, err = appendValue(b, v[k], depth+1); err != nil {
+				return b, err
+			}
+		}
+		return append(b, '}'), nil
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return b, err
+	}
+	return append(b, out...), nil
 }

@@ -3,6 +3,7 @@ package jsonenc
 import (
 	"encoding/json"
 	"math"
+	"reflect"
 	"testing"
 )
 
@@ -30,6 +31,69 @@ func FuzzAppendFloat(f *testing.F) {
 		got, err := AppendFloat(nil, x)
 		if (err != nil) != (werr != nil) || err == nil && string(got) != string(want) {
 			t.Fatalf("AppendFloat(%v) = %s, %v; encoding/json: %s, %v", x, got, err, want, werr)
+		}
+	})
+}
+
+// TestAppendValueMatchesJSON: what AppendValue writes decodes to what
+// json.Marshal's output decodes to, and it fails where json.Marshal does.
+func TestAppendValueMatchesJSON(t *testing.T) {
+	self := map[string]any{}
+	self["me"] = self
+	for _, v := range []any{
+		nil, "", "a\"<>&\u2028\xff", true, false, 0, -7, 1 << 62, int64(-5), uint64(math.MaxUint64), 1.5, 1e-9, 1e300,
+		[]any{}, []any{1, "x", nil, []any{map[string]any{}}},
+		map[string]any{"b": 1, "a": []any{"z"}, "": nil, "é": map[string]any{"k": 2.5}},
+		json.Number("123456789012345678901234567890"), []string{"typed"}, struct{ A int }{3},
+	} {
+		want, werr := json.Marshal(v)
+		got, err := AppendValue(nil, v)
+		if (err != nil) != (werr != nil) {
+			t.Errorf("%#v: error %v; json.Marshal: %v", v, err, werr)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		var a, b any
+		if err := json.Unmarshal(want, &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(got, &b); err != nil {
+			t.Errorf("%#v: wrote invalid JSON %s: %v", v, got, err)
+			continue
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%#v: wrote %s; json.Marshal %s", v, got, want)
+		}
+	}
+	if _, err := AppendValue(nil, self); err == nil {
+		t.Error("a map that contains itself: no error")
+	}
+	// NaN and infinities are written as the strings flowrun shows them as.
+	got, err := AppendValue(nil, []any{math.NaN(), map[string]any{"x": math.Inf(1), "y": math.Inf(-1)}})
+	if want := `["NaN",{"x":"+Inf","y":"-Inf"}]`; err != nil || string(got) != want {
+		t.Errorf("non-finite floats: %s, %v; want %s", got, err, want)
+	}
+}
+
+// FuzzAppendValue: any JSON document, decoded as flowrun decodes outputs,
+// encodes back to the same value.
+func FuzzAppendValue(f *testing.F) {
+	f.Add(`{"a":[1,2.5,"x",null,true,{"b":{}}]}`)
+	f.Add(`"\u2028<"`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		var v any
+		if err := json.Unmarshal([]byte(doc), &v); err != nil {
+			return
+		}
+		got, err := AppendValue(nil, v)
+		if err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		var back any
+		if err := json.Unmarshal(got, &back); err != nil || !reflect.DeepEqual(v, back) {
+			t.Fatalf("%s: wrote %s (%v)", doc, got, err)
 		}
 	})
 }

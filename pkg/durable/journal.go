@@ -2,6 +2,7 @@ package durable
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -39,6 +40,11 @@ type Journal struct {
 	warn func(string)
 
 	blocks sync.Map // step id -> *seenKeys, for a resume
+
+	// report is the run's report, from RunDone; kept is set once
+	// report.json holds it.
+	report *exec.Report
+	kept   bool
 }
 
 // Create records a new run (see state.Dir.Create) and returns its
@@ -68,8 +74,33 @@ func (j *Journal) Run() *state.Run { return j.s.Run }
 // Dir is the run's folder.
 func (j *Journal) Dir() string { return j.s.Dir() }
 
-// Close closes the journal and releases the run's lock.
-func (j *Journal) Close() error { return j.s.Close() }
+// KeepReport keeps shown, the run's report already masked (as flowrun
+// apply prints it), in the run's folder as report.json, so that the
+// report is masked and encoded once rather than again by Close.
+func (j *Journal) KeepReport(shown *exec.Report) error {
+	j.kept = true
+	return j.s.KeepReport(func(w io.Writer) error { return writeReport(w, shown, nil) })
+}
+
+// Close keeps the report RunDone was given in report.json, masked, unless
+// KeepReport did; then it closes the journal and releases the run's lock.
+func (j *Journal) Close() error {
+	var err error
+	if j.report != nil && !j.kept {
+		j.kept = true
+		err = j.s.KeepReport(func(w io.Writer) error { return writeReport(w, j.report, j.mask) })
+	}
+	return errors.Join(err, j.s.Close())
+}
+
+// writeReport writes a report as report.json holds it.
+func writeReport(w io.Writer, rep *exec.Report, m *mask.Masker) error {
+	if err := rep.WriteJSON(w, m); err != nil {
+		return fmt.Errorf("the report cannot be kept as JSON: %w", err)
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
 
 func (j *Journal) warnf(format string, args ...any) {
 	if j.warn != nil {
@@ -161,25 +192,20 @@ func (j *Journal) withhold(out any) (any, bool) {
 	return out, false
 }
 
-// RunDone journals the run's end and keeps its report, masked, in the
-// run's folder (report.json); run.json gets the status and item counts.
+// RunDone journals the run's end and rewrites run.json with its status
+// and item counts. The report goes to report.json when the Journal is
+// closed (or through KeepReport).
 func (j *Journal) RunDone(rep *exec.Report) error {
-	write := func(w io.Writer) error {
-		if err := rep.WriteJSON(w, j.mask); err != nil {
-			return fmt.Errorf("the report cannot be kept as JSON: %w", err)
-		}
-		_, err := io.WriteString(w, "\n")
-		return err
-	}
+	j.report = rep
 	var c state.Counts
 	for _, st := range rep.Steps {
 		if sm := st.Summary; sm != nil {
 			c.OK += sm.Succeeded
 			c.Failed += sm.Failed
-			c.Pending += sm.Skipped + sm.Cancelled
+			c.Pending += sm.Skipped + sm.Cancelled + sm.NotStarted
 		}
 	}
-	return j.s.Finish(string(rep.Status), j.mask.String(rep.Error), &c, write)
+	return j.s.Finish(string(rep.Status), j.mask.String(rep.Error), &c, nil)
 }
 
 // Step restores a single step that succeeded in an earlier attempt.

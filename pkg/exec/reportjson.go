@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowrun/flowrun/internal/jsonenc"
 	"github.com/flowrun/flowrun/pkg/mask"
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // WriteJSON writes the report to w as one JSON value, masked by m as
@@ -114,21 +115,8 @@ func appendResult(b []byte, r *ItemResult) ([]byte, error) {
 	b = append(b, `,"status":`...)
 	b = jsonenc.AppendString(b, string(r.Status))
 	b = append(b, `,"output":`...)
-	switch v := r.Output.(type) {
-	case nil:
-		b = append(b, "null"...)
-	case string:
-		b = jsonenc.AppendString(b, v)
-	case int:
-		b = strconv.AppendInt(b, int64(v), 10)
-	case bool:
-		b = strconv.AppendBool(b, v)
-	default:
-		out, err := json.Marshal(v)
-		if err != nil {
-			return b, err
-		}
-		b = append(b, out...)
+	if b, err = appendOutput(b, r.Output); err != nil {
+		return b, err
 	}
 	if r.Error != "" {
 		b = append(b, `,"error":`...)
@@ -203,4 +191,16 @@ func fieldOffset(b []byte, key string) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("report JSON without %q", key)
+}
+
+// appendOutput appends an output as ItemResult.MarshalJSON writes it:
+// NaN and ±Inf as strings (steps.NonFinite).
+func appendOutput(b []byte, v any) ([]byte, error) {
+	n := len(b)
+	b, err := jsonenc.AppendValue(b, v)
+	if err == nil {
+		return b, nil
+	}
+	out, err := json.Marshal(steps.NonFinite(v, "", nil))
+	return append(b[:n], out...), err
 }

@@ -189,7 +189,10 @@ func encodeOutput(v any) ([]byte, error) {
 		return nil, nil
 	}
 	// NaN and ±Inf as strings, as in reports (steps.NonFinite).
-	out, err := json.Marshal(steps.NonFinite(v, "", nil))
+	out, err := jsonenc.AppendValue(nil, v)
+	if err != nil {
+		out, err = json.Marshal(steps.NonFinite(v, "", nil))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("output cannot be journaled: %w", err)
 	}

@@ -164,6 +164,13 @@ func (s *Session) Finish(status, errText string, counts *Counts, report func(io.
 	return errors.Join(errs...)
 }
 
+// KeepReport has write write the run report as JSON into report.json,
+// replaced atomically: for a caller that has the report only after
+// Finish.
+func (s *Session) KeepReport(write func(io.Writer) error) error {
+	return writeAtomic(filepath.Join(s.dir, ReportFile), 0o600, write)
+}
+
 // Close closes the journal (writing and syncing what is buffered) and
 // releases the lock. It returns the journal's sticky error, if any.
 func (s *Session) Close() error {

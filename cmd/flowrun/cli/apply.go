@@ -125,14 +125,18 @@ func (c *ApplyCmd) Run(e *env) error {
 	if err := cl.close(); err != nil {
 		fmt.Fprintf(watch.out, "flowrun: warning: leaving the cluster: %v\n", err)
 	}
-	if j != nil {
-		if err := j.Close(); err != nil && rep.Status == exec.Succeeded {
-			rep.Status, rep.Error = exec.Failed, fmt.Sprintf("recording the run: %v", err)
-		}
-	}
 	// Everything below writes the report: mask it once. The run may have
 	// learnt more secrets (those of the workflows it called).
 	shown := rep.Masked(m)
+	if j != nil {
+		if err := j.KeepReport(shown); err != nil {
+			fmt.Fprintf(watch.out, "flowrun: warning: keeping the report in %s: %v\n", j.Dir(), err)
+		}
+		if err := j.Close(); err != nil && rep.Status == exec.Succeeded {
+			rep.Status, rep.Error = exec.Failed, fmt.Sprintf("recording the run: %v", err)
+			shown.Status, shown.Error = rep.Status, m.String(rep.Error)
+		}
+	}
 	watch.finish(wf, shown)
 	if c.Output == "json" || len(c.Watch.Report) > 0 {
 		warnNonFinite(e.stderr, shown)
