@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -709,5 +710,30 @@ func TestResumeRefusesDamagedJournal(t *testing.T) {
 	}
 	if got := ran(); len(got) > 0 {
 		t.Errorf("ran %v", got)
+	}
+}
+
+// TestResumeNonFiniteInput: a number input set to NaN is kept in run.json
+// as the string JSON allows, and a resume reads it back as the number.
+func TestResumeNonFiniteInput(t *testing.T) {
+	f := newFixture(t, map[string]string{"main.yaml": `
+version: 1
+inputs:
+  x: {type: number, default: 1}
+steps:
+  - id: a
+    work: {out: "${{ inputs.x }}"}
+`})
+	resetLedger("a")
+	_, id := f.start(map[string]any{"x": ".nan"})
+	for _, set := range []map[string]any{nil, {"x": ".nan"}} {
+		resetLedger("a") // fails again, so that the run stays resumable
+		rep, err := f.resume(id, set)
+		if err != nil {
+			t.Fatalf("resume with %v: %v", set, err)
+		}
+		if x, ok := rep.Inputs["x"].(float64); !ok || !math.IsNaN(x) {
+			t.Errorf("resume with %v: x = %#v; want NaN", set, rep.Inputs["x"])
+		}
 	}
 }

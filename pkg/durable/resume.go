@@ -3,7 +3,9 @@ package durable
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/flowrun/flowrun/pkg/mask"
@@ -126,6 +128,14 @@ func PrepareResume(d *state.Dir, id string, wf *spec.Workflow, set map[string]an
 	merged := make(map[string]any, len(rec.Inputs)+len(set))
 	for name, v := range rec.Inputs {
 		merged[name] = spec.Normalize(v)
+	}
+	for _, in := range wf.Inputs {
+		// A number run.json holds as "NaN", "+Inf" or "-Inf".
+		if s, ok := merged[in.Name].(string); ok && in.Type == "number" {
+			if f, err := strconv.ParseFloat(s, 64); err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+				merged[in.Name] = f
+			}
+		}
 	}
 	for name, v := range set {
 		merged[name] = v

@@ -7,6 +7,7 @@ import (
 	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/spec"
 	"github.com/flowrun/flowrun/pkg/state"
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // NewRun returns the record of a new run of wf with its resolved inputs:
@@ -31,6 +32,9 @@ func NewRun(wf *spec.Workflow, inputs map[string]any, key mask.Key) (*state.Run,
 	if err != nil {
 		return nil, err
 	}
+	// NaN and ±Inf (--set x=.nan) as run.json can hold them: strings,
+	// which PrepareResume reads back into numbers.
+	plain, _ = steps.NonFinite(plain, "", nil).(map[string]any)
 	return &state.Run{
 		Workflow:       abs,
 		WorkflowSHA256: state.HashBytes(wf.Source),

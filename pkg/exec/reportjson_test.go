@@ -70,9 +70,24 @@ func TestWriteJSON(t *testing.T) {
 		t.Errorf("WriteJSON masked (-Masked +WriteJSON):\n%s\n%s", diff, buf.Bytes())
 	}
 
-	rep.Steps[1].Results[0].Output = math.NaN()
-	if err := rep.WriteJSON(&bytes.Buffer{}, nil); err == nil {
-		t.Error("WriteJSON of a NaN output succeeded; want the error json.Marshal gives")
+	// Values JSON cannot hold are written as json.Marshal writes them:
+	// strings (steps.NonFinite).
+	rep.Steps[1].Results[0].Output = map[string]any{"ratio": math.NaN(), "max": []any{math.Inf(1)}}
+	rep.Steps[0].Output = math.Inf(-1)
+	buf.Reset()
+	if err := rep.WriteJSON(&buf, nil); err != nil {
+		t.Fatalf("WriteJSON with NaN and infinities: %v", err)
+	}
+	if want, err = json.Marshal(rep); err != nil {
+		t.Fatal(err)
+	}
+	got, exp = nil, nil
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("invalid JSON: %v\n%s", err, buf.Bytes())
+	}
+	_ = json.Unmarshal(want, &exp)
+	if diff := cmp.Diff(exp, got); diff != "" {
+		t.Errorf("non-finite values (-json.Marshal +WriteJSON):\n%s", diff)
 	}
 }
 
@@ -80,7 +95,7 @@ func TestWriteJSON(t *testing.T) {
 // hand-written encoding as json.Marshal encodes it; a field added to
 // ItemResult and forgotten there fails here.
 func TestAppendResultFields(t *testing.T) {
-	outputs := []any{nil, "s\x00<>\xff", 1 << 60, true, 2.5, []any{1, "a"}, map[string]any{"k": nil}, json.Number("12345678901234567890")}
+	outputs := []any{nil, "s\x00<>\xff", 1 << 60, true, 2.5, math.NaN(), []any{1, "a", math.Inf(1)}, map[string]any{"k": nil}, json.Number("12345678901234567890")}
 	for _, out := range outputs {
 		var res ItemResult
 		v := reflect.ValueOf(&res).Elem()
