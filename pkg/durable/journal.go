@@ -82,15 +82,29 @@ func (j *Journal) KeepReport(shown *exec.Report) error {
 	return j.s.KeepReport(func(w io.Writer) error { return writeReport(w, shown, nil) })
 }
 
-// Close keeps the report RunDone was given in report.json, masked, unless
-// KeepReport did; then it closes the journal and releases the run's lock.
+// Close ends a run whose end RunDone journaled: it keeps its report in
+// report.json, masked, unless KeepReport did, and records its end in
+// run.json with its item counts. Then it closes the journal and releases
+// the run's lock.
 func (j *Journal) Close() error {
-	var err error
-	if j.report != nil && !j.kept {
-		j.kept = true
-		err = j.s.KeepReport(func(w io.Writer) error { return writeReport(w, j.report, j.mask) })
+	var errs []error
+	if rep := j.report; rep != nil {
+		if !j.kept {
+			j.kept = true
+			errs = append(errs, j.s.KeepReport(func(w io.Writer) error { return writeReport(w, rep, j.mask) }))
+		}
+		var c state.Counts
+		for _, st := range rep.Steps {
+			if sm := st.Summary; sm != nil {
+				c.OK += sm.Succeeded
+				c.Failed += sm.Failed
+				c.Pending += sm.Skipped + sm.Cancelled + sm.NotStarted
+			}
+		}
+		errs = append(errs, j.s.End(string(rep.Status), j.mask.String(rep.Error), &c))
+		j.report = nil
 	}
-	return errors.Join(err, j.s.Close())
+	return errors.Join(append(errs, j.s.Close())...)
 }
 
 // writeReport writes a report as report.json holds it.
@@ -192,20 +206,14 @@ func (j *Journal) withhold(out any) (any, bool) {
 	return out, false
 }
 
-// RunDone journals the run's end and rewrites run.json with its status
-// and item counts. The report goes to report.json when the Journal is
-// closed (or through KeepReport).
+// RunDone journals the run's end (synced). The report goes to
+// report.json and the end to run.json when the Journal is closed (or the
+// report through KeepReport first): in that order, so that a run.json
+// that says the run ended always has its report beside it, and a run
+// killed before is resumed (its finally steps run again).
 func (j *Journal) RunDone(rep *exec.Report) error {
 	j.report = rep
-	var c state.Counts
-	for _, st := range rep.Steps {
-		if sm := st.Summary; sm != nil {
-			c.OK += sm.Succeeded
-			c.Failed += sm.Failed
-			c.Pending += sm.Skipped + sm.Cancelled + sm.NotStarted
-		}
-	}
-	return j.s.Finish(string(rep.Status), j.mask.String(rep.Error), &c, nil)
+	return j.s.Journal.RunEnd(string(rep.Status), j.mask.String(rep.Error))
 }
 
 // Step restores a single step that succeeded in an earlier attempt.

@@ -32,9 +32,10 @@ var ErrClosed = errors.New("journal is closed")
 // Writer appends records to a run's journal with group commit: records
 // are encoded into a buffer, the buffer is written with one write(2) at
 // least every FlushEvery by a background goroutine, and the file is
-// fsynced at least every SyncEvery — never once per item. Step, BlockEnd
-// and RunEnd also write and fsync before they return, so a step that has
-// finished is durable before the next one starts.
+// fsynced at least every SyncEvery by another — never once per item, and
+// a slow fsync does not hold up the writes. Step, BlockEnd and RunEnd
+// also write and fsync before they return, so a step that has finished is
+// durable before the next one starts.
 //
 // A Writer is safe for concurrent use. Records from one goroutine are
 // written in the order it appended them.
@@ -51,15 +52,16 @@ type Writer struct {
 	err    error
 	closed bool
 
-	wmu      sync.Mutex // held while writing or syncing f; taken before mu
-	f        journalFile
-	spare    []byte
-	size     int64     // bytes of whole records in the file
-	unsynced bool      // written since the last fsync
-	since    time.Time // when the oldest unsynced write happened
+	wmu   sync.Mutex // held while writing to f; taken before mu
+	f     journalFile
+	spare []byte
+	size  int64 // bytes of whole records in the file
+
+	smu    sync.Mutex // held while fsyncing f; taken before wmu
+	synced int64      // bytes known to be on disk
 
 	stop chan struct{}
-	done chan struct{}
+	done sync.WaitGroup
 	once sync.Once
 }
 
@@ -122,11 +124,13 @@ type journalFile interface {
 // newWriter starts a Writer on f, which holds size bytes of whole records.
 func newWriter(name string, f journalFile, size int64) *Writer {
 	w := &Writer{
-		name: name, f: f, size: size,
+		name: name, f: f, size: size, synced: size,
 		buf: make([]byte, 0, initialBuffer), spare: make([]byte, 0, initialBuffer),
-		stop: make(chan struct{}), done: make(chan struct{}),
+		stop: make(chan struct{}),
 	}
-	go w.commitLoop()
+	w.done.Add(2)
+	go w.flushLoop()
+	go w.syncLoop()
 	return w
 }
 
@@ -251,11 +255,13 @@ func (w *Writer) Flush() error {
 // appended before Sync was called is durable when it returns nil.
 func (w *Writer) Sync() error {
 	w.wmu.Lock()
-	defer w.wmu.Unlock()
-	if err := w.flushLocked(); err != nil {
+	err := w.flushLocked()
+	target := w.size
+	w.wmu.Unlock()
+	if err != nil {
 		return err
 	}
-	return w.syncLocked()
+	return w.syncTo(target)
 }
 
 // Err returns the sticky error, nil while the journal is healthy.
@@ -290,9 +296,6 @@ func (w *Writer) flushLocked() error {
 		return w.fail(fmt.Errorf("journal %s: write: %w", w.name, err))
 	}
 	w.size += int64(n)
-	if !w.unsynced {
-		w.unsynced, w.since = true, time.Now()
-	}
 	if cap(buf) > 2*maxPending {
 		buf = make([]byte, 0, initialBuffer) // do not keep a burst's buffer
 	}
@@ -300,16 +303,25 @@ func (w *Writer) flushLocked() error {
 	return nil
 }
 
-// syncLocked fsyncs the file if anything was written since the last
-// fsync; w.wmu is held.
-func (w *Writer) syncLocked() error {
-	if !w.unsynced {
+// syncTo fsyncs the file unless its first target bytes are on disk
+// already. Writes go on meanwhile: what they add is synced by the next
+// call.
+func (w *Writer) syncTo(target int64) error {
+	w.smu.Lock()
+	defer w.smu.Unlock()
+	if err := w.Err(); err != nil {
+		return err
+	}
+	if w.synced >= target {
 		return nil
 	}
+	w.wmu.Lock()
+	size := w.size // all of it is written: the fsync covers it
+	w.wmu.Unlock()
 	if err := w.f.Sync(); err != nil {
 		return w.fail(fmt.Errorf("journal %s: sync: %w", w.name, err))
 	}
-	w.unsynced = false
+	w.synced = size
 	return nil
 }
 
@@ -324,10 +336,9 @@ func (w *Writer) fail(err error) error {
 	return w.err
 }
 
-// commitLoop is the group commit: it writes every FlushEvery and syncs
-// when the oldest unsynced write is about to be SyncEvery old.
-func (w *Writer) commitLoop() {
-	defer close(w.done)
+// flushLoop writes the buffer every FlushEvery.
+func (w *Writer) flushLoop() {
+	defer w.done.Done()
 	t := time.NewTicker(FlushEvery)
 	defer t.Stop()
 	for {
@@ -336,11 +347,26 @@ func (w *Writer) commitLoop() {
 			return
 		case <-t.C:
 		}
-		w.wmu.Lock()
-		if w.flushLocked() == nil && w.unsynced && time.Since(w.since) >= SyncEvery-2*FlushEvery {
-			_ = w.syncLocked()
+		_ = w.Flush()
+	}
+}
+
+// syncLoop fsyncs what was written, often enough that a write is on disk
+// within SyncEvery of being made (if the disk keeps up).
+func (w *Writer) syncLoop() {
+	defer w.done.Done()
+	t := time.NewTicker(SyncEvery - 2*FlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-t.C:
 		}
+		w.wmu.Lock()
+		size := w.size
 		w.wmu.Unlock()
+		_ = w.syncTo(size)
 	}
 }
 
@@ -354,7 +380,7 @@ func (w *Writer) Close() error {
 		w.closed = true
 		w.mu.Unlock()
 		close(w.stop)
-		<-w.done
+		w.done.Wait()
 		err = w.Sync()
 		if cerr := w.f.Close(); err == nil {
 			err = cerr

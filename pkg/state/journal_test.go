@@ -379,3 +379,52 @@ func TestOpenJournalRefusesDamage(t *testing.T) {
 		t.Error("the damaged journal was changed")
 	}
 }
+
+// slowSyncFile is a countingFile whose Sync blocks until released: a disk
+// that takes its time to make data durable.
+type slowSyncFile struct {
+	countingFile
+	entered chan struct{} // receives once a Sync has started
+	release chan struct{} // closed to let Syncs finish
+}
+
+func (f *slowSyncFile) Sync() error {
+	select {
+	case f.entered <- struct{}{}:
+	default:
+	}
+	<-f.release
+	return f.countingFile.Sync()
+}
+
+// TestJournalWritesWhileSyncing: a slow fsync does not hold up the writes
+// of the records appended meanwhile, so that a kill -9 during a slow
+// fsync loses no more than the last flush interval's records.
+func TestJournalWritesWhileSyncing(t *testing.T) {
+	f := &slowSyncFile{countingFile: countingFile{failAfter: -1}, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	w := newWriter("journal", f, 0)
+	defer func() {
+		close(f.release)
+		w.Close()
+	}()
+	if err := w.Item(&ItemRecord{Step: "s", Key: "first", Status: "succeeded"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-f.entered: // the commit loop is syncing "first", slowly
+	case <-time.After(30 * time.Second):
+		t.Fatal("the commit loop never synced")
+	}
+	if err := w.Item(&ItemRecord{Step: "s", Key: "second", Status: "succeeded"}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		data, _, _ := f.snapshot()
+		if bytes.Contains(data, []byte(`"second"`)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a record appended during a slow fsync was not written until the fsync ended")
+		}
+	}
+}

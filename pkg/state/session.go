@@ -147,13 +147,30 @@ func (s *Session) Dir() string { return s.dir }
 // Finish ends the run: it journals the run end (synced), has report
 // write the run report as JSON (when not nil) into report.json, replaced
 // atomically, and rewrites run.json with the status, error, end time and
-// item counts (nil: counted from the journal). Every step is attempted;
-// the errors are returned joined.
+// item counts (nil: counted from the journal), last, so that a run.json
+// that says the run ended has its report beside it. Every step is
+// attempted; the errors are returned joined.
 func (s *Session) Finish(status, errText string, counts *Counts, report func(io.Writer) error) error {
 	errs := []error{s.Journal.RunEnd(status, errText)}
 	if report != nil {
-		errs = append(errs, writeAtomic(filepath.Join(s.dir, ReportFile), 0o600, report))
+		errs = append(errs, s.KeepReport(report))
 	}
+	errs = append(errs, s.End(status, errText, counts))
+	return errors.Join(errs...)
+}
+
+// KeepReport has write write the run report as JSON into report.json,
+// replaced atomically.
+func (s *Session) KeepReport(write func(io.Writer) error) error {
+	return writeAtomic(filepath.Join(s.dir, ReportFile), 0o600, write)
+}
+
+// End rewrites run.json with the run's end: status, error, end time and
+// item counts (nil: counted from the journal). Finish does it all; a
+// caller that journals the run end and keeps the report itself calls it
+// last.
+func (s *Session) End(status, errText string, counts *Counts) error {
+	var errs []error
 	if counts == nil {
 		c, err := countJournal(filepath.Join(s.dir, JournalFile))
 		errs = append(errs, err)
@@ -162,13 +179,6 @@ func (s *Session) Finish(status, errText string, counts *Counts, report func(io.
 	s.Run.Status, s.Run.Error, s.Run.EndedAt, s.Run.Items = status, errText, time.Now(), counts
 	errs = append(errs, writeRun(s.dir, s.Run))
 	return errors.Join(errs...)
-}
-
-// KeepReport has write write the run report as JSON into report.json,
-// replaced atomically: for a caller that has the report only after
-// Finish.
-func (s *Session) KeepReport(write func(io.Writer) error) error {
-	return writeAtomic(filepath.Join(s.dir, ReportFile), 0o600, write)
 }
 
 // Close closes the journal (writing and syncing what is buffered) and
