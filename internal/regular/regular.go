@@ -101,7 +101,7 @@ func checked(f *os.File, err error, name string) (*os.File, error) {
 	}
 	if !info.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%s: %w (%s)", name, ErrNotRegular, kind(info.Mode()))
+		return nil, fmt.Errorf("%s: %w (%s)", name, ErrNotRegular, Kind(info.Mode()))
 	}
 	// O_NONBLOCK has no effect on a regular file's reads.
 	return f, nil
@@ -132,8 +132,9 @@ func ReadAll(r io.Reader, name string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// kind names a file type for an error message.
-func kind(m fs.FileMode) string {
+// Kind names a file type that is not a regular file, for an error
+// message: "a directory", "a named pipe".
+func Kind(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"

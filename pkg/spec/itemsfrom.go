@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/flowrun/flowrun/internal/regular"
 )
 
 // ItemsFrom streams a parallel block's items from a file, one item a
@@ -155,24 +157,9 @@ func (p *loader) checkItemsFiles() {
 			p.errorf(src.Pos.Line, src.Pos.Column, "", "items_from: %v", err)
 		case !info.Mode().IsRegular():
 			p.errorf(src.Pos.Line, src.Pos.Column, "items_from reads a regular file, one item a line",
-				"items_from %s is not a regular file (%s)", src.Path, fileKind(info.Mode()))
+				"items_from %s is not a regular file (%s)", src.Path, regular.Kind(info.Mode()))
 		}
 	}
-}
-
-// fileKind names what a path that is not a regular file is.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "not a regular file"
 }
 
 // Resolve returns the items file the block opens under vars (the step's
