@@ -172,43 +172,29 @@ func (w *Writer) Step(r *StepRecord) error {
 	if err != nil {
 		return fmt.Errorf("journal: step %q: %w", r.ID, err)
 	}
-	w.mu.Lock()
-	if err := w.usable(); err != nil {
-		w.mu.Unlock()
-		return err
-	}
-	n := len(w.buf)
-	w.buf = appendStep(w.buf, r, out)
-	if err := w.appended(n); err != nil {
-		return err
-	}
-	return w.Sync()
+	return w.appendSynced(func(b []byte) []byte { return appendStep(b, r, out) })
 }
 
 // BlockEnd appends the end of a parallel block, then syncs.
 func (w *Writer) BlockEnd(step, status string, total int) error {
-	w.mu.Lock()
-	if err := w.usable(); err != nil {
-		w.mu.Unlock()
-		return err
-	}
-	n := len(w.buf)
-	w.buf = appendBlockEnd(w.buf, step, status, total)
-	if err := w.appended(n); err != nil {
-		return err
-	}
-	return w.Sync()
+	return w.appendSynced(func(b []byte) []byte { return appendBlockEnd(b, step, status, total) })
 }
 
 // RunEnd appends the end of the run (or of this attempt at it), then syncs.
 func (w *Writer) RunEnd(status, errText string) error {
+	return w.appendSynced(func(b []byte) []byte { return appendRun(b, status, errText) })
+}
+
+// appendSynced appends the record encode writes, then syncs: the ends of
+// steps, blocks and runs, which must be on disk before they return.
+func (w *Writer) appendSynced(encode func([]byte) []byte) error {
 	w.mu.Lock()
 	if err := w.usable(); err != nil {
 		w.mu.Unlock()
 		return err
 	}
 	n := len(w.buf)
-	w.buf = appendRun(w.buf, status, errText)
+	w.buf = encode(w.buf)
 	if err := w.appended(n); err != nil {
 		return err
 	}

@@ -114,44 +114,36 @@ func appendItem(b []byte, r *ItemRecord, out []byte) []byte {
 	b = strconv.AppendInt(b, int64(r.Index), 10)
 	b = append(b, `,"key":`...)
 	b = appendString(b, r.Key)
-	b = append(b, `,"status":`...)
-	b = appendString(b, r.Status)
-	b = append(b, `,"attempts":`...)
-	b = strconv.AppendInt(b, int64(r.Attempts), 10)
-	if out != nil {
-		b = append(b, `,"output":`...)
-		b = append(b, out...)
-	}
-	if r.OutputWithheld {
-		b = append(b, `,"output_withheld":true`...)
-	}
-	if r.Error != "" {
-		b = append(b, `,"error":`...)
-		b = appendString(b, r.Error)
-	}
+	b = appendResult(b, r.Status, r.Attempts, out, r.OutputWithheld, r.Error)
 	b = append(b, `,"duration_ms":`...)
 	b = strconv.AppendFloat(b, r.DurationMS, 'f', -1, 64)
 	return append(b, "}\n"...)
 }
 
-func appendStep(b []byte, r *StepRecord, out []byte) []byte {
-	b = append(b, `{"type":"step","id":`...)
-	b = appendString(b, r.ID)
+// appendResult encodes the fields an item and a step record share.
+func appendResult(b []byte, status string, attempts int, out []byte, withheld bool, errText string) []byte {
 	b = append(b, `,"status":`...)
-	b = appendString(b, r.Status)
+	b = appendString(b, status)
 	b = append(b, `,"attempts":`...)
-	b = strconv.AppendInt(b, int64(r.Attempts), 10)
+	b = strconv.AppendInt(b, int64(attempts), 10)
 	if out != nil {
 		b = append(b, `,"output":`...)
 		b = append(b, out...)
 	}
-	if r.OutputWithheld {
+	if withheld {
 		b = append(b, `,"output_withheld":true`...)
 	}
-	if r.Error != "" {
+	if errText != "" {
 		b = append(b, `,"error":`...)
-		b = appendString(b, r.Error)
+		b = appendString(b, errText)
 	}
+	return b
+}
+
+func appendStep(b []byte, r *StepRecord, out []byte) []byte {
+	b = append(b, `{"type":"step","id":`...)
+	b = appendString(b, r.ID)
+	b = appendResult(b, r.Status, r.Attempts, out, r.OutputWithheld, r.Error)
 	return append(b, "}\n"...)
 }
 
