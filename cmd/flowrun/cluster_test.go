@@ -490,6 +490,7 @@ func TestClusterFlagErrors(t *testing.T) {
 		{[]string{"apply", "hello.yaml", "--nats", "nats://" + addr, "--nats-creds", "nope.creds"}, "nope.creds: no such file"},
 		{[]string{"apply", "hello.yaml", "--nats", "embed", "--nats-ack-wait", "1ms"}, "--nats-ack-wait must be at least 100ms"},
 		{[]string{"apply", "hello.yaml", "--nats", "embed", "--nats-listen", "127.0.0.1:99999"}, "port must be 0..65535"},
+		{[]string{"apply", "hello.yaml", "--nats", "embed", "--nats-tls-ca", "ca.pem"}, "--nats embed serves plain nats:// without accounts"},
 		{[]string{"worker", "--nats", "nats://" + addr, "--nats-creds", "nope.creds"}, "nope.creds: no such file"},
 		{[]string{"worker", "--nats", "nats://" + addr, "--slots=-1"}, "--slots must be at least 1"},
 	}

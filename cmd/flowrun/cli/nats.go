@@ -24,16 +24,21 @@ type natsFlags struct {
 	TLSCA string `name:"nats-tls-ca" env:"FLOWRUN_NATS_TLS_CA" placeholder:"FILE" help:"CA certificate(s) to verify the NATS server's TLS certificate, as the NATS CLI's --tlsca."`
 }
 
-// options are the client options the flags give.
-func (f natsFlags) options(name string) []nats.Option {
+// options are the client options the flags give, or the error of a
+// flag that cannot work (a CA file without a certificate).
+func (f natsFlags) options(name string) ([]nats.Option, error) {
 	opts := []nats.Option{nats.Name(name)}
 	if f.Creds != "" {
 		opts = append(opts, nats.UserCredentials(f.Creds))
 	}
 	if f.TLSCA != "" {
-		opts = append(opts, nats.RootCAs(f.TLSCA))
+		o, err := f.tlsOption()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, o)
 	}
-	return opts
+	return opts, nil
 }
 
 // applyNATS are apply's flags for sending parallel blocks to workers.
@@ -71,6 +76,10 @@ func (f applyNATS) connect(stderr io.Writer, wf *spec.Workflow, inputs map[strin
 	if f.MaxDeliver < 1 {
 		return nil, fmt.Errorf("--nats-max-deliver must be at least 1, got %d", f.MaxDeliver)
 	}
+	if f.NATS == "embed" && (f.TLSCA != "" || f.Creds != "") {
+		// Silently plain text where TLS was asked for would be worse.
+		return nil, errors.New("--nats embed serves plain nats:// without accounts: --nats-tls-ca and --nats-creds are for a server of your own (--nats URL)")
+	}
 	c := &clusterConn{ackWait: f.AckWait, maxDeliver: f.MaxDeliver}
 	var err error
 	if f.NATS == "embed" {
@@ -84,11 +93,14 @@ func (f applyNATS) connect(stderr io.Writer, wf *spec.Workflow, inputs map[strin
 		fmt.Fprintf(stderr, "flowrun: NATS server for workers at %s: flowrun worker --nats %s\n", c.server.ClientURL(), c.server.ClientURL())
 		c.nc, err = c.server.Connect(nats.Name("flowrun apply"))
 	} else {
-		c.nc, err = nats.Connect(f.NATS, f.options("flowrun apply")...)
+		var opts []nats.Option
+		if opts, err = f.options("flowrun apply"); err == nil {
+			c.nc, err = nats.Connect(f.NATS, opts...)
+		}
 	}
 	if err != nil {
 		c.close()
-		return nil, fmt.Errorf("--nats %s: %w", redactURL(f.NATS), err)
+		return nil, f.connError(f.NATS, err)
 	}
 	if c.manifest, err = cluster.NewManifest(wf, inputs); err != nil {
 		c.close()

@@ -67,6 +67,12 @@ func (c *WorkerCmd) Run(e *env) error {
 		host, _ := os.Hostname()
 		name = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
+	opts, err := c.options("flowrun worker " + name)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "flowrun: %v\n", err)
+		return exitError{ExitInvalid}
+	}
+	opts = append(opts, nats.NoReconnect())
 	stderr := &lockedWriter{w: term.NewWriter(e.stderr)} // whole lines: nothing held
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(stderr, "flowrun worker %s: %s\n", name, fmt.Sprintf(format, args...))
@@ -76,13 +82,12 @@ func (c *WorkerCmd) Run(e *env) error {
 	h := &cluster.ItemHandler{Name: name, Dir: c.Dir, Log: stderr, Verbose: c.Verbose, Logf: logf, Kill: kill, Slots: slots}
 	defer h.Close()
 	w := &cluster.Worker{Name: name, Slots: slots, Handler: h.Handle, Grace: c.Grace, Logf: logf}
-	opts := append(c.options("flowrun worker "+name), nats.NoReconnect())
 	waiting := false
 	for ctx.Err() == nil {
 		nc, err := nats.Connect(c.NATS, opts...)
 		if err != nil {
 			if permanent(err) {
-				fmt.Fprintf(e.stderr, "flowrun: --nats %s: %v\n", redactURL(c.NATS), err)
+				fmt.Fprintf(e.stderr, "flowrun: %v\n", c.connError(c.NATS, err))
 				return exitError{ExitInvalid}
 			}
 			if !waiting {
@@ -110,6 +115,7 @@ func (c *WorkerCmd) Run(e *env) error {
 // permanent reports a connection error that waiting will not cure.
 func permanent(err error) bool {
 	return errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) ||
+		errors.Is(err, errCAFile) || errors.Is(err, nats.ErrSecureConnWanted) ||
 		strings.Contains(err.Error(), "Authorization Violation") || strings.Contains(err.Error(), "tls:") ||
 		strings.Contains(err.Error(), "x509:") || errors.Is(err, os.ErrNotExist)
 }
