@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -145,7 +146,7 @@ func clusterApply(t *testing.T, dir string, workers int, args ...string) (map[st
 
 // An example runs the same in-process and on two workers behind apply's
 // embedded server: same status, outputs and item outputs; the cluster's
-// results name the workers.
+// results name the workers, and so does its HTML report.
 func TestExampleOnCluster(t *testing.T) {
 	t.Setenv("FLOWRUN_STATE_DIR", t.TempDir()) // runs in the checkout: record them elsewhere
 	dir, _ := filepath.Abs("../../examples")
@@ -158,7 +159,8 @@ func TestExampleOnCluster(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &local); err != nil {
 		t.Fatal(err)
 	}
-	remote, apply := clusterApply(t, dir, 2, args...)
+	page := filepath.Join(t.TempDir(), "run.html")
+	remote, apply := clusterApply(t, dir, 2, append(args, "--report", page)...)
 	if remote["status"] != "succeeded" || fmt.Sprint(remote["outputs"]) != fmt.Sprint(local["outputs"]) {
 		t.Fatalf("cluster: %v %v; local: %v %v\n%s", remote["status"], remote["outputs"], local["status"], local["outputs"], apply.stderr)
 	}
@@ -175,6 +177,21 @@ func TestExampleOnCluster(t *testing.T) {
 		}
 		if _, ok := lres[i]["worker"]; ok {
 			t.Errorf("local item %d names a worker", i)
+		}
+	}
+	// The HTML report draws the lanes of the workers that ran items, by
+	// name (one worker may have run them all).
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rres {
+		w := fmt.Sprint(r["worker"])
+		if !bytes.Contains(b, []byte(">"+w+"</text>")) {
+			t.Errorf("the HTML report has no lane labelled %s", w)
+		}
+		if !regexp.MustCompile(fmt.Sprintf(`<title>square#%v \(key %v\) succeeded in [^<]+ on worker %s</title>`, r["index"], r["key"], w)).Match(b) {
+			t.Errorf("the HTML report does not say worker %s ran item %v", w, r["index"])
 		}
 	}
 }

@@ -39,10 +39,11 @@ func secretInputs(wf *spec.Workflow, inputs map[string]any) map[string]any {
 
 // Masked returns a copy of the report with every string masked by m: the
 // errors, reasons, keys, outputs, output errors and log tails of the run,
-// its steps and their items, the key values of limits, and the inputs.
-// The report itself is left as it is; the copy shares the results and
-// values that masking leaves unchanged, so modify neither. Write reports
-// through Masked: an error or an output may quote a secret.
+// its steps and their items, the cluster workers that ran items, the key
+// values of limits, and the inputs. The report itself is left as it is;
+// the copy shares the results and values that masking leaves unchanged,
+// so modify neither. Write reports through Masked: an error or an output
+// may quote a secret.
 func (r *Report) Masked(m *mask.Masker) *Report {
 	cp := *r
 	cp.Error = m.String(r.Error)
@@ -83,13 +84,13 @@ func maskStep(m *mask.Masker, s *StepReport) {
 // maskedResult returns a masked copy of an item's result, or res itself
 // when masking changes nothing in it.
 func maskedResult(m *mask.Masker, res *ItemResult) *ItemResult {
-	key, errText, tail := m.String(res.Key), m.String(res.Error), m.String(res.LogTail)
+	key, errText, tail, worker := m.String(res.Key), m.String(res.Error), m.String(res.LogTail), m.String(res.Worker)
 	out, changed := m.ValueChanged(res.Output)
-	if !changed && key == res.Key && errText == res.Error && tail == res.LogTail {
+	if !changed && key == res.Key && errText == res.Error && tail == res.LogTail && worker == res.Worker {
 		return res
 	}
 	cp := *res
-	cp.Key, cp.Error, cp.LogTail, cp.Output = key, errText, tail, out
+	cp.Key, cp.Error, cp.LogTail, cp.Output, cp.Worker = key, errText, tail, out, worker
 	return &cp
 }
 

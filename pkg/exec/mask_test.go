@@ -216,3 +216,23 @@ func TestPrefixWriterLongLineMaskedAcrossPieces(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskedWorker: the name of the cluster worker that ran an item is
+// masked like the item's other text (a worker named after a secret
+// host), in the report and so in the HTML report drawn from it.
+func TestMaskedWorker(t *testing.T) {
+	m := mask.New("s3cret-host")
+	res := &ItemResult{Index: 0, Key: "k", Status: Succeeded, Worker: "s3cret-host:42"}
+	plain := &ItemResult{Index: 1, Key: "k1", Status: Succeeded, Worker: "w1"}
+	rep := &Report{Steps: []*StepReport{{ID: "fan", Results: []*ItemResult{res, plain}}}}
+	got := rep.Masked(m).Steps[0].Results
+	if got[0].Worker != "***:42" {
+		t.Errorf("worker %q; want ***:42", got[0].Worker)
+	}
+	if got[1] != plain {
+		t.Errorf("a result that masking leaves unchanged was copied")
+	}
+	if res.Worker != "s3cret-host:42" {
+		t.Errorf("Masked changed the report's own result: worker %q", res.Worker)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"io"
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/flowrun/flowrun/pkg/exec"
@@ -13,8 +12,9 @@ import (
 
 // The HTML report is one page with no network assets: inline CSS and SVG
 // drawn here, no script. It shows a timeline of the steps and, under each
-// parallel block, its items on one lane per worker; then, per block, the
-// latency histogram on a logarithmic scale and the block second by second
+// parallel block, its items on lanes per worker (its pool's, or the
+// cluster workers' by name: report_lanes.go); then, per block, the latency
+// histogram on a logarithmic scale and the block second by second
 // (charts.go).
 
 const (
@@ -28,6 +28,7 @@ type htmlRect struct {
 	X, Y, W, H float64
 	Class      string
 	Title      string
+	Full       string // a label's whole text, when Title is shortened
 	Anchor     string // text-anchor of a label: start (default), middle or end
 }
 
@@ -105,8 +106,8 @@ func writeHTMLReport(w io.Writer, rep *exec.Report) error {
 	return htmlTemplate.Execute(w, p)
 }
 
-// items draws a block's items under its step bar, one lane per worker,
-// labelled with the worker, and returns the y below them. A block of more
+// items draws a block's items under its step bar, on lanes labelled with
+// the worker that ran them (blockLanes), and returns the y below them. A block of more
 // than maxItemsDrawn items, or whose results were not kept, says so
 // instead.
 func (p *htmlPage) items(st *exec.StepReport, x func(float64) float64, y, total float64) float64 {
@@ -122,32 +123,33 @@ func (p *htmlPage) items(st *exec.StepReport, x func(float64) float64, y, total 
 			Title: "only failed items were kept (results: failures): the timeline of items is left out"})
 		return y + 18
 	}
-	lanes := 0
-	for _, r := range st.Results {
-		lanes = max(lanes, r.Lane)
-	}
-	if lanes == 0 {
+	l := blockLanes(st.Results)
+	if l.n == 0 {
 		return y
 	}
-	// Lanes tall enough to label each; past 24 workers, thinner lanes
-	// labelled every fifth.
-	h, every := 12.0, 1
-	if lanes > 24 {
-		h, every = 6.0, 5
+	// Lanes tall enough to label each; past thinLanes, thinner lanes,
+	// labelled where a label fits below the one before.
+	h := 12.0
+	if l.n > thinLanes {
+		h = 6.0
 	}
-	for lane := 1; lane <= lanes; lane++ {
-		if lane == 1 || lane%every == 0 {
-			p.Labels = append(p.Labels, htmlRect{X: timelineLeft - 6, Y: y + float64(lane-1)*h + h - 1, Title: "worker " + strconv.Itoa(lane), Class: "lane", Anchor: "end"})
-		}
-	}
-	for _, r := range st.Results {
-		if r.Lane == 0 {
+	last := math.Inf(-1)
+	for _, lb := range l.labels {
+		ly := y + float64(lb.row)*h + h - 1
+		if ly-last < 9 {
 			continue
 		}
-		p.Timeline = append(p.Timeline, htmlRect{X: x(r.OffsetMS), Y: y + float64(r.Lane-1)*h, W: max(r.DurationMS/total*timelineWidth, 0.5), H: h - 1,
-			Class: string(r.Status), Title: fmt.Sprintf("%s#%d (key %s) %s in %s on worker %d", st.ID, r.Index, r.Key, r.Status, fmtMS(r.DurationMS), r.Lane)})
+		last = ly
+		p.Labels = append(p.Labels, htmlRect{X: timelineLeft - 6, Y: ly, Title: lb.text, Full: lb.full, Class: "lane", Anchor: "end"})
 	}
-	return y + float64(lanes)*h + 6
+	for i, r := range st.Results {
+		if l.row[i] < 0 {
+			continue
+		}
+		p.Timeline = append(p.Timeline, htmlRect{X: x(r.OffsetMS), Y: y + float64(l.row[i])*h, W: max(r.DurationMS/total*timelineWidth, 0.5), H: h - 1,
+			Class: string(r.Status), Title: fmt.Sprintf("%s#%d (key %s) %s in %s %s", st.ID, r.Index, r.Key, r.Status, fmtMS(r.DurationMS), l.on(r))})
+	}
+	return y + float64(l.n)*h + 6
 }
 
 // stepRow is a step's row of the table: "-" for what does not apply or
@@ -203,7 +205,7 @@ polyline{fill:none;stroke-width:1.5}
 <h2>Timeline</h2>
 <svg width="{{.Width}}" height="{{.Height}}" xmlns="http://www.w3.org/2000/svg">
 {{range .Lines}}<line x1="{{.X}}" y1="{{.Y}}" x2="{{.X}}" y2="{{.H}}" class="grid"/>
-{{end}}{{range .Labels}}<text x="{{.X}}" y="{{.Y}}"{{with .Class}} class="{{.}}"{{end}}{{with .Anchor}} text-anchor="{{.}}"{{end}}>{{.Title}}</text>
+{{end}}{{range .Labels}}<text x="{{.X}}" y="{{.Y}}"{{with .Class}} class="{{.}}"{{end}}{{with .Anchor}} text-anchor="{{.}}"{{end}}>{{with .Full}}<title>{{.}}</title>{{end}}{{.Title}}</text>
 {{end}}{{range .Timeline}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" class="{{.Class}}"><title>{{.Title}}</title></rect>
 {{end}}</svg>
 {{range .Blocks}}{{$s := .Summary}}<h2>{{.ID}}</h2>
@@ -217,7 +219,7 @@ polyline{fill:none;stroke-width:1.5}
 <table><tr><th>key</th><th>most at once</th></tr>{{range .Keys}}<tr><td>{{.Key}}</td><td>{{.Peak}}</td></tr>{{end}}</table>
 {{end}}{{end}}{{range .Rep.Steps}}{{$id := .ID}}{{range .Warnings}}<p class="warn">warning: {{$id}}: {{.}}</p>{{end}}{{end}}
 {{with .Failures}}<h2>Failed items</h2>
-{{range .}}<p class="failed">item {{.Index}} (key {{.Key}})</p><pre>{{.Error}}{{with .LogTail}}
+{{range .}}<p class="failed">item {{.Index}} (key {{.Key}}){{with .Worker}} on worker {{.}}{{end}}</p><pre>{{.Error}}{{with .LogTail}}
 {{.}}{{end}}</pre>
 {{end}}{{end}}{{with .Outputs}}<h2>Outputs</h2><table>{{range .}}<tr><td>{{.Name}}</td>{{if .Error}}<td class="failed">not evaluated: {{.Error}}</td>{{else}}<td>{{.Text}}</td>{{end}}</tr>{{end}}</table>{{end}}
 </body></html>

@@ -132,3 +132,84 @@ func TestSummaryLoad(t *testing.T) {
 		}
 	}
 }
+
+// clusterReport is a run of a block of 6 items on two cluster workers
+// whose names need escaping, one of them too long for the margin: w<1>
+// ran items 0-3, two at a time, and item 3 failed; the other ran 4 and 5.
+func clusterReport() *exec.Report {
+	rep := report(0)
+	load := rep.Steps[0]
+	load.Summary.Total, load.Summary.Succeeded, load.Summary.Failed = 6, 5, 1
+	long := `b&"c"-` + strings.Repeat("x", 40)
+	for i := range 6 {
+		r := &exec.ItemResult{Index: i, Key: strconv.Itoa(i), Status: exec.Succeeded, Attempts: 1,
+			OffsetMS: float64(i/2) * 100, DurationMS: 90, Lane: 2, Worker: "w<1>"}
+		if i >= 4 {
+			r.Worker, r.OffsetMS = long, float64(i-4)*100
+		}
+		if i == 3 {
+			r.Status, r.Error = exec.Failed, "exit status 3"
+		}
+		load.Results = append(load.Results, r)
+	}
+	return rep
+}
+
+// TestHTMLClusterWorkers: a block whose items ran on cluster workers has
+// lanes labelled with the workers' names, as many per worker as the items
+// it ran at once; each item's tooltip and the failed items name the
+// worker; every name is escaped, and a name too long for the margin is
+// cut there, whole in the label's tooltip. The coordinator's lanes are
+// not shown.
+func TestHTMLClusterWorkers(t *testing.T) {
+	page := html(t, clusterReport())
+	long := `b&amp;&#34;c&#34;-` + strings.Repeat("x", 40)
+	for _, want := range []string{
+		`>w&lt;1&gt;</text>`,
+		`><title>` + long + `</title>b&amp;&#34;c&#34;-` + strings.Repeat("x", 17) + `…</text>`,
+		`<title>load#0 (key 0) succeeded in 90ms on worker w&lt;1&gt;</title>`,
+		`<title>load#5 (key 5) succeeded in 90ms on worker ` + long + `</title>`,
+		`<p class="failed">item 3 (key 3) on worker w&lt;1&gt;</p>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the report lacks %s", want)
+		}
+	}
+	for _, unwanted := range []string{"<1>", `b&"c"`, "worker 2"} {
+		if strings.Contains(page, unwanted) {
+			t.Errorf("the report shows %s", unwanted)
+		}
+	}
+	// w<1> ran two items at once: two lanes; the other one at a time:
+	// one lane. Items at once on one worker never share a lane.
+	ys := map[string]map[string]bool{}
+	for _, m := range regexp.MustCompile(`<rect x="[0-9.]+" y="([0-9.]+)"[^>]*><title>load#\d \(key \d\) \w+ in 90ms on worker ([^<]+)</title>`).FindAllStringSubmatch(page, -1) {
+		if ys[m[2]] == nil {
+			ys[m[2]] = map[string]bool{}
+		}
+		ys[m[2]][m[1]] = true
+	}
+	if len(ys["w&lt;1&gt;"]) != 2 || len(ys[long]) != 1 {
+		t.Errorf("lanes per worker: %v; want 2 for w<1> and 1 for the other", ys)
+	}
+	for y := range ys[long] {
+		if ys["w&lt;1&gt;"][y] {
+			t.Errorf("two workers share the lane at y=%s", y)
+		}
+	}
+}
+
+// TestHTMLLocalNamesNoWorker: the items of a run in one process name the
+// lane of the block's pool, and the failed items no worker.
+func TestHTMLLocalNamesNoWorker(t *testing.T) {
+	rep := report(6)
+	r := rep.Steps[0].Results[3]
+	r.Status, r.Error = exec.Failed, "exit status 3"
+	page := html(t, rep)
+	if !strings.Contains(page, `<p class="failed">item 3 (key 3)</p>`) {
+		t.Errorf("the failed item is not listed as it was:\n%s", page)
+	}
+	if !strings.Contains(page, "load#3 (key 3) failed in 9.0ms on worker 1</title>") {
+		t.Errorf("the item's tooltip does not name its lane")
+	}
+}
