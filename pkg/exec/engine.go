@@ -62,6 +62,11 @@ type Options struct {
 	// starts must not be one of them (the caller checks literal paths
 	// against FileUses before the run).
 	ReportFiles []string
+	// StateDir is the directory where the caller records its runs (the
+	// journal, run.json and report.json of each, the key of secret
+	// inputs); no results_file of the run may be inside it (see
+	// CheckStateDir). Empty when the run is not recorded.
+	StateDir string
 	// Restorer, for a resumed run, hands it what earlier attempts at it
 	// recorded, so that what succeeded then does not run again; nil means
 	// a run from scratch.
@@ -178,7 +183,7 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 		resultsPaths: make(map[string]string),
 	}
 	if r.claims == nil && !opts.called {
-		r.claims = newFileClaims(wf, opts.ReportFiles)
+		r.claims = newFileClaims(wf, opts.ReportFiles, opts.StateDir)
 	}
 	if r.inputs == nil {
 		r.inputs = map[string]any{}

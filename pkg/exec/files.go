@@ -24,12 +24,15 @@ import (
 type fileClaims struct {
 	mu     sync.Mutex
 	byPath map[string][]*spec.FileUse
+	// state is the run's state directory, no results_file's place.
+	state stateDir
 }
 
 // newFileClaims returns the claims of a run of wf: the files it and its
-// callees use with literal paths, and reports, written when the run ends.
-func newFileClaims(wf *spec.Workflow, reports []string) *fileClaims {
-	c := &fileClaims{byPath: make(map[string][]*spec.FileUse)}
+// callees use with literal paths, and reports, written when the run ends;
+// stateDir is Options.StateDir.
+func newFileClaims(wf *spec.Workflow, reports []string, stateDir string) *fileClaims {
+	c := &fileClaims{byPath: make(map[string][]*spec.FileUse), state: newStateDir(stateDir)}
 	for _, u := range wf.FileUses() {
 		c.byPath[u.Path] = append(c.byPath[u.Path], u)
 	}
@@ -94,9 +97,15 @@ func (r *run) prepareFiles() error {
 		if err != nil {
 			return fmt.Errorf("%s: step %q: results_file: %w", rf.Pos, s.ID, err)
 		}
+		u := &spec.FileUse{Path: spec.CleanPath(path), Write: true, What: fmt.Sprintf("results_file of step %q", s.ID), Pos: rf.Pos,
+			Chain: append(slices.Clip(r.opts.chain), spec.CallSite{WF: r.wf, Step: s, Item: -1})}
+		if r.claims != nil {
+			// Before writable, which makes the file's directory.
+			if err := r.claims.state.refuse(u); err != nil {
+				return err
+			}
+		}
 		if rf.Expr != nil {
-			u := &spec.FileUse{Path: spec.CleanPath(path), Write: true, What: fmt.Sprintf("results_file of step %q", s.ID), Pos: rf.Pos,
-				Chain: append(slices.Clip(r.opts.chain), spec.CallSite{WF: r.wf, Step: s, Item: -1})}
 			if err := r.claims.claim(u); err != nil {
 				return fmt.Errorf("%s: step %q: results_file %s: %v", rf.Pos, s.ID, path, err)
 			}

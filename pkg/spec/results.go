@@ -31,7 +31,8 @@ const DefaultKeptResults = 100_000
 type ResultsFile struct {
 	Pos Pos
 	// File is the path as written; Path is resolved against the workflow
-	// file's directory, or empty when the path holds an expression.
+	// file's directory and cleaned, or empty when the path holds an
+	// expression.
 	File, Path string
 	dir        string
 	// Expr, when set, computes the path when the run starts, before any
@@ -54,10 +55,18 @@ func (rf *ResultsFile) Resolve(env map[string]any) (string, error) {
 	if strings.TrimSpace(path) == "" {
 		return "", fmt.Errorf("%s: results_file %s is empty", rf.Pos, rf.File)
 	}
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(rf.dir, path)
+	return rf.resolve(path), nil
+}
+
+// resolve returns path against the workflow file's directory, cleaned
+// (filepath.Clean), absolute or not: the file opened is the one that
+// CleanPath names, checks (conflicts, the state directory) included, and
+// not another one that "x/.." reaches when x is a symlink.
+func (rf *ResultsFile) resolve(path string) string {
+	if filepath.IsAbs(path) {
+		return filepath.Clean(path)
 	}
-	return path, nil
+	return filepath.Join(rf.dir, path)
 }
 
 // FieldRef is one steps.<id>.<field> read by an expression; Offset is the
@@ -91,10 +100,8 @@ func (p *loader) results(b *Parallel, f map[string]field, sc *scope) {
 		case containsExpr(s):
 			p.resultsFileExpr(b, n, sc)
 		default:
-			rf := &ResultsFile{Pos: Pos{p.file, n.Line, n.Column}, File: s, Path: s, dir: p.wf.Dir}
-			if !filepath.IsAbs(s) {
-				rf.Path = filepath.Join(p.wf.Dir, s)
-			}
+			rf := &ResultsFile{Pos: Pos{p.file, n.Line, n.Column}, File: s, dir: p.wf.Dir}
+			rf.Path = rf.resolve(s)
 			b.ResultsFile = rf
 		}
 	}

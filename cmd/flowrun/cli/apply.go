@@ -91,6 +91,10 @@ func (c *ApplyCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
+	if err := rc.checkFiles(wf, inputs); err != nil {
+		fmt.Fprintf(e.stderr, "flowrun: %v\n", err)
+		return exitError{ExitInvalid}
+	}
 	cl, err := c.NATS.connect(e.stderr, wf, inputs)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "flowrun: %v\n", err)

@@ -28,6 +28,10 @@ type recording struct {
 	key   mask.Key
 	// resume is the run to resume, checked but not yet opened.
 	resume *durable.Resumption
+	// id is the run's id, fixed before the run is recorded so that the
+	// files it names (results_file: runs/${{ run.id }}.jsonl) are checked
+	// first (checkFiles).
+	id string
 }
 
 // prepare checks the state directory before anything runs and, for a
@@ -65,6 +69,9 @@ func (c *ApplyCmd) prepare(e *env, wf *spec.Workflow, set map[string]any) (*reco
 			fmt.Fprintf(e.stderr, "flowrun: %s: %s\n", c.File, strings.ReplaceAll(err.Error(), "\n", "\n  "))
 			return nil, nil, exitError{ExitInvalid}
 		}
+		if rc.dir != nil {
+			rc.id = state.NewID()
+		}
 		return rc, inputs, nil
 	}
 	p, err := durable.PrepareResume(rc.dir, c.RunID, wf, set, rc.key)
@@ -81,8 +88,17 @@ func (c *ApplyCmd) prepare(e *env, wf *spec.Workflow, set map[string]any) (*reco
 		fmt.Fprintf(e.stderr, "flowrun: %v\n", err)
 		return nil, nil, exitError{ExitInvalid}
 	}
-	rc.resume = p
+	rc.resume, rc.id = p, p.ID
 	return rc, p.Inputs, nil
+}
+
+// checkFiles refuses a run that would write a results_file inside the
+// state directory, before the run is recorded (exec.CheckStateDir).
+func (rc *recording) checkFiles(wf *spec.Workflow, inputs map[string]any) error {
+	if rc.dir == nil {
+		return nil // --no-state: no directory to protect
+	}
+	return exec.CheckStateDir(wf, exec.Options{Inputs: inputs, RunID: rc.id, StateDir: rc.dir.Path()})
 }
 
 // open starts recording: it creates the run, or opens the one to resume,
@@ -104,12 +120,12 @@ func (rc *recording) open(wf *spec.Workflow, inputs map[string]any, m *mask.Mask
 		if err != nil {
 			return nil, err
 		}
-		run.FlowrunVersion = Version()
+		run.ID, run.FlowrunVersion = rc.id, Version()
 		if j, err = durable.Create(rc.dir, run, m, warn); err != nil {
 			return nil, err
 		}
 	}
-	opts.RunID, opts.Recorder = j.ID(), j
+	opts.RunID, opts.Recorder, opts.StateDir = j.ID(), j, rc.dir.Path()
 	return j, nil
 }
 
