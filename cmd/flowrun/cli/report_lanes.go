@@ -95,7 +95,9 @@ func clusterLanes(results []*exec.ItemResult) lanes {
 		var ends []float64 // per row of this worker: when its last item ended
 		for _, i := range items {
 			r := results[i]
-			row := slices.IndexFunc(ends, func(end float64) bool { return end <= r.OffsetMS })
+			// Times are rounded to the microsecond: an item that
+			// started as the last one ended may seem to start 1 µs early.
+			row := slices.IndexFunc(ends, func(end float64) bool { return end <= r.OffsetMS+0.001 })
 			if row < 0 {
 				row = len(ends)
 				ends = append(ends, 0)
