@@ -26,16 +26,40 @@ func newStateDir(dir string) stateDir {
 // or interleave with what a run's record holds, and a resume would read
 // it back as a journal.
 func (d stateDir) refuse(u *spec.FileUse) error {
+	if err := d.holds(u.Path); err != nil {
+		return fmt.Errorf("%s: %s %w", u.Pos, u.What, err)
+	}
+	return nil
+}
+
+// holds returns the error of a file flowrun would write at path
+// (spec.CleanPath) inside the state directory, or nil; the error names
+// path, the directory and the fix, and the caller names the file's
+// writer before it.
+func (d stateDir) holds(path string) error {
 	if d.path == "" {
 		return nil
 	}
-	rel, err := filepath.Rel(d.path, u.Path)
+	rel, err := filepath.Rel(d.path, path)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return nil
 	}
-	return fmt.Errorf("%s: %s %s is inside the state directory %s, where flowrun records runs (their journal, run.json and report.json, and the key of secret inputs): "+
+	return fmt.Errorf("%s is inside the state directory %s, where flowrun records runs (their journal, run.json and report.json, and the key of secret inputs): "+
 		"it would overwrite or interleave with them; write it outside %s%c, or record runs elsewhere with --state-dir",
-		u.Pos, u.What, u.Path, d.path, strings.TrimSuffix(d.given, string(filepath.Separator)), filepath.Separator)
+		path, d.path, strings.TrimSuffix(d.given, string(filepath.Separator)), filepath.Separator)
+}
+
+// CheckStateDirFile refuses a file that the caller writes at path, other
+// than a results_file (a report), inside the state directory stateDir:
+// the error names path resolved (spec.CleanPath: ".." by its text, then
+// symlinks, the file's own included), the directory and the fix, and the
+// caller names the file's writer before it ("--report r.json: ..."). An
+// empty stateDir (a run not recorded) protects nothing. The caller writes
+// the file at the path cleaned (filepath.Abs), so that the file written
+// is the one checked: "link/../x" opened as written is x beside link's
+// target, not beside link.
+func CheckStateDirFile(stateDir, path string) error {
+	return newStateDir(stateDir).holds(spec.CleanPath(path))
 }
 
 // CheckStateDir refuses, before a run of wf with opts, a results_file

@@ -181,3 +181,49 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestCheckStateDirFile: a file other than a results_file (a report) is
+// refused inside the state directory, however spelled, and the error
+// names it resolved, the directory and the fix; a file beside it, or any
+// file when runs are not recorded, is not.
+func TestCheckStateDirFile(t *testing.T) {
+	dir := t.TempDir()
+	real, err := filepath.EvalSymlinks(dir)
+	must(t, err)
+	state := filepath.Join(dir, ".flowrun")
+	must(t, os.MkdirAll(filepath.Join(state, "runs"), 0o700))
+	must(t, os.WriteFile(filepath.Join(state, "secret.key"), []byte("k"), 0o600))
+	must(t, os.MkdirAll(filepath.Join(dir, "x"), 0o755))
+	must(t, os.Symlink(".flowrun", filepath.Join(dir, "st")))
+	must(t, os.Symlink(".flowrun/secret.key", filepath.Join(dir, "key.json")))
+	for _, tt := range []struct {
+		path, state, refused string // refused relative to dir; "" for allowed
+	}{
+		{path: ".flowrun/secret.key", state: ".flowrun", refused: ".flowrun/secret.key"},
+		{path: "x/../.flowrun/runs/j", state: ".flowrun", refused: ".flowrun/runs/j"},
+		{path: "st/r.json", state: ".flowrun", refused: ".flowrun/r.json"},
+		{path: "key.json", state: ".flowrun", refused: ".flowrun/secret.key"},
+		{path: "r.json", state: "st", refused: ""},
+		{path: ".flowrun/r.json", state: "st", refused: ".flowrun/r.json"},
+		{path: ".flowrun-r.json", state: ".flowrun"},
+		{path: ".flowrun/r.json", state: ""},
+	} {
+		t.Run(tt.path+" in "+tt.state, func(t *testing.T) {
+			st := ""
+			if tt.state != "" {
+				st = filepath.Join(dir, tt.state)
+			}
+			err := CheckStateDirFile(st, filepath.Join(dir, tt.path))
+			if tt.refused == "" {
+				if err != nil {
+					t.Fatalf("%v; want it allowed", err)
+				}
+				return
+			}
+			want := filepath.Join(real, tt.refused) + " is inside the state directory " + filepath.Join(real, ".flowrun") + ", where flowrun records runs"
+			if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "write it outside "+st+"/, or record runs elsewhere with --state-dir") {
+				t.Fatalf("%v\nwant it to start: %s", err, want)
+			}
+		})
+	}
+}

@@ -79,7 +79,7 @@ func (c *ApplyCmd) Run(e *env) error {
 		workers = *c.Workers
 	}
 
-	if err := checkReports(c.Watch.Report, wf); err != nil {
+	if err := checkReports(c.Watch.Report, wf, c.State.dir()); err != nil {
 		fmt.Fprintf(e.stderr, "flowrun: %v\n", err)
 		return exitError{ExitInvalid}
 	}
@@ -147,7 +147,7 @@ func (c *ApplyCmd) Run(e *env) error {
 	}
 	reported := true
 	for _, file := range c.Watch.Report {
-		if err := writeReport(file, shown); err != nil {
+		if err := writeReport(file, c.State.dir(), shown); err != nil {
 			fmt.Fprintf(e.stderr, "flowrun: --report %s: %v\n", file, err)
 			reported = false
 		}

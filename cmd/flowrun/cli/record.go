@@ -20,6 +20,15 @@ type stateFlags struct {
 	Resume   bool   `help:"Resume a recorded run of FILE: RUN-ID, else the latest one that did not succeed. What succeeded is not run again; the rest runs, finally steps included."`
 }
 
+// dir is the state directory where the run is recorded, as given; ""
+// with --no-state.
+func (f stateFlags) dir() string {
+	if f.NoState {
+		return ""
+	}
+	return state.DirFromEnv(f.StateDir)
+}
+
 // recording is how apply records its run: nothing (--no-state), a new
 // run, or a resumed one.
 type recording struct {
@@ -50,7 +59,7 @@ func (c *ApplyCmd) prepare(e *env, wf *spec.Workflow, set map[string]any) (*reco
 	}
 	rc := &recording{flags: f}
 	if !f.NoState {
-		rc.dir = state.New(state.DirFromEnv(f.StateDir))
+		rc.dir = state.New(f.dir())
 		err := rc.dir.Check()
 		if err == nil {
 			rc.key, err = mask.LoadKey(rc.dir.Path())

@@ -19,9 +19,12 @@ import (
 // report that cannot be written is known before hours of work rather
 // than after: the directory of each exists (it is not made: a mistyped
 // flag should not make directories), a file can be made there, no file
-// is named twice, and none is a file the run reads or writes (its
-// workflow files, an items_from, a results_file).
-func checkReports(files []string, wf *spec.Workflow) error {
+// is named twice, none is inside the state directory stateDir (where
+// runs are recorded; "" when they are not), and none is a file the run
+// reads or writes (its workflow files, an items_from, a results_file).
+// The state directory is checked first, so that nothing is written there,
+// not even the probe that tells a file can be made.
+func checkReports(files []string, wf *spec.Workflow, stateDir string) error {
 	seen := map[string]string{}
 	uses := wf.FileUses()
 	for _, file := range files {
@@ -30,6 +33,9 @@ func checkReports(files []string, wf *spec.Workflow) error {
 			return fmt.Errorf("--report %s: the same file as --report %s", file, first)
 		}
 		seen[path] = file
+		if err := exec.CheckStateDirFile(stateDir, file); err != nil {
+			return fmt.Errorf("--report %s: %w", file, err)
+		}
 		for _, u := range uses {
 			if u.Path == path {
 				return fmt.Errorf("--report %s: %s is %s (%s); the report would overwrite it", file, path, u.What, u.Pos)
@@ -73,8 +79,19 @@ func reportWritable(path string) error {
 // self-contained HTML page when the name ends in .html or .htm, JSON
 // otherwise. The file is readable by its owner only, and replaced whole
 // (privfile.WriteAtomic): a full disk leaves the previous report as it
-// was, never a report cut short.
-func writeReport(file string, rep *exec.Report) error {
+// was, never a report cut short. It writes the file that checkReports
+// checked — the path cleaned, "link/.." by its text as spec.CleanPath
+// reads it, not through the symlink — and refuses it if it has come to be
+// inside the state directory stateDir since (a step made it a symlink to
+// the key), so that a report never replaces what records a run.
+func writeReport(file, stateDir string, rep *exec.Report) error {
+	path, err := filepath.Abs(file)
+	if err != nil {
+		return err
+	}
+	if err := exec.CheckStateDirFile(stateDir, path); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	switch strings.ToLower(filepath.Ext(file)) {
 	case ".html", ".htm":
@@ -88,5 +105,5 @@ func writeReport(file string, rep *exec.Report) error {
 			return err
 		}
 	}
-	return privfile.WriteAtomic(file, buf.Bytes())
+	return privfile.WriteAtomic(path, buf.Bytes())
 }
