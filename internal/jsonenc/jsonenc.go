@@ -6,8 +6,10 @@
 package jsonenc
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -101,9 +103,49 @@ const maxDepth = 1000
 // Otherwise it decodes to what json.Marshal's output decodes to, and
 // fails where json.Marshal fails (a non-finite float inside another type,
 // a value nested past 1000 levels).
-func AppendValue(b []byte, v any) ([]byte, error) { return appendValue(b, v, 0) }
+func AppendValue(b []byte, v any) ([]byte, error) { return appendValue(b, v, 0, nil) }
 
-func appendValue(b []byte, v any, depth int) ([]byte, error) {
+// AppendPlain is AppendValue, also reporting whether v is made of plain
+// shapes only and holds no NaN or infinity: false when some part of it was
+// written by encoding/json (a []string, a struct, a type with its own
+// MarshalJSON), whose JSON a reader cannot tell from the value's own
+// shape, or is a float written as a string.
+func AppendPlain(b []byte, v any) ([]byte, bool, error) {
+	plain := true
+	b, err := appendValue(b, v, 0, &plain)
+	return b, plain, err
+}
+
+// appendRaw appends JSON text compacted, failing as json.Marshal does
+// on text that is not one JSON value. It is plain when its text is ASCII
+// without a backslash: then each string reads in it as it decodes, and
+// what is found in the text (a secret, a URL) is what is in the value.
+func appendRaw(b []byte, raw json.RawMessage, plain *bool) ([]byte, error) {
+	if len(raw) == 0 {
+		return append(b, "null"...), nil // as json.Marshal writes it
+	}
+	n := len(b)
+	buf := bytes.NewBuffer(b)
+	if err := json.Compact(buf, raw); err != nil {
+		return b[:n], fmt.Errorf("json: error calling MarshalJSON for type json.RawMessage: %w", err)
+	}
+	b = buf.Bytes()
+	if plain != nil {
+		for _, c := range b[n:] {
+			if c >= utf8.RuneSelf || c == '\\' {
+				*plain = false
+				break
+			}
+		}
+	}
+	return b, nil
+}
+
+// smallMap is the most keys a map may have for its sorted keys to be kept
+// on the stack: outputs are mostly small objects, written by the million.
+const smallMap = 16
+
+func appendValue(b []byte, v any, depth int, plain *bool) ([]byte, error) {
 	if depth > maxDepth {
 		return b, errors.New("json: value nested too deeply (or contains itself)")
 	}
@@ -123,6 +165,9 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 		return strconv.AppendUint(b, v, 10), nil
 	case float64:
 		if math.IsNaN(v) || math.IsInf(v, 0) {
+			if plain != nil {
+				*plain = false
+			}
 			return AppendString(b, strconv.FormatFloat(v, 'g', -1, 64)), nil
 		}
 		return AppendFloat(b, v)
@@ -132,12 +177,15 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			if b, err = appendValue(b, x, depth+1); err != nil {
+			if b, err = appendValue(b, x, depth+1, plain); err != nil {
 				return b, err
 			}
 		}
 		return append(b, ']'), nil
 	case map[string]any:
+		if len(v) <= smallMap {
+			return appendSmallMap(b, v, depth, plain)
+		}
 		keys := make([]string, 0, len(v))
 		for k := range v {
 			keys = append(keys, k)
@@ -149,15 +197,55 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 				b = append(b, ',')
 			}
 			b = append(AppendString(b, k), ':')
-			if b, err = appendValue(b, v[k], depth+1); err != nil {
+			if b, err = appendValue(b, v[k], depth+1, plain); err != nil {
 				return b, err
 			}
 		}
 		return append(b, '}'), nil
+	}
+	if raw, ok := v.(json.RawMessage); ok {
+		return appendRaw(b, raw, plain)
+	}
+	if plain != nil {
+		*plain = false
 	}
 	out, err := json.Marshal(v)
 	if err != nil {
 		return b, err
 	}
 	return append(b, out...), nil
+}
+
+// appendSmallMap appends a map of at most smallMap entries, sorted by key
+// on the stack: no allocation, and no second lookup of each key.
+func appendSmallMap(b []byte, v map[string]any, depth int, plain *bool) ([]byte, error) {
+	var small [smallMap]entry
+	es := small[:0]
+	for k, x := range v {
+		// Insertion sort: a few keys.
+		i := len(es)
+		es = append(es, entry{})
+		for i > 0 && es[i-1].k > k {
+			es[i] = es[i-1]
+			i--
+		}
+		es[i] = entry{k, x}
+	}
+	b = append(b, '{')
+	var err error
+	for i, e := range es {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(AppendString(b, e.k), ':')
+		if b, err = appendValue(b, e.v, depth+1, plain); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+type entry struct {
+	k string
+	v any
 }

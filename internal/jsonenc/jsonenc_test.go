@@ -97,3 +97,40 @@ func FuzzAppendValue(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendPlain: what AppendPlain calls plain is what a reader can judge
+// from the JSON alone; the rest is written all the same.
+func TestAppendPlain(t *testing.T) {
+	many := map[string]any{}
+	for i := range 40 {
+		many[string(rune('z'-i%26))+string(rune('a'+i))] = i
+	}
+	for _, tc := range []struct {
+		v     any
+		want  string
+		plain bool
+	}{
+		{map[string]any{"b": 1, "a": []any{"x", 2.5, nil, true}}, `{"a":["x",2.5,null,true],"b":1}`, true},
+		{map[string]any{"s": "é\u2028"}, `{"s":"é\u2028"}`, true},
+		{[]string{"typed"}, `["typed"]`, false},
+		{map[string]any{"n": math.NaN()}, `{"n":"NaN"}`, false},
+		{json.RawMessage(" {\"b\" : [1, 2.50]}\n"), `{"b":[1,2.50]}`, true},
+		{json.RawMessage(`{"u":"a\u003ab"}`), `{"u":"a\u003ab"}`, false},
+		{json.RawMessage(`{"u":"é"}`), `{"u":"é"}`, false},
+		{json.RawMessage(nil), `null`, true},
+	} {
+		got, plain, err := AppendPlain([]byte("x"), tc.v)
+		if err != nil || string(got) != "x"+tc.want || plain != tc.plain {
+			t.Errorf("AppendPlain(%#v) = %s, %v, %v; want x%s, %v", tc.v, got, plain, err, tc.want, tc.plain)
+		}
+	}
+	// A map of more keys than fit on the stack is sorted all the same.
+	got, plain, err := AppendPlain(nil, many)
+	want, _ := json.Marshal(many)
+	if err != nil || !plain || string(got) != string(want) {
+		t.Errorf("40 keys: %s, %v, %v; want %s", got, plain, err, want)
+	}
+	if _, _, err := AppendPlain(nil, json.RawMessage(`{"a":`)); err == nil {
+		t.Error("AppendPlain wrote a json.RawMessage that is not JSON")
+	}
+}
