@@ -3,6 +3,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/expr-lang/expr/ast"
@@ -33,6 +34,12 @@ type Expr struct {
 	// Status holds the status functions the expression calls (only an
 	// if: may call them).
 	Status StatusFuncs
+	// ReadsOutputs are the steps whose outputs or results the expression
+	// may read: every step it reads through steps.<id> but for its status
+	// or summary alone. ReadsAllSteps says it reads steps as a whole or by
+	// a computed id, which may be any step's outputs.
+	ReadsOutputs  []string
+	ReadsAllSteps bool
 
 	program *vm.Program
 	// The scalar the expression was found in, its offset in the scalar's
@@ -175,6 +182,7 @@ func (c *diags) compileExpr(e *Expr, sc *scope, asBool bool) *Expr {
 	if !ok {
 		return nil
 	}
+	e.ReadsOutputs, e.ReadsAllSteps = outputReads(tree.Node)
 	prog, err := compileTree(tree, sc.env(e.Refs, dynamic), asBool)
 	if err != nil {
 		c.exprError(e, err, sc)
@@ -184,6 +192,48 @@ func (c *diags) compileExpr(e *Expr, sc *scope, asBool bool) *Expr {
 	scopeCopy := *sc
 	e.sc, e.asBool = &scopeCopy, asBool
 	return e
+}
+
+// outputReads returns the steps whose outputs or results an expression
+// may read (see Expr.ReadsOutputs): every steps.<id> but those read for
+// .status or .summary only, and whether it uses steps in any other way
+// (steps[x], a function given steps, steps alone), which may read any.
+func outputReads(root ast.Node) (ids []string, all bool) {
+	byID := map[*ast.MemberNode]string{}      // steps.<id>
+	harmless := map[*ast.MemberNode]bool{}    // steps.<id> in steps.<id>.status or .summary
+	covered := map[*ast.IdentifierNode]bool{} // steps in steps.<id>
+	var idents []*ast.IdentifierNode          // every steps
+	ast.Walk(&root, visitor(func(node ast.Node) {
+		switch n := node.(type) {
+		case *ast.IdentifierNode:
+			if n.Value == "steps" {
+				idents = append(idents, n)
+			}
+		case *ast.MemberNode:
+			if id, ok := n.Node.(*ast.IdentifierNode); ok && id.Value == "steps" {
+				if p, ok := n.Property.(*ast.StringNode); ok {
+					byID[n], covered[id] = p.Value, true
+				}
+			}
+			if inner, ok := n.Node.(*ast.MemberNode); ok {
+				if p, ok := n.Property.(*ast.StringNode); ok && (p.Value == "status" || p.Value == "summary") {
+					harmless[inner] = true
+				}
+			}
+		}
+	}))
+	for _, id := range idents {
+		if !covered[id] {
+			all = true
+		}
+	}
+	for n, id := range byID {
+		if !harmless[n] && !contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids, all
 }
 
 // stepsIndexedByValue reports whether node reads steps[x] with a computed

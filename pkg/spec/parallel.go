@@ -64,6 +64,11 @@ type Parallel struct {
 	// Local is `remote: false`: the items run in the process that runs
 	// the workflow, even when the run sends blocks to a cluster.
 	Local bool
+	// OutputsRead says that an expression of the workflow (a step's, a
+	// finally step's or an output's) may read the block's outputs or
+	// results; when false, its results are written (report, journal,
+	// results file) but never evaluated.
+	OutputsRead bool
 }
 
 // OnError values.

@@ -140,6 +140,35 @@ func (p *loader) checkKeptReads() {
 	}
 }
 
+// markOutputReads sets Parallel.OutputsRead on the blocks whose outputs
+// some expression may read.
+func (p *loader) markOutputReads() {
+	w := p.wf
+	all := append(append([]*Step{}, w.Steps...), w.Finally...)
+	var exprs []*Expr
+	for _, s := range all {
+		exprs = append(exprs, exprsOf(s)...)
+	}
+	for _, o := range w.Outputs {
+		exprs = append(exprs, o.Value.Exprs()...)
+	}
+	for _, x := range exprs {
+		if x.ReadsAllSteps {
+			for _, s := range all {
+				if s.Parallel != nil {
+					s.Parallel.OutputsRead = true
+				}
+			}
+			return
+		}
+		for _, id := range x.ReadsOutputs {
+			if s := w.Step(id); s != nil && s.Parallel != nil {
+				s.Parallel.OutputsRead = true
+			}
+		}
+	}
+}
+
 func (p *loader) checkReads(reader string, exprs []*Expr) {
 	for _, x := range exprs {
 		for _, r := range x.Reads {

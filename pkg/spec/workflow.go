@@ -438,6 +438,7 @@ func (p *loader) workflow(root *yaml.Node) {
 	p.dag()
 	p.checkItemsFiles()
 	p.checkKeptReads()
+	p.markOutputReads()
 	p.checkShapes()
 	p.checkOutputTypes()
 }
