@@ -118,7 +118,7 @@ func TestCoordinatorSameAsLocal(t *testing.T) {
 	if remote.Status != local.Status || local.Status != exec.Succeeded {
 		t.Fatalf("status local %s, remote %s: %s", local.Status, remote.Status, remote.Error)
 	}
-	ignore := cmpopts.IgnoreFields(exec.ItemResult{}, "OffsetMS", "DurationMS", "Worker", "Lane")
+	ignore := gocmp.Options{cmpopts.IgnoreFields(exec.ItemResult{}, "OffsetMS", "DurationMS", "Worker", "Lane"), cmpopts.IgnoreUnexported(exec.ItemResult{})}
 	for _, id := range []string{"fan", "count"} {
 		l, r := local.Step(id), remote.Step(id)
 		if diff := gocmp.Diff(l.Results, r.Results, ignore); diff != "" {

@@ -1,9 +1,11 @@
 package durable
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -610,6 +612,15 @@ steps:
 // is not written to the journal; a resume runs its step again, and the
 // run's record holds the secret only as a keyed hash.
 func TestSecretOutputWithheld(t *testing.T) {
+	for _, compact := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compact=%v", compact), func(t *testing.T) { secretOutputWithheld(t, compact) })
+	}
+}
+
+// secretOutputWithheld is TestSecretOutputWithheld with or without
+// exec.Options.CompactResults (which flowrun apply sets: the block's
+// outputs are read by no expression here).
+func secretOutputWithheld(t *testing.T, compact bool) {
 	f := newFixture(t, map[string]string{"main.yaml": `
 version: 1
 inputs:
@@ -632,7 +643,7 @@ steps:
 	must(t, err)
 	j, err := Create(f.sd, run, mask.New("hunter2-token"), nil)
 	must(t, err)
-	rep := exec.Run(context.Background(), wf, exec.Options{Inputs: inputs, RunID: j.ID(), Recorder: j})
+	rep := exec.Run(context.Background(), wf, exec.Options{Inputs: inputs, RunID: j.ID(), Recorder: j, CompactResults: compact})
 	must(t, j.Close())
 	if rep.Status != exec.Failed {
 		t.Fatalf("first run %s", rep.Status)
@@ -650,12 +661,20 @@ steps:
 	must(t, err)
 	j2, err := p.Open(mask.New("hunter2-token"), nil)
 	must(t, err)
-	rep = exec.Run(context.Background(), wf, exec.Options{Inputs: p.Inputs, RunID: j2.ID(), Recorder: j2, Restorer: j2})
+	rep = exec.Run(context.Background(), wf, exec.Options{Inputs: p.Inputs, RunID: j2.ID(), Recorder: j2, Restorer: j2, CompactResults: compact})
 	must(t, j2.Close())
 	if got := ran(); !slices.Equal(got, []string{"a", "last", "leak"}) {
 		t.Errorf("resume ran %v; want leak and a (their outputs were withheld) and last", got)
 	}
-	if rep.Status != exec.Succeeded || rep.Step("leak").Output != "auth hunter2-token" || rep.Step("fan").Results[0].Output != "hunter2-token" {
+	fanOut := rep.Step("fan").Results[0].Output
+	if raw, ok := fanOut.(json.RawMessage); ok && compact {
+		fanOut = string(raw)
+		if fanOut != `"hunter2-token"` {
+			t.Errorf("compacted output %s", raw)
+		}
+		fanOut = "hunter2-token"
+	}
+	if rep.Status != exec.Succeeded || rep.Step("leak").Output != "auth hunter2-token" || fanOut != "hunter2-token" {
 		t.Errorf("resume: %s; outputs %v, %v; want the real values", rep.Status, rep.Step("leak").Output, rep.Step("fan").Results[0].Output)
 	}
 }
@@ -734,6 +753,86 @@ steps:
 		}
 		if x, ok := rep.Inputs["x"].(float64); !ok || !math.IsNaN(x) {
 			t.Errorf("resume with %v: x = %#v; want NaN", set, rep.Inputs["x"])
+		}
+	}
+}
+
+// TestCompactOutputsJournaledAndResumed: outputs kept as their JSON
+// (exec.Options.CompactResults) are journaled and reported as the values
+// they encode, and a resume restores them exactly.
+func TestCompactOutputsJournaledAndResumed(t *testing.T) {
+	f := newFixture(t, map[string]string{"main.yaml": `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: [a, b, c], key: "${{ item }}", on_error: continue}
+    work: {out: {k: "${{ item }}", big: 9007199254740993, f: 2.5, list: [1, {z: true, a: null}]}}
+`})
+	want := func(k string) any {
+		return map[string]any{"k": k, "big": 9007199254740993, "f": 2.5, "list": []any{1, map[string]any{"z": true, "a": nil}}}
+	}
+	decoded := func(t *testing.T, v any) any {
+		t.Helper()
+		if raw, ok := v.(json.RawMessage); ok {
+			out, err := steps.DecodeJSON(bytes.NewReader(raw))
+			must(t, err)
+			return out
+		}
+		return v
+	}
+	resetLedger("c")
+	wf := f.load()
+	run, err := NewRun(wf, nil, f.key)
+	must(t, err)
+	j, err := Create(f.sd, run, nil, nil)
+	must(t, err)
+	rep := exec.Run(context.Background(), wf, exec.Options{RunID: j.ID(), Recorder: j, CompactResults: true})
+	must(t, j.Close())
+	if rep.Status != exec.Failed {
+		t.Fatalf("first run %s; want failed (c fails)", rep.Status)
+	}
+	for _, r := range rep.Step("fan").Results[:2] {
+		if _, ok := r.Output.(json.RawMessage); !ok {
+			t.Errorf("%s: output %T; want it kept as JSON", r.Key, r.Output)
+		}
+	}
+	// report.json holds the values.
+	rc, err := f.sd.Report(j.ID())
+	must(t, err)
+	var stored struct {
+		Steps []struct {
+			Results []struct {
+				Key    string `json:"key"`
+				Output any    `json:"output"`
+			} `json:"results"`
+		} `json:"steps"`
+	}
+	dec := json.NewDecoder(rc)
+	dec.UseNumber()
+	must(t, dec.Decode(&stored))
+	rc.Close()
+	for _, r := range stored.Steps[0].Results[:2] {
+		if diff := cmp.Diff(want(r.Key), spec.Normalize(r.Output)); diff != "" {
+			t.Errorf("report.json, %s (-want +got):\n%s", r.Key, diff)
+		}
+	}
+
+	resetLedger()
+	p, err := PrepareResume(f.sd, j.ID(), wf, nil, f.key)
+	must(t, err)
+	j2, err := p.Open(nil, nil)
+	must(t, err)
+	rep = exec.Run(context.Background(), wf, exec.Options{RunID: j2.ID(), Recorder: j2, Restorer: j2, CompactResults: true})
+	must(t, j2.Close())
+	if got := ran(); !slices.Equal(got, []string{"c"}) {
+		t.Errorf("resume ran %v; want c only", got)
+	}
+	if rep.Status != exec.Succeeded {
+		t.Fatalf("resume: %s %s", rep.Status, rep.Error)
+	}
+	for _, r := range rep.Step("fan").Results {
+		if diff := cmp.Diff(want(r.Key), decoded(t, r.Output)); diff != "" {
+			t.Errorf("after the resume, %s (-want +got):\n%s", r.Key, diff)
 		}
 	}
 }

@@ -147,10 +147,19 @@ func (j *Journal) ItemDone(s *spec.Step, res *exec.ItemResult) error {
 		out = res.Output
 	}
 	out, withheld := j.withhold(out)
+	var enc []byte
+	if out != nil {
+		// Encoded once, for the journal and the report.
+		var err error
+		if enc, err = res.EncodedOutput(); err != nil {
+			return fmt.Errorf("journal: step %q item %d (key %q): output cannot be journaled: %w", s.ID, res.Index, res.Key, err)
+		}
+	}
 	return j.s.Journal.Item(&state.ItemRecord{
 		Step: s.ID, Index: res.Index, Key: res.Key, Status: string(res.Status),
 		Attempts:       max(res.Attempts-j.priorItem(s, res.Key), 0),
 		Output:         out,
+		OutputJSON:     enc,
 		OutputWithheld: withheld,
 		Error:          j.mask.String(res.Error),
 		DurationMS:     res.DurationMS,

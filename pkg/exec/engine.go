@@ -57,6 +57,13 @@ type Options struct {
 	// MaxParsed bounds the memory of one parsed output (output: json or
 	// lines) and of one jsonl item; 0 means DefaultMaxParsed.
 	MaxParsed int64
+	// CompactResults keeps the outputs of a parallel block that no
+	// expression reads (spec.Parallel.OutputsRead is false) as their JSON,
+	// a json.RawMessage in ItemResult.Output, rather than as decoded
+	// values: the report writes them the same, and they take a fraction
+	// of the memory (a decoded JSON object is several times its text).
+	// For callers that write the report rather than read its values.
+	CompactResults bool
 	// ReportFiles are the files the caller writes the report to when the
 	// run ends: a results_file whose path is computed when the run
 	// starts must not be one of them (the caller checks literal paths
@@ -229,7 +236,8 @@ func Run(ctx context.Context, wf *spec.Workflow, opts Options) *Report {
 		Dir: wf.Dir, File: wf.File, Environ: r.environ, QuietItems: opts.QuietItems,
 		Resources: r.res, Kill: opts.Kill, Workers: r.opts.Workers, Start: r.report.StartedAt,
 		Mask: r.mask, lines: r.log, wf: wf, claims: r.claims, chain: opts.chain, MaxParsed: opts.MaxParsed,
-		dispatcher: opts.Dispatcher, origin: newOrigin(opts.origin, r.report.RunID, r.environ[base:]),
+		CompactOutputs: opts.CompactResults,
+		dispatcher:     opts.Dispatcher, origin: newOrigin(opts.origin, r.report.RunID, r.environ[base:]),
 	}
 	// Finally steps, and main steps whose if: calls always() or
 	// cancelled(), run under a context that an interrupt does not cancel:

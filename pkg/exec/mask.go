@@ -85,12 +85,15 @@ func maskStep(m *mask.Masker, s *StepReport) {
 // when masking changes nothing in it.
 func maskedResult(m *mask.Masker, res *ItemResult) *ItemResult {
 	key, errText, tail, worker := m.String(res.Key), m.String(res.Error), m.String(res.LogTail), m.String(res.Worker)
-	out, changed := m.ValueChanged(res.Output)
+	out, changed := maskedOutput(m, res)
 	if !changed && key == res.Key && errText == res.Error && tail == res.LogTail && worker == res.Worker {
 		return res
 	}
 	cp := *res
 	cp.Key, cp.Error, cp.LogTail, cp.Output, cp.Worker = key, errText, tail, out, worker
+	if changed {
+		cp.outJSON = nil // the JSON of the unmasked output
+	}
 	return &cp
 }
 

@@ -96,6 +96,9 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 		}
 	}
 
+	// The outputs of a block that keeps them all but that nothing reads
+	// are kept as JSON (Options.CompactResults).
+	compact := r.opts.CompactResults && blk.Results == spec.ResultsAll && !blk.OutputsRead
 	done := func(lane int, res *ItemResult) error {
 		if res.Attempts > 0 && !res.Restored {
 			res.Lane = lane + 1
@@ -107,6 +110,9 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 			if err := rec.ItemDone(s, res); err != nil {
 				return &sourceError{fmt.Errorf("%s: step %q item %d: recording the result: %w", s.TypePos, s.ID, res.Index, err)}
 			}
+		}
+		if compact {
+			compactOutput(res)
 		}
 		col.lane(lane).record(res)
 		if err := col.fileErr(); err != nil {

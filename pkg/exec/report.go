@@ -143,6 +143,9 @@ type ItemResult struct {
 	// Worker names the cluster worker that ran the item; empty for an
 	// item run in this process.
 	Worker string `json:"worker,omitempty"`
+
+	// outJSON is Output as JSON once EncodedOutput kept it: see there.
+	outJSON []byte
 }
 
 // Summary counts a parallel block's items and describes their durations;

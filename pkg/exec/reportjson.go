@@ -115,7 +115,9 @@ func appendResult(b []byte, r *ItemResult) ([]byte, error) {
 	b = append(b, `,"status":`...)
 	b = jsonenc.AppendString(b, string(r.Status))
 	b = append(b, `,"output":`...)
-	if b, err = appendOutput(b, r.Output); err != nil {
+	if r.outJSON != nil {
+		b = append(b, r.outJSON...)
+	} else if b, err = appendOutput(b, r.Output); err != nil {
 		return b, err
 	}
 	if r.Error != "" {

@@ -82,6 +82,10 @@ type ItemRunner struct {
 	// MaxParsed bounds the memory of one parsed output (output: json or
 	// lines) and of one jsonl item; 0 means DefaultMaxParsed.
 	MaxParsed int64
+	// CompactOutputs tells the items of a parallel block whose outputs no
+	// expression reads that they are only written (steps.Input.
+	// OutputUnread; see Options.CompactResults).
+	CompactOutputs bool
 
 	once  sync.Once
 	lines *lineWriter
@@ -145,12 +149,15 @@ type BoundStep struct {
 	// the item, so that running an item needs its scope (a key builds its
 	// own).
 	perItemScope bool
+	// unread is steps.Input.OutputUnread for the step's items.
+	unread bool
 }
 
 // Bind prepares step s to run items under sc.
 func (ir *ItemRunner) Bind(s *spec.Step, sc *spec.Scope) (*BoundStep, error) {
 	scope := sc.Vars()
 	b := &BoundStep{ir: ir, step: s, sc: sc, scope: scope}
+	b.unread = ir.CompactOutputs && s.Parallel != nil && !s.Parallel.OutputsRead
 	envPerItem := false
 	for _, e := range s.Env {
 		for _, x := range e.Value.Exprs() {

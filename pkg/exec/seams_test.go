@@ -75,7 +75,7 @@ steps:
 	wf := load(t, src)
 	d := &remote{wf: wf}
 	rep := Run(context.Background(), wf, Options{Dispatcher: d, Inputs: inputs})
-	ignore := cmpopts.IgnoreFields(ItemResult{}, "OffsetMS", "DurationMS", "Worker", "Lane")
+	ignore := cmp.Options{cmpopts.IgnoreFields(ItemResult{}, "OffsetMS", "DurationMS", "Worker", "Lane"), cmpopts.IgnoreUnexported(ItemResult{})}
 	if diff := cmp.Diff(local.Step("fan").Results, rep.Step("fan").Results, ignore); diff != "" {
 		t.Errorf("results (-local +remote):\n%s", diff)
 	}

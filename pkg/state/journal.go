@@ -137,7 +137,10 @@ func newWriter(name string, f journalFile, size int64) *Writer {
 // Item appends the record of a finished item. It does not wait for the
 // disk: the record is durable within SyncEvery, or after Sync.
 func (w *Writer) Item(r *ItemRecord) error {
-	out, err := encodeOutput(r.Output)
+	out, err := r.OutputJSON, error(nil)
+	if out == nil {
+		out, err = encodeOutput(r.Output)
+	}
 	if err == nil {
 		err = checkDuration(r.DurationMS)
 	}

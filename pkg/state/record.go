@@ -35,6 +35,9 @@ type ItemRecord struct {
 	// Output is journaled when non-nil: set it only when the block keeps
 	// its items' outputs. It must encode as JSON (no NaN or infinities).
 	Output any
+	// OutputJSON, when not nil, is Output already encoded as one JSON
+	// value (exec.ItemResult.EncodedOutput), journaled instead.
+	OutputJSON []byte
 	// OutputWithheld says the item had an output that was not journaled
 	// (it held a secret): a resume cannot restore it and runs it again.
 	OutputWithheld bool

@@ -39,7 +39,7 @@ func nonFinite(v any, path string, found func(string, float64), depth int) (any,
 		return v, false
 	}
 	switch x := v.(type) {
-	case nil, string, bool, int, int64, uint64, json.Number:
+	case nil, string, bool, int, int64, uint64, json.Number, json.RawMessage:
 		return v, false
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {

@@ -92,6 +92,13 @@ type Input struct {
 	// without the grace period a child process normally gets after SIGTERM
 	// (the operator interrupted twice). It may be nil.
 	Kill <-chan struct{}
+	// OutputUnread says that no expression reads the output: flowrun only
+	// writes it (report, journal, results file) as JSON. A step may then
+	// return parts of it as a json.RawMessage holding valid JSON — text it
+	// received as JSON — rather than decode what nobody evaluates; flowrun
+	// writes that text as it is (compacted). Otherwise values must be
+	// plain (see DecodeJSON).
+	OutputUnread bool
 	// Outcome is the one field Run may write: how its attempt ended, for
 	// the counts of a block's summary (see Outcome). flowrun clears it
 	// before each attempt and reads it after.

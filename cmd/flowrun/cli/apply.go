@@ -101,7 +101,8 @@ func (c *ApplyCmd) Run(e *env) error {
 		return exitError{ExitInvalid}
 	}
 	m := secretMasker(e, wf, inputs)
-	opts := exec.Options{Inputs: inputs, Workers: workers, Mask: m, ReportFiles: c.Watch.Report, MaxParsed: int64(c.MaxParsedOutput)}
+	// The report is written, not read: outputs nothing reads are kept as JSON.
+	opts := exec.Options{Inputs: inputs, Workers: workers, Mask: m, ReportFiles: c.Watch.Report, MaxParsed: int64(c.MaxParsedOutput), CompactResults: true}
 	var watch *watcher
 	warn := func(msg string) {
 		if watch != nil {

@@ -2,11 +2,13 @@ package http
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/flowrun/flowrun/pkg/steps"
 )
@@ -44,7 +46,7 @@ func (b body) start() []byte {
 // decoded value and the decoder's buffer, never also the text or a
 // second copy of it. Any other body is read once into a string, sized by
 // contentLength when the server gives it.
-func readBody(rd io.Reader, contentLength, limit int64, json, keepText bool) (body, error) {
+func readBody(rd io.Reader, contentLength, limit int64, json, keepText, raw bool) (body, error) {
 	// Pooled: an http block reads a body per item.
 	c := counters.Get().(*counter)
 	*c = counter{lim: io.LimitedReader{R: rd, N: limit + 1}, blank: true}
@@ -53,6 +55,9 @@ func readBody(rd io.Reader, contentLength, limit int64, json, keepText bool) (bo
 		counters.Put(c)
 	}()
 	var b body
+	if json && raw && !keepText {
+		return readRaw(c, contentLength, limit)
+	}
 	if json && !keepText {
 		v, err := steps.DecodeJSON(c)
 		switch {
@@ -128,3 +133,64 @@ func (c *counter) Read(p []byte) (int, error) {
 
 // start returns a copy of the bytes kept for error messages.
 func (c *counter) start() []byte { return bytes.Clone(c.head[:c.nhead]) }
+
+// readRaw reads a JSON body whose value nobody reads (steps.Input.
+// OutputUnread): when its text is ASCII without a backslash, it is
+// checked and kept compacted, a json.RawMessage, instead of decoded.
+// Such text reads the same as its decoded value writes — no escape hides
+// a character from masking, which looks for secrets and URLs in it — and
+// decodes to it on a resume. Any other body is decoded as readBody does.
+func readRaw(c *counter, contentLength, limit int64) (body, error) {
+	var b body
+	buf := rawBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledRaw {
+			buf.Reset()
+			rawBufs.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if contentLength > 0 && contentLength <= limit {
+		buf.Grow(int(contentLength))
+	}
+	if _, err := buf.ReadFrom(c); err != nil {
+		b.head = c.start()
+		return b, err
+	}
+	if c.n > limit {
+		b.head = c.start()
+		return b, errTooLarge
+	}
+	text := buf.Bytes()
+	if c.blank {
+		return b, nil // no value, as readBody
+	}
+	if plainJSONText(text) && json.Valid(text) {
+		out := bytes.NewBuffer(make([]byte, 0, len(text)))
+		if err := json.Compact(out, text); err == nil {
+			b.value = json.RawMessage(out.Bytes())
+			return b, nil
+		}
+	}
+	v, err := steps.DecodeJSON(bytes.NewReader(text))
+	if err != nil {
+		b.head = c.start()
+		return b, fmt.Errorf("%w: %w", errNotJSON, err)
+	}
+	b.value = v
+	return b, nil
+}
+
+// plainJSONText reports whether text is ASCII without a backslash.
+func plainJSONText(text []byte) bool {
+	for _, c := range text {
+		if c >= utf8.RuneSelf || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+var rawBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledRaw = 64 << 10

@@ -34,10 +34,11 @@ func (h *HTTP) Run(ctx context.Context, in *steps.Input) (any, error) {
 	var res *steps.Resources
 	var mk *mask.Masker
 	o := new(steps.Outcome)
+	unread := false
 	if in != nil {
-		res, mk, o = in.Resources, in.Mask, &in.Outcome
+		res, mk, o, unread = in.Resources, in.Mask, &in.Outcome, in.OutputUnread
 	}
-	out, err := r.do(ctx, r.client(res), mk, o)
+	out, err := r.do(ctx, r.client(res), mk, o, unread)
 	if err != nil {
 		return nil, masked(mk, err)
 	}
@@ -81,7 +82,10 @@ func (e *maskedError) Unwrap() error { return e.err }
 
 // do sends the request and checks the response; o is told the status and
 // how the request failed.
-func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker, o *steps.Outcome) (any, error) {
+//
+// When unread (steps.Input.OutputUnread), a JSON body that needs no
+// decoding to be written as it reads is kept as its text (readBody).
+func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker, o *steps.Outcome, unread bool) (any, error) {
 	// The timeout covers reading the body too: a server that sends headers
 	// and then stalls must not hold a worker forever.
 	reqCtx, cancel := context.WithTimeout(ctx, r.timeout)
@@ -138,7 +142,9 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker, o
 		}
 		return nil, steps.Permanent(err)
 	}
-	b, err := readBody(resp.Body, resp.ContentLength, r.maxBody, isJSON(resp.Header.Get("Content-Type")), r.contains != "")
+	// expect.json reads the decoded body.
+	raw := unread && r.check.IsZero()
+	b, err := readBody(resp.Body, resp.ContentLength, r.maxBody, isJSON(resp.Header.Get("Content-Type")), r.contains != "", raw)
 	switch {
 	case errors.Is(err, errTooLarge):
 		o.Kind = steps.KindOther

@@ -1,0 +1,233 @@
+package exec
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/flowrun/flowrun/pkg/mask"
+)
+
+// compactSrc is a block whose outputs nothing reads (a later step reads
+// its summary only), holding what JSON is easy to get wrong: an integer
+// beyond 2^53, a float, text beyond ASCII, a URL with a password, nested
+// lists and maps with keys out of order.
+const compactSrc = `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: [0, 1, 2]}
+    probe:
+      out:
+        z: ${{ item }}
+        big: 9007199254740993
+        f: 2.5
+        text: "é ${{ item }}"
+        url: https://user:pw@example.test/x?token=abc
+        list: [1, {b: 2, a: [true, null]}]
+  - id: after
+    needs: [fan]
+    probe: {out: "${{ steps.fan.summary.total }}"}
+`
+
+// reportResults returns the results of step id as the JSON report writes
+// them, decoded, without their timings.
+func reportResults(t *testing.T, rep *Report, m *mask.Masker, id string) []any {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := rep.WriteJSON(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Steps []struct {
+			ID      string           `json:"id"`
+			Results []map[string]any `json:"results"`
+		} `json:"steps"`
+	}
+	dec := json.NewDecoder(&buf)
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range doc.Steps {
+		if s.ID != id {
+			continue
+		}
+		var out []any
+		for _, r := range s.Results {
+			delete(r, "offset_ms")
+			delete(r, "duration_ms")
+			delete(r, "lane")
+			out = append(out, r)
+		}
+		return out
+	}
+	t.Fatalf("no step %q in the report", id)
+	return nil
+}
+
+// TestCompactResultsWriteTheSameReport: with CompactResults, the outputs
+// of a block nothing reads are kept as their JSON, and the report — masked
+// or not — says exactly what it says without.
+func TestCompactResultsWriteTheSameReport(t *testing.T) {
+	plain := runYAML(t, compactSrc, Options{})
+	compact := runYAML(t, compactSrc, Options{CompactResults: true})
+	if plain.Status != Succeeded || compact.Status != Succeeded {
+		t.Fatalf("runs: %s %s / %s %s", plain.Status, plain.Error, compact.Status, compact.Error)
+	}
+	for i, r := range compact.Step("fan").Results {
+		if _, ok := r.Output.(json.RawMessage); !ok {
+			t.Errorf("result %d: output %T; want it kept as its JSON", i, r.Output)
+		}
+		if _, ok := plain.Step("fan").Results[i].Output.(map[string]any); !ok {
+			t.Errorf("result %d without CompactResults: output %T; want the value", i, plain.Step("fan").Results[i].Output)
+		}
+	}
+	m := mask.New()
+	for _, masker := range []*mask.Masker{nil, m} {
+		want := reportResults(t, plain, masker, "fan")
+		got := reportResults(t, compact, masker, "fan")
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("report (mask %v) differs with CompactResults (-without +with):\n%s", masker != nil, diff)
+		}
+		// Masked() then WriteJSON(nil), as flowrun apply writes it.
+		want = reportResults(t, plain.Masked(m), nil, "fan")
+		got = reportResults(t, compact.Masked(m), nil, "fan")
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("masked report differs with CompactResults (-without +with):\n%s", diff)
+		}
+	}
+	if s := reportResults(t, compact.Masked(m), nil, "fan"); strings.Contains(jsonText(t, s), "pw@") {
+		t.Errorf("the password of a URL in a compacted output reached the report: %s", jsonText(t, s))
+	}
+}
+
+func jsonText(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestCompactResultsKeepWhatIsRead: outputs an expression reads stay
+// values, and the expression reads them right.
+func TestCompactResultsKeepWhatIsRead(t *testing.T) {
+	rep := runYAML(t, `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: [1, 2, 3]}
+    probe: {out: {n: "${{ item * 10 }}"}}
+  - id: sum
+    probe: {out: "${{ sum(map(steps.fan.outputs, #.n)) }}"}
+`, Options{CompactResults: true})
+	if rep.Status != Succeeded {
+		t.Fatalf("%s: %s", rep.Status, rep.Error)
+	}
+	for i, r := range rep.Step("fan").Results {
+		if _, ok := r.Output.(map[string]any); !ok {
+			t.Errorf("result %d: output %T; a later step reads it, so it must stay a value", i, r.Output)
+		}
+	}
+	if got := rep.Step("sum").Output; got != 60 {
+		t.Errorf("sum = %v; want 60", got)
+	}
+}
+
+// TestCompactResultsMaskSecrets: a secret in an output that is kept as
+// JSON is masked wherever the report goes.
+func TestCompactResultsMaskSecrets(t *testing.T) {
+	const secret = "hunter2-very-secret"
+	wf := load(t, `
+version: 1
+inputs:
+  token: {type: string, secret: true}
+steps:
+  - id: fan
+    parallel: {items: [1, 2]}
+    probe: {out: {token: "${{ inputs.token }}", n: "${{ item }}"}}
+`)
+	m := mask.New()
+	resetProbes()
+	rep := Run(t.Context(), wf, Options{Inputs: map[string]any{"token": secret}, Mask: m, CompactResults: true})
+	if rep.Status != Succeeded {
+		t.Fatalf("%s: %s", rep.Status, rep.Error)
+	}
+	var buf bytes.Buffer
+	if err := rep.Masked(m).WriteJSON(&buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WriteJSON(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(rep.Masked(m)) // -o json
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf.Write(b)
+	if strings.Contains(buf.String(), secret) {
+		t.Errorf("the secret reached the report: %s", buf.String())
+	}
+	if !strings.Contains(buf.String(), `"token":"`+mask.Replacement+`"`) {
+		t.Errorf("the masked token is missing: %s", buf.String())
+	}
+}
+
+// TestCompactResultsLeaveNonFinite: an output holding NaN is not
+// compacted, so that the warnings that name where it is still see it.
+func TestCompactResultsLeaveNonFinite(t *testing.T) {
+	rep := runYAML(t, `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: [1]}
+    probe: {out: {x: .nan}}
+`, Options{CompactResults: true})
+	out, ok := rep.Step("fan").Results[0].Output.(map[string]any)
+	if !ok {
+		t.Fatalf("output %T; want the value", rep.Step("fan").Results[0].Output)
+	}
+	if f, _ := out["x"].(float64); !math.IsNaN(f) {
+		t.Errorf("x = %v; want NaN", out["x"])
+	}
+}
+
+// TestEncodedOutputOnce: the JSON the journal asks for is kept for the
+// report, which writes those bytes; a masked copy drops them.
+func TestEncodedOutputOnce(t *testing.T) {
+	res := &ItemResult{Index: 0, Key: "0", Status: Succeeded, Output: map[string]any{"b": 1, "a": "s3cret-value"}}
+	b1, err := res.EncodedOutput()
+	if err != nil || string(b1) != `{"a":"s3cret-value","b":1}` {
+		t.Fatalf("EncodedOutput = %s, %v", b1, err)
+	}
+	b2, _ := res.EncodedOutput()
+	if &b1[0] != &b2[0] {
+		t.Error("the output was encoded twice")
+	}
+	line, err := appendResult(nil, res)
+	if err != nil || !bytes.Contains(line, []byte(`"output":{"a":"s3cret-value","b":1}`)) {
+		t.Errorf("report line %s, %v", line, err)
+	}
+	m := mask.New("s3cret-value")
+	cp := maskedResult(m, res)
+	if cp == res || cp.outJSON != nil {
+		t.Fatalf("a masked copy kept the unmasked JSON: %+v", cp)
+	}
+	line, _ = appendResult(nil, cp)
+	if !bytes.Contains(line, []byte(`"a":"`+mask.Replacement+`"`)) {
+		t.Errorf("masked report line %s", line)
+	}
+	// Not kept: typed values, and large ones.
+	for _, out := range []any{[]string{"typed"}, strings.Repeat("x", maxKeptJSON)} {
+		res := &ItemResult{Status: Succeeded, Output: out}
+		if _, err := res.EncodedOutput(); err != nil || res.outJSON != nil {
+			t.Errorf("%T output: kept %d bytes, %v; want none kept", out, len(res.outJSON), err)
+		}
+	}
+}

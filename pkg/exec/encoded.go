@@ -1,0 +1,81 @@
+package exec
+
+import (
+	"encoding/json"
+	"sync"
+
+	"github.com/flowrun/flowrun/internal/jsonenc"
+	"github.com/flowrun/flowrun/pkg/mask"
+	"github.com/flowrun/flowrun/pkg/steps"
+)
+
+// EncodedOutput returns the item's output as JSON, as the report writes it
+// (NaN and ±Inf as strings, steps.NonFinite), or nil for no output. The
+// bytes are kept with the result when the output is made of plain shapes
+// (see jsonenc.AppendPlain) and at most maxKeptJSON long, so that an
+// output is encoded once although it is written twice: by the journal as
+// the item ends, and by the report when the run does. The caller must not
+// modify them, nor the output once they are kept.
+//
+// It is called, like every use of a result, by the one goroutine that
+// holds the result at the time (the lane that finished the item, then the
+// one writing the report).
+func (r *ItemResult) EncodedOutput() ([]byte, error) {
+	if r.outJSON != nil {
+		return r.outJSON, nil
+	}
+	if r.Output == nil {
+		return nil, nil
+	}
+	bp := encodeBufs.Get().(*[]byte)
+	defer encodeBufs.Put(bp)
+	b, plain, err := jsonenc.AppendPlain((*bp)[:0], r.Output)
+	if cap(b) <= maxPooledEncode {
+		*bp = b[:0]
+	}
+	if err != nil {
+		return json.Marshal(steps.NonFinite(r.Output, "", nil))
+	}
+	out := append([]byte(nil), b...)
+	if plain && len(out) <= maxKeptJSON {
+		r.outJSON = out
+	}
+	return out, nil
+}
+
+// compactOutput replaces a result's output by its JSON, when EncodedOutput
+// keeps it: see Options.CompactResults. Outputs it does not keep (large,
+// of other than plain shapes, holding NaN or infinities, whose warnings
+// read the value) stay as they are.
+func compactOutput(res *ItemResult) {
+	if res.Status != Succeeded || res.Output == nil {
+		return
+	}
+	if _, err := res.EncodedOutput(); err == nil && res.outJSON != nil {
+		res.Output = json.RawMessage(res.outJSON)
+	}
+}
+
+// maxKeptJSON bounds the JSON of an output kept with its result: kept
+// outputs are small ones, for which encoding is a large part of what an
+// item costs; a large one is encoded again by the report rather than held
+// twice.
+const maxKeptJSON = 4 << 10
+
+// encodeBufs are scratch buffers for EncodedOutput, so that an output is
+// copied once, at its size, instead of grown.
+var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxPooledEncode = 64 << 10
+
+// maskedOutput masks an item's output for a report: when its JSON is kept
+// and masking would change nothing in it, without walking it. That is
+// decided from the JSON only when m masks no secret: URLs are then all it
+// redacts, and a string holds "://" exactly when its JSON does (the
+// escapes of JSON never touch ':' or '/').
+func maskedOutput(m *mask.Masker, res *ItemResult) (any, bool) {
+	if res.outJSON != nil && m.Empty() && !m.Contains(res.outJSON) {
+		return res.Output, false
+	}
+	return m.ValueChanged(res.Output)
+}

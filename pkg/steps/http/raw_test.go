@@ -1,0 +1,91 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/flowrun/flowrun/pkg/steps"
+)
+
+// runUnread runs h once for an item whose output nobody reads
+// (steps.Input.OutputUnread).
+func runUnread(t *testing.T, h *HTTP) (map[string]any, error) {
+	t.Helper()
+	res := &steps.Resources{Workers: 4}
+	t.Cleanup(func() { _ = res.Close() })
+	out, err := h.Run(t.Context(), &steps.Input{StepID: "call", Index: 0, Attempt: 1, Resources: res, OutputUnread: true})
+	if err != nil {
+		return nil, err
+	}
+	return out.(map[string]any), nil
+}
+
+// TestUnreadBodyKeptAsText: when nobody reads the output, a JSON body is
+// checked and kept as its compacted text, which decodes to exactly what
+// the body decodes to; text that would not read as it decodes (escapes,
+// beyond ASCII) is decoded as always, and so is a body expect.json reads.
+func TestUnreadBodyKeptAsText(t *testing.T) {
+	tests := []struct {
+		name, body string
+		h          HTTP
+		raw        string // the text kept; "" means decoded
+		wantErr    string
+	}{
+		{name: "object", body: "{\"b\": [1, 2.50, 9007199254740993],\n \"a\": {\"x\": null}}\n", raw: `{"b":[1,2.50,9007199254740993],"a":{"x":null}}`},
+		{name: "escape", body: `{"u": "http\u003a//user:pw@host"}`},
+		{name: "beyond ASCII", body: `{"name": "é"}`},
+		{name: "read by expect.json", body: `{"ok": true}`, h: HTTP{Expect: Expect{JSON: mustExpr("body.ok")}}},
+		{name: "blank", body: "  \n"},
+		{name: "invalid", body: `{"a": nope}`, wantErr: `response says it is JSON but is not: invalid character 'o' in literal null (expecting 'u'); body: {"a": nope}`},
+		{name: "two values", body: `{} {}`, wantErr: "response says it is JSON but is not: more than one JSON value; body: {} {}"},
+		{name: "over the limit", body: `{"a": "` + string(make([]byte, 100)) + `"}`, h: HTTP{MaxBody: 50}, wantErr: "response body exceeds max_body of 50B"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tt.h
+			h.URL = bodyServer(t, "application/json", tt.body)
+			out, err := runUnread(t, &h)
+			if tt.wantErr != "" {
+				if err == nil || !containsText(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v; want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, isRaw := out["body"].(json.RawMessage)
+			if tt.raw != "" {
+				if !isRaw || string(raw) != tt.raw {
+					t.Fatalf("body %T %s; want the text %s", out["body"], raw, tt.raw)
+				}
+			} else if isRaw {
+				t.Fatalf("body kept as text %s; want it decoded", raw)
+			}
+			// Whatever its form, the body is what reading it decodes.
+			got := out["body"]
+			if isRaw {
+				if got, err = steps.DecodeJSON(bytesReader(raw)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var want any
+			if v, err := steps.DecodeJSON(stringReader(tt.body)); err == nil {
+				want = v
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("body (-decoded +kept):\n%s", diff)
+			}
+		})
+	}
+}
+
+func containsText(s, sub string) bool { return strings.Contains(s, sub) }
+
+func bytesReader(b []byte) io.Reader  { return bytes.NewReader(b) }
+func stringReader(s string) io.Reader { return strings.NewReader(s) }
