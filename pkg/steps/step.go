@@ -99,6 +99,11 @@ type Input struct {
 	// writes that text as it is (compacted). Otherwise values must be
 	// plain (see DecodeJSON).
 	OutputUnread bool
+	// MaxParsed bounds the memory a value the step parses from what it
+	// received may take (a JSON body: steps.JSONCost), so that a small
+	// text cannot become a huge value; 0 means no bound. flowrun sets it
+	// from --max-parsed-output.
+	MaxParsed int64
 	// Outcome is the one field Run may write: how its attempt ended, for
 	// the counts of a block's summary (see Outcome). flowrun clears it
 	// before each attempt and reads it after.

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/flowrun/flowrun/pkg/steps"
 )
@@ -40,48 +40,35 @@ func (b body) start() []byte {
 }
 
 // readBody reads a response body of at most limit bytes (contentLength
-// is the server's word for its size, -1 when unknown). A JSON body whose
-// text is not needed (keepText false) is decoded as it streams in, by
-// flowrun's one JSON policy (steps.DecodeJSON): memory then holds the
-// decoded value and the decoder's buffer, never also the text or a
-// second copy of it. Any other body is read once into a string, sized by
-// contentLength when the server gives it.
-func readBody(rd io.Reader, contentLength, limit int64, json, keepText, raw bool) (body, error) {
+// is the server's word for its size, -1 when unknown) into memory, once.
+// A JSON body is then decoded by flowrun's one JSON policy
+// (steps.DecodeJSON), unless the value would take more than maxParsed
+// bytes of memory (steps.JSONCost; 0: no bound): a *steps.MemoryLimitError,
+// found before anything is decoded. When raw (the output is only
+// written: steps.Input.OutputUnread), a JSON body whose text is ASCII
+// without a backslash is kept as that text, compacted, instead: such text
+// reads as its value writes — no escape hides a character from masking,
+// which looks for secrets and URLs in it — and decodes to it on a resume.
+// The text itself is kept when keepText (expect.body_contains searches
+// it) and for a body that is not JSON.
+func readBody(rd io.Reader, contentLength, limit int64, isJSON, keepText, raw bool, maxParsed int64) (body, error) {
 	// Pooled: an http block reads a body per item.
 	c := counters.Get().(*counter)
 	*c = counter{lim: io.LimitedReader{R: rd, N: limit + 1}, blank: true}
+	buf := bodyBufs.Get().(*bytes.Buffer)
+	buf.Reset()
 	defer func() {
 		c.lim.R = nil
 		counters.Put(c)
-	}()
-	var b body
-	if json && raw && !keepText {
-		return readRaw(c, contentLength, limit)
-	}
-	if json && !keepText {
-		v, err := steps.DecodeJSON(c)
-		switch {
-		case c.n > limit:
-			return b, errTooLarge
-		case err != nil && c.blank && errors.Is(err, io.ErrUnexpectedEOF):
-			// An empty body, or white space only: no value.
-			if _, rerr := io.Copy(io.Discard, c); rerr != nil {
-				b.head = c.start()
-				return b, rerr
-			}
-			return b, nil
-		case err != nil:
-			b.head = c.start()
-			return b, fmt.Errorf("%w: %w", errNotJSON, err)
+		if buf.Cap() <= maxPooledBody {
+			bodyBufs.Put(buf)
 		}
-		b.value = v
-		return b, nil
-	}
-	var sb strings.Builder
+	}()
 	if contentLength > 0 && contentLength <= limit {
-		sb.Grow(int(contentLength))
+		buf.Grow(int(contentLength))
 	}
-	if _, err := io.Copy(&sb, c); err != nil {
+	var b body
+	if _, err := buf.ReadFrom(c); err != nil {
 		b.head = c.start()
 		return b, err
 	}
@@ -89,21 +76,70 @@ func readBody(rd io.Reader, contentLength, limit int64, json, keepText, raw bool
 		b.head = c.start()
 		return b, errTooLarge
 	}
-	b.text = sb.String()
-	b.value = b.text
-	if json {
-		if c.blank {
-			b.value = nil
+	text := buf.Bytes()
+	if keepText || !isJSON {
+		b.text = string(text)
+		b.value = b.text
+	}
+	if !isJSON {
+		return b, nil
+	}
+	b.value = nil
+	if c.blank {
+		return b, nil // an empty body, or white space only: no value
+	}
+	if raw && plainJSONText(text) && json.Valid(text) {
+		out := bytes.NewBuffer(make([]byte, 0, len(text)))
+		if err := json.Compact(out, text); err == nil {
+			b.value = json.RawMessage(out.Bytes())
 			return b, nil
 		}
-		v, err := steps.DecodeJSON(strings.NewReader(b.text))
-		if err != nil {
-			return b, fmt.Errorf("%w: %w", errNotJSON, err)
-		}
-		b.value = v
 	}
+	v, err := decodeJSON(text, maxParsed)
+	var le *steps.MemoryLimitError
+	switch {
+	case errors.As(err, &le):
+		return b, fmt.Errorf("JSON response body of %s: %w", ByteSize(len(text)), err)
+	case err != nil:
+		b.head = c.start()
+		return b, fmt.Errorf("%w: %w", errNotJSON, err)
+	}
+	b.value = v
 	return b, nil
 }
+
+// decodeJSON decodes text, refusing a value that would take more than
+// maxParsed bytes (0: no bound). A large text is decoded in place
+// (steps.DecodeJSONLimit), without the copy a json.Decoder makes of it.
+func decodeJSON(text []byte, maxParsed int64) (any, error) {
+	s := unsafe.String(unsafe.SliceData(text), len(text)) // read only, while text is
+	if maxParsed > 0 {
+		if steps.JSONCost(s, maxParsed) > maxParsed {
+			// Counted to the end, for the message.
+			return nil, &steps.MemoryLimitError{Need: steps.JSONCost(s, 0), Limit: maxParsed}
+		}
+	}
+	if len(text) > maxPooledBody {
+		return steps.DecodeJSONLimit(s, 0)
+	}
+	return steps.DecodeJSON(bytes.NewReader(text))
+}
+
+// plainJSONText reports whether text is ASCII without a backslash.
+func plainJSONText(text []byte) bool {
+	for _, c := range text {
+		if c >= utf8.RuneSelf || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// bodyBufs hold bodies while they are read; a buffer that grew past
+// maxPooledBody is dropped rather than kept.
+var bodyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 64 << 10
 
 // errNotJSON is wrapped by readBody's error for a body that says it is
 // JSON and is not.
@@ -133,64 +169,3 @@ func (c *counter) Read(p []byte) (int, error) {
 
 // start returns a copy of the bytes kept for error messages.
 func (c *counter) start() []byte { return bytes.Clone(c.head[:c.nhead]) }
-
-// readRaw reads a JSON body whose value nobody reads (steps.Input.
-// OutputUnread): when its text is ASCII without a backslash, it is
-// checked and kept compacted, a json.RawMessage, instead of decoded.
-// Such text reads the same as its decoded value writes — no escape hides
-// a character from masking, which looks for secrets and URLs in it — and
-// decodes to it on a resume. Any other body is decoded as readBody does.
-func readRaw(c *counter, contentLength, limit int64) (body, error) {
-	var b body
-	buf := rawBufs.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= maxPooledRaw {
-			buf.Reset()
-			rawBufs.Put(buf)
-		}
-	}()
-	buf.Reset()
-	if contentLength > 0 && contentLength <= limit {
-		buf.Grow(int(contentLength))
-	}
-	if _, err := buf.ReadFrom(c); err != nil {
-		b.head = c.start()
-		return b, err
-	}
-	if c.n > limit {
-		b.head = c.start()
-		return b, errTooLarge
-	}
-	text := buf.Bytes()
-	if c.blank {
-		return b, nil // no value, as readBody
-	}
-	if plainJSONText(text) && json.Valid(text) {
-		out := bytes.NewBuffer(make([]byte, 0, len(text)))
-		if err := json.Compact(out, text); err == nil {
-			b.value = json.RawMessage(out.Bytes())
-			return b, nil
-		}
-	}
-	v, err := steps.DecodeJSON(bytes.NewReader(text))
-	if err != nil {
-		b.head = c.start()
-		return b, fmt.Errorf("%w: %w", errNotJSON, err)
-	}
-	b.value = v
-	return b, nil
-}
-
-// plainJSONText reports whether text is ASCII without a backslash.
-func plainJSONText(text []byte) bool {
-	for _, c := range text {
-		if c >= utf8.RuneSelf || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-var rawBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-const maxPooledRaw = 64 << 10

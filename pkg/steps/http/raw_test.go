@@ -89,3 +89,25 @@ func containsText(s, sub string) bool { return strings.Contains(s, sub) }
 
 func bytesReader(b []byte) io.Reader  { return bytes.NewReader(b) }
 func stringReader(s string) io.Reader { return strings.NewReader(s) }
+
+// TestBodyParsedBound: a JSON body whose value would take more memory than
+// steps.Input.MaxParsed fails before it is decoded, saying how to raise
+// the bound; a large body within it decodes as a small one does.
+func TestBodyParsedBound(t *testing.T) {
+	dense := "[" + strings.Repeat(`{"":0},`, 20000) + `{"":0}]` // 140 KB of text, MBs of maps
+	res := &steps.Resources{Workers: 4}
+	t.Cleanup(func() { _ = res.Close() })
+	h := &HTTP{URL: bodyServer(t, "application/json", dense)}
+	_, err := h.Run(t.Context(), &steps.Input{StepID: "call", Index: 0, Attempt: 1, Resources: res, MaxParsed: 1 << 20})
+	if err == nil || !strings.Contains(err.Error(), "more than the limit of 1 MiB") || !strings.Contains(err.Error(), "--max-parsed-output") || !steps.IsPermanent(err) {
+		t.Fatalf("error %v; want a permanent error over the 1 MiB limit naming --max-parsed-output", err)
+	}
+	out, err := h.Run(t.Context(), &steps.Input{StepID: "call", Index: 0, Attempt: 1, Resources: res, MaxParsed: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, ok := out.(map[string]any)["body"].([]any)
+	if !ok || len(list) != 20001 || !cmp.Equal(list[20000], map[string]any{"": 0}) {
+		t.Errorf("body: %T of %d; want the 20001 objects", out.(map[string]any)["body"], len(list))
+	}
+}

@@ -34,15 +34,25 @@ func (h *HTTP) Run(ctx context.Context, in *steps.Input) (any, error) {
 	var res *steps.Resources
 	var mk *mask.Masker
 	o := new(steps.Outcome)
-	unread := false
+	var rd reading
 	if in != nil {
-		res, mk, o, unread = in.Resources, in.Mask, &in.Outcome, in.OutputUnread
+		res, mk, o = in.Resources, in.Mask, &in.Outcome
+		rd = reading{unread: in.OutputUnread, maxParsed: in.MaxParsed}
 	}
-	out, err := r.do(ctx, r.client(res), mk, o, unread)
+	out, err := r.do(ctx, r.client(res), mk, o, rd)
 	if err != nil {
 		return nil, masked(mk, err)
 	}
 	return out, nil
+}
+
+// reading is what an item tells the step about reading the body: unread
+// (steps.Input.OutputUnread) keeps a JSON body that needs no decoding to
+// be written as it reads as its text; maxParsed (steps.Input.MaxParsed)
+// bounds the memory of a decoded body.
+type reading struct {
+	unread    bool
+	maxParsed int64
 }
 
 // client returns the client that sends the request through the run's
@@ -82,10 +92,8 @@ func (e *maskedError) Unwrap() error { return e.err }
 
 // do sends the request and checks the response; o is told the status and
 // how the request failed.
-//
-// When unread (steps.Input.OutputUnread), a JSON body that needs no
-// decoding to be written as it reads is kept as its text (readBody).
-func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker, o *steps.Outcome, unread bool) (any, error) {
+// rd says how the body is read (see reading).
+func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker, o *steps.Outcome, rd reading) (any, error) {
 	// The timeout covers reading the body too: a server that sends headers
 	// and then stalls must not hold a worker forever.
 	reqCtx, cancel := context.WithTimeout(ctx, r.timeout)
@@ -143,9 +151,13 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker, o
 		return nil, steps.Permanent(err)
 	}
 	// expect.json reads the decoded body.
-	raw := unread && r.check.IsZero()
-	b, err := readBody(resp.Body, resp.ContentLength, r.maxBody, isJSON(resp.Header.Get("Content-Type")), r.contains != "", raw)
+	raw := rd.unread && r.check.IsZero()
+	b, err := readBody(resp.Body, resp.ContentLength, r.maxBody, isJSON(resp.Header.Get("Content-Type")), r.contains != "", raw, rd.maxParsed)
+	var le *steps.MemoryLimitError
 	switch {
+	case errors.As(err, &le):
+		o.Kind = steps.KindOther
+		return nil, steps.Permanent(r.errorf("%v (the limit for parsed outputs; raise it with --max-parsed-output)", err))
 	case errors.Is(err, errTooLarge):
 		o.Kind = steps.KindOther
 		return nil, steps.Permanent(r.errorf("response body exceeds max_body of %s", ByteSize(r.maxBody)))
