@@ -159,8 +159,15 @@ func (in *Input) Parse(s string) (any, error) {
 	if in.Type == "string" {
 		return s, nil
 	}
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(s), &n); err != nil {
+		return nil, fmt.Errorf("want %s, got %q", article(in.Type), s)
+	}
+	if at, why := FirstNumberOutOfRange(&n); at != nil {
+		return nil, fmt.Errorf("%s; quote it to pass it as a string", why)
+	}
 	var v any
-	if err := yaml.Unmarshal([]byte(s), &v); err != nil {
+	if err := n.Decode(&v); err != nil {
 		return nil, fmt.Errorf("want %s, got %q", article(in.Type), s)
 	}
 	if in.Type == "integer" {

@@ -181,6 +181,7 @@ func parseSource(file string, src []byte, opts Options) (*Workflow, Diagnostics)
 		c.errorf(root.Line, root.Column, "aliases that expand to that many nodes are not supported", "the document expands to more than %d YAML nodes", maxNodes)
 		return nil, c.list
 	}
+	c.checkNumbers(root)
 	p := &loader{diags: c, src: indexLines(src), reg: opts.Registry, wf: w, calls: opts.calls.enter(file, opts.AllowPaths, opts.Files)}
 	p.workflow(root)
 	if opts.calls == nil {

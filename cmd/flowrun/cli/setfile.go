@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 
 	"go.yaml.in/yaml/v3"
 
@@ -47,30 +46,12 @@ func readSetFile(file string) (map[string]any, error) {
 		}
 		return nil, fmt.Errorf("%s:%d:%d: want a mapping of input names to values, such as `count: 3`", file, line, col)
 	}
-	if n := roundedInteger(node.Content[0]); n != nil {
-		return nil, fmt.Errorf("%s:%d:%d: the integer %s does not fit in 64 bits and would be rounded; quote it to pass it as a string", file, n.Line, n.Column, n.Value)
+	if n, why := spec.FirstNumberOutOfRange(node.Content[0]); n != nil {
+		return nil, fmt.Errorf("%s:%d:%d: %s; quote it to pass it as a string", file, n.Line, n.Column, why)
 	}
 	var vals map[string]any
 	if err := node.Decode(&vals); err != nil {
 		return nil, fmt.Errorf("--set @%s: %v", file, err)
 	}
 	return vals, nil
-}
-
-// wholeNumber matches a plain scalar written as an integer.
-var wholeNumber = regexp.MustCompile(`^[-+]?[0-9]+$`)
-
-// roundedInteger returns the first scalar under n written as an integer
-// that YAML reads as a float because it does not fit in 64 bits — a value
-// it would round, silently, as JSON's float64 would.
-func roundedInteger(n *yaml.Node) *yaml.Node {
-	if n.Kind == yaml.ScalarNode && n.Style == 0 && n.ShortTag() == "!!float" && wholeNumber.MatchString(n.Value) {
-		return n
-	}
-	for _, c := range n.Content {
-		if r := roundedInteger(c); r != nil {
-			return r
-		}
-	}
-	return nil
 }

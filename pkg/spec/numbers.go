@@ -1,0 +1,96 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Numbers YAML cannot hold. A plain scalar written as a number reaches a
+// step through YAML's decoder, which keeps integers in 64 bits and floats
+// in float64 — and past those it changes the value without a word: an
+// integer beyond 64 bits becomes a rounded float (123456789012345678901234567890
+// becomes 1.2345678901234568e+29), a float beyond float64's range becomes
+// text ("1e400"), a hexadecimal integer too, and 1e-400 becomes 0. flowrun
+// refuses them where they are written instead.
+var (
+	wholeNumber = regexp.MustCompile(`^[-+]?[0-9][0-9_]*$`)
+	floatNumber = regexp.MustCompile(`^[-+]?(\.[0-9_]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$`)
+	radixNumber = regexp.MustCompile(`^[-+]?0(x[0-9a-fA-F_]+|o[0-7_]+|b[01_]+)$`)
+)
+
+// NumberOutOfRange returns why the plain scalar n, read as a number,
+// cannot be held as written — an integer beyond 64 bits, a float beyond
+// float64's range either way — or "" when it can (or is no number, or is
+// quoted or tagged: then the writer chose its type).
+func NumberOutOfRange(n *yaml.Node) string {
+	if n.Kind != yaml.ScalarNode || n.Style&^yaml.FlowStyle != 0 || len(n.Value) > 10000 {
+		return ""
+	}
+	switch text := n.Value; n.ShortTag() {
+	case "!!float":
+		if wholeNumber.MatchString(text) {
+			return fmt.Sprintf("the integer %s does not fit in 64 bits: YAML would round it to %s", truncate(text, 40), roundedText(text))
+		}
+		if floatNumber.MatchString(text) {
+			if f, err := strconv.ParseFloat(strings.ReplaceAll(text, "_", ""), 64); errors.Is(err, strconv.ErrRange) || f == 0 && !zeroMantissa(text) {
+				return fmt.Sprintf("the number %s is beyond the range of a 64-bit float: YAML would make it %s", truncate(text, 40), roundedText(text))
+			}
+		}
+	case "!!str":
+		switch {
+		case wholeNumber.MatchString(text), radixNumber.MatchString(text):
+			return fmt.Sprintf("the integer %s does not fit in 64 bits: YAML would take it for text", truncate(text, 40))
+		case floatNumber.MatchString(text):
+			return fmt.Sprintf("the number %s is beyond the range of a 64-bit float: YAML would take it for text", truncate(text, 40))
+		}
+	}
+	return ""
+}
+
+// zeroMantissa reports whether a float's digits before its exponent are
+// all zeros: 0e-400 is 0, 1e-400 underflows to it.
+func zeroMantissa(text string) bool {
+	if i := strings.IndexAny(text, "eE"); i >= 0 {
+		text = text[:i]
+	}
+	return !strings.ContainsAny(text, "123456789")
+}
+
+// numberFix is what to do about a number out of range.
+const numberFix = "quote it to keep it exact, as text (\"...\"), or write a value that fits"
+
+func roundedText(text string) string {
+	f, _ := strconv.ParseFloat(strings.ReplaceAll(text, "_", ""), 64)
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// FirstNumberOutOfRange returns the first scalar under n that
+// NumberOutOfRange refuses, and why; aliases are not followed (their
+// anchor is met where it is written).
+func FirstNumberOutOfRange(n *yaml.Node) (*yaml.Node, string) {
+	if why := NumberOutOfRange(n); why != "" {
+		return n, why
+	}
+	for _, c := range n.Content {
+		if at, why := FirstNumberOutOfRange(c); at != nil {
+			return at, why
+		}
+	}
+	return nil, ""
+}
+
+// checkNumbers reports every number of the document that YAML would
+// change (NumberOutOfRange), at its position.
+func (c *diags) checkNumbers(n *yaml.Node) {
+	if why := NumberOutOfRange(n); why != "" {
+		c.errorf(n.Line, n.Column, numberFix, "%s", why)
+	}
+	for _, ch := range n.Content {
+		c.checkNumbers(ch)
+	}
+}

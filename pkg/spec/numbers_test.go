@@ -1,0 +1,95 @@
+package spec
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestNumbersOutOfRange: a number YAML's decoder would change — round, turn
+// into text or into 0 — is an error at its position; numbers that fit,
+// quoted ones and explicitly tagged ones are not.
+func TestNumbersOutOfRange(t *testing.T) {
+	for _, tc := range []struct {
+		value, want string // want "" for no error
+	}{
+		{"123456789012345678901234567890", "the integer 123456789012345678901234567890 does not fit in 64 bits: YAML would round it to 1.2345678901234568e+29"},
+		{"-9223372036854775809", "the integer -9223372036854775809 does not fit in 64 bits"},
+		{"18446744073709551616", "the integer 18446744073709551616 does not fit in 64 bits"},
+		{"1_000_000_000_000_000_000_000", "does not fit in 64 bits"},
+		{"0xFFFFFFFFFFFFFFFFF", "the integer 0xFFFFFFFFFFFFFFFFF does not fit in 64 bits: YAML would take it for text"},
+		{"1e400", "the number 1e400 is beyond the range of a 64-bit float: YAML would take it for text"},
+		{"-1.5e999", "beyond the range of a 64-bit float"},
+		{"1e-400", "the number 1e-400 is beyond the range of a 64-bit float: YAML would make it 0"},
+		{"18446744073709551615", ""},
+		{"-9223372036854775808", ""},
+		{"9007199254740993", ""},
+		{"0.1000000000000000055511151231257827", ""},
+		{"1e308", ""},
+		{"0e-400", ""},
+		{"4e-324", ""},
+		{"0x7fffffff", ""},
+		{".inf", ""},
+		{".nan", ""},
+		{"'123456789012345678901234567890'", ""},
+		{`"1e400"`, ""},
+		{"!!str 123456789012345678901234567890", ""},
+		{"1.2.3", ""},
+		{"12abc", ""},
+	} {
+		t.Run(tc.value, func(t *testing.T) {
+			_, ds := parse(t, `
+version: 1
+steps:
+  - id: a
+    set: {x: `+tc.value+`}
+`)
+			if tc.want == "" {
+				if ds.HasErrors() {
+					t.Fatalf("unexpected error:\n%v", ds)
+				}
+				return
+			}
+			if len(ds) != 1 || !strings.Contains(ds[0].Summary, tc.want) || ds[0].Pos.Line != 4 || ds[0].Pos.Column != 14 {
+				t.Fatalf("diagnostics:\n%v\nwant one error at 4:14 saying %q", ds, tc.want)
+			}
+			if !strings.Contains(ds[0].Detail, "quote it") {
+				t.Errorf("no fix in %q", ds[0].Detail)
+			}
+		})
+	}
+}
+
+// TestNumbersOutOfRangeEverywhere: keys, lists, inputs' defaults, with:,
+// items: the whole document is checked, every number reported.
+func TestNumbersOutOfRangeEverywhere(t *testing.T) {
+	_, ds := parse(t, `
+version: 1
+inputs:
+  id: {type: integer, default: 99999999999999999999}
+steps:
+  - id: a
+    parallel: {items: [1, 123456789012345678901234567890]}
+    set: {123456789012345678901234567891: x, list: [1e400]}
+`)
+	var at []string
+	for _, d := range ds {
+		if strings.Contains(d.Summary, "64") {
+			at = append(at, d.Pos.String())
+		}
+	}
+	if got, want := strings.Join(at, " "), "wf.yaml:3:32 wf.yaml:6:27 wf.yaml:7:11 wf.yaml:7:53"; got != want {
+		t.Errorf("errors at %s; want %s:\n%v", got, want, ds)
+	}
+}
+
+// TestInputParseNumbersOutOfRange: --set of a list or an object holding an
+// integer beyond 64 bits fails instead of rounding it.
+func TestInputParseNumbersOutOfRange(t *testing.T) {
+	in := &Input{Type: "list"}
+	if _, err := in.Parse("[1, 123456789012345678901234567890]"); err == nil || !strings.Contains(err.Error(), "does not fit in 64 bits") {
+		t.Errorf("Parse: %v; want the integer refused", err)
+	}
+	if v, err := in.Parse("[1, '123456789012345678901234567890']"); err != nil || len(v.([]any)) != 2 {
+		t.Errorf("Parse of the quoted integer: %v, %v", v, err)
+	}
+}
