@@ -31,7 +31,7 @@ have wrk || apt_install wrk
 
 work=$(mktemp -d)
 server=""
-trap '[ -z "$server" ] || kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+trap '[ -z "$server" ] || kill $server 2>/dev/null; rm -rf "$work"' EXIT
 flowrun=$work/flowrun
 go build -o "$flowrun" ./cmd/flowrun
 # Runs are recorded (journaled), as by default, in a state directory of
@@ -165,6 +165,27 @@ if have wrk; then
 else
 	echo "    wrk            not installed: skipped"
 fi
+# The same against a server that takes 5 ms to answer, as real ones do:
+# 50 workers then keep 10,000 requests a second in flight and neither
+# client is short of CPU, so the rate is the server's and the CPU per
+# request what a load test costs its machine.
+"$work/demoserver" -addr 127.0.0.1:0 -latency 5ms 2>"$work/server5.log" &
+server="$server $!"
+for _ in $(seq 50); do grep -q 'serving on' "$work/server5.log" && break; sleep 0.1; done
+url5="$(sed -n 's/.*serving on \(http:[^ ]*\).*/\1/p' "$work/server5.log")/backends/users/work"
+hw_wall="" hw_cpu="" fr_wall="" fr_cpu=""
+for _ in $(seq "$RUNS"); do
+	RUNS=1 measure "$work/httpclient" -url "$url5" -n "$requests" -workers 50
+	hw_wall=$(awk -v a="$wall" -v b="$hw_wall" 'BEGIN { print (b == "" || a < b) ? a : b }')
+	hw_cpu=$(awk -v a="$cpu" -v b="$hw_cpu" 'BEGIN { print (b == "" || a < b) ? a : b }')
+	RUNS=1 measure "$flowrun" apply bench/http-get.yaml --set url="$url5" --set n="$requests" --set workers=50
+	fr_wall=$(awk -v a="$wall" -v b="$fr_wall" 'BEGIN { print (b == "" || a < b) ? a : b }')
+	fr_cpu=$(awk -v a="$cpu" -v b="$fr_cpu" 'BEGIN { print (b == "" || a < b) ? a : b }')
+done
+echo "    against a server answering in 5 ms:"
+wall=$hw_wall cpu=$hw_cpu line "hand-written" "$requests"
+wall=$fr_wall cpu=$fr_cpu line "flowrun" "$requests"
+echo "    flowrun/hand-written: rate $(ratio "$hw_wall" "$fr_wall"), CPU per request $(ratio "$fr_cpu" "$hw_cpu")"
 
 echo
 echo "(f) 1,000,000 no-op items journaled: peak RSS of the run, and of its resume after a kill at 50%"
