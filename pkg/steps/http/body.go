@@ -88,7 +88,9 @@ func readBody(rd io.Reader, contentLength, limit int64, isJSON, keepText, raw bo
 	if c.blank {
 		return b, nil // an empty body, or white space only: no value
 	}
-	if raw && plainJSONText(text) && json.Valid(text) {
+	if raw && plainJSONText(text) {
+		// Compact checks the text as it goes: one JSON value, or an
+		// error (and the body is decoded, for the decoder's message).
 		out := bytes.NewBuffer(make([]byte, 0, len(text)))
 		if err := json.Compact(out, text); err == nil {
 			b.value = json.RawMessage(out.Bytes())
