@@ -36,8 +36,8 @@ type Expr struct {
 	Status StatusFuncs
 	// ReadsOutputs are the steps whose outputs or results the expression
 	// may read: every step it reads through steps.<id> but for its status
-	// or summary alone. ReadsAllSteps says it reads steps as a whole or by
-	// a computed id, which may be any step's outputs.
+	// or summary alone. ReadsAllSteps says it reads steps as a whole, by
+	// a computed id or through $env, which may be any step's outputs.
 	ReadsOutputs  []string
 	ReadsAllSteps bool
 
@@ -197,7 +197,8 @@ func (c *diags) compileExpr(e *Expr, sc *scope, asBool bool) *Expr {
 // outputReads returns the steps whose outputs or results an expression
 // may read (see Expr.ReadsOutputs): every steps.<id> but those read for
 // .status or .summary only, and whether it uses steps in any other way
-// (steps[x], a function given steps, steps alone), which may read any.
+// (steps[x], a function given steps, steps alone, $env: the whole
+// environment, steps included), which may read any.
 func outputReads(root ast.Node) (ids []string, all bool) {
 	byID := map[*ast.MemberNode]string{}      // steps.<id>
 	harmless := map[*ast.MemberNode]bool{}    // steps.<id> in steps.<id>.status or .summary
@@ -206,8 +207,11 @@ func outputReads(root ast.Node) (ids []string, all bool) {
 	ast.Walk(&root, visitor(func(node ast.Node) {
 		switch n := node.(type) {
 		case *ast.IdentifierNode:
-			if n.Value == "steps" {
+			switch n.Value {
+			case "steps":
 				idents = append(idents, n)
+			case "$env":
+				all = true
 			}
 		case *ast.MemberNode:
 			if id, ok := n.Node.(*ast.IdentifierNode); ok && id.Value == "steps" {

@@ -22,6 +22,9 @@ func TestOutputsRead(t *testing.T) {
 		{"steps by a computed id", `set: {x: "${{ steps[inputs.which].status }}"}`, true},
 		{"summary and outputs", `set: {x: "${{ steps.fan.summary.total > 0 ? steps.fan.outputs : nil }}"}`, true},
 		{"in a key", `parallel: {items: [1], key: "${{ steps.fan.outputs[0] }}"}` + "\n    set: {x: 1}", true},
+		// $env is the whole environment, steps included.
+		{"$env", `set: {x: "${{ get(get($env, 'steps'), 'fan').outputs }}"}`, true},
+		{"$env whole", `set: {x: "${{ toJSON($env) }}"}`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w, ds := parse(t, `
