@@ -18,9 +18,11 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
-// AppendString appends s as a JSON string, as encoding/json would (without
-// its HTML escaping): invalid UTF-8 becomes U+FFFD, control characters and
-// U+2028/U+2029 are escaped, so every line stays one valid JSON value.
+// AppendString appends s as a JSON string, byte for byte as encoding/json
+// would (without its HTML escaping): invalid UTF-8 becomes U+FFFD, control
+// characters (\b, \f, \n, \r, \t short, the others \u00XX) and
+// U+2028/U+2029 are escaped, so every line stays one valid JSON value, and
+// a secret in the text reads in the form a masker looks for.
 func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
@@ -41,6 +43,10 @@ func AppendString(b []byte, s string) []byte {
 				b = append(b, '\\', 'r')
 			case '\t':
 				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}

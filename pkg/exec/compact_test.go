@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -251,5 +252,52 @@ steps:
 	}
 	if got := rep.Step("later").Output; got != 1 {
 		t.Errorf("len of the first output = %v; want 1 (its one key)", got)
+	}
+}
+
+// TestCompactResultsMaskControlSecrets: a secret holding a backspace or
+// a form feed is masked in a compacted output as in any other: the JSON
+// the output is kept as writes them as encoding/json does (\b, \f), the
+// form the masker looks for, in the report, -o json and results files.
+func TestCompactResultsMaskControlSecrets(t *testing.T) {
+	for _, secret := range []string{"hunter2\fsecret", "hunter2\bsecret"} {
+		dir := t.TempDir()
+		wf := load(t, `
+version: 1
+inputs:
+  token: {type: string, secret: true}
+steps:
+  - id: fan
+    parallel: {items: [1, 2], results_file: `+dir+`/out.jsonl}
+    probe: {out: {token: "${{ inputs.token }}", n: "${{ item }}"}}
+`)
+		m := mask.New()
+		resetProbes()
+		rep := Run(t.Context(), wf, Options{Inputs: map[string]any{"token": secret}, Mask: m, CompactResults: true})
+		if rep.Status != Succeeded {
+			t.Fatalf("%s: %s", rep.Status, rep.Error)
+		}
+		var buf bytes.Buffer
+		if err := rep.Masked(m).WriteJSON(&buf, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := rep.WriteJSON(&buf, m); err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(rep.Masked(m)) // -o json
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.Write(b)
+		file, err := os.ReadFile(dir + "/out.jsonl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.Write(file)
+		for _, form := range []string{secret, `hunter2\fsecret`, `hunter2\bsecret`, `hunter2\u000csecret`, `hunter2\u0008secret`} {
+			if strings.Contains(buf.String(), form) {
+				t.Errorf("secret %q reached the report or results file as %q: %s", secret, form, buf.String())
+			}
+		}
 	}
 }
