@@ -49,7 +49,8 @@ func (b body) start() []byte {
 // without a backslash is kept as that text, compacted, instead: such text
 // reads as its value writes — no escape hides a character from masking,
 // which looks for secrets and URLs in it — and decodes to it on a resume.
-// The text itself is kept when keepText (expect.body_contains searches
+// The bound of maxParsed applies to it all the same: a resume and masking
+// decode it. The text itself is kept when keepText (expect.body_contains searches
 // it) and for a body that is not JSON.
 func readBody(rd io.Reader, contentLength, limit int64, isJSON, keepText, raw bool, maxParsed int64) (body, error) {
 	// Pooled: an http block reads a body per item.
@@ -88,6 +89,12 @@ func readBody(rd io.Reader, contentLength, limit int64, isJSON, keepText, raw bo
 	if c.blank {
 		return b, nil // an empty body, or white space only: no value
 	}
+	// Bounded whether or not it is kept as its text: a resume decodes
+	// what the journal holds, and masking decodes text holding a URL or
+	// a secret, so that such a body is refused either way.
+	if err := checkCost(text, maxParsed); err != nil {
+		return b, fmt.Errorf("JSON response body of %s: %w", ByteSize(len(text)), err)
+	}
 	if raw && plainJSONText(text) {
 		// Compact checks the text as it goes: one JSON value, or an
 		// error (and the body is decoded, for the decoder's message).
@@ -97,12 +104,8 @@ func readBody(rd io.Reader, contentLength, limit int64, isJSON, keepText, raw bo
 			return b, nil
 		}
 	}
-	v, err := decodeJSON(text, maxParsed)
-	var le *steps.MemoryLimitError
-	switch {
-	case errors.As(err, &le):
-		return b, fmt.Errorf("JSON response body of %s: %w", ByteSize(len(text)), err)
-	case err != nil:
+	v, err := decodeJSON(text)
+	if err != nil {
 		b.head = c.start()
 		return b, fmt.Errorf("%w: %w", errNotJSON, err)
 	}
@@ -110,18 +113,26 @@ func readBody(rd io.Reader, contentLength, limit int64, isJSON, keepText, raw bo
 	return b, nil
 }
 
-// decodeJSON decodes text, refusing a value that would take more than
-// maxParsed bytes (0: no bound). A large text is decoded in place
-// (steps.DecodeJSONLimit), without the copy a json.Decoder makes of it.
-func decodeJSON(text []byte, maxParsed int64) (any, error) {
-	s := unsafe.String(unsafe.SliceData(text), len(text)) // read only, while text is
-	if maxParsed > 0 {
-		if steps.JSONCost(s, maxParsed) > maxParsed {
-			// Counted to the end, for the message.
-			return nil, &steps.MemoryLimitError{Need: steps.JSONCost(s, 0), Limit: maxParsed}
-		}
+// checkCost refuses text whose value would take more than maxParsed bytes
+// (0: no bound) once decoded: a *steps.MemoryLimitError.
+func checkCost(text []byte, maxParsed int64) error {
+	if maxParsed <= 0 {
+		return nil
 	}
+	s := unsafe.String(unsafe.SliceData(text), len(text)) // read only, while text is
+	if steps.JSONCost(s, maxParsed) > maxParsed {
+		// Counted to the end, for the message.
+		return &steps.MemoryLimitError{Need: steps.JSONCost(s, 0), Limit: maxParsed}
+	}
+	return nil
+}
+
+// decodeJSON decodes text (its cost checked first: checkCost). A large
+// text is decoded in place (steps.DecodeJSONLimit), without the copy a
+// json.Decoder makes of it.
+func decodeJSON(text []byte) (any, error) {
 	if len(text) > maxPooledBody {
+		s := unsafe.String(unsafe.SliceData(text), len(text)) // read only, while text is
 		return steps.DecodeJSONLimit(s, 0)
 	}
 	return steps.DecodeJSON(bytes.NewReader(text))

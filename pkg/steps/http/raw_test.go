@@ -111,3 +111,21 @@ func TestBodyParsedBound(t *testing.T) {
 		t.Errorf("body: %T of %d; want the 20001 objects", out.(map[string]any)["body"], len(list))
 	}
 }
+
+// TestBodyParsedBoundUnread: a body whose value would pass MaxParsed fails
+// the item whether or not its output is read (OutputUnread): kept as its
+// text, it is decoded all the same by a resume (from the journal) and by
+// masking (a URL or a secret in it), and whether a later step reads the
+// block's outputs must not decide whether its items succeed.
+func TestBodyParsedBoundUnread(t *testing.T) {
+	dense := "[" + strings.Repeat(`{"":0},`, 20000) + `{"":0}]` // 140 KB of text, MBs of maps
+	res := &steps.Resources{Workers: 4}
+	t.Cleanup(func() { _ = res.Close() })
+	h := &HTTP{URL: bodyServer(t, "application/json", dense)}
+	for _, unread := range []bool{false, true} {
+		_, err := h.Run(t.Context(), &steps.Input{StepID: "call", Index: 0, Attempt: 1, Resources: res, MaxParsed: 1 << 20, OutputUnread: unread})
+		if err == nil || !strings.Contains(err.Error(), "more than the limit of 1 MiB") || !steps.IsPermanent(err) {
+			t.Errorf("unread %v: error %v; want a permanent error over the 1 MiB limit", unread, err)
+		}
+	}
+}
