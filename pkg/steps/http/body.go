@@ -46,11 +46,12 @@ func (b body) start() []byte {
 // bytes of memory (steps.JSONCost; 0: no bound): a *steps.MemoryLimitError,
 // found before anything is decoded. When raw (the output is only
 // written: steps.Input.OutputUnread), a JSON body whose text is ASCII
-// without a backslash is kept as that text, compacted, instead: such text
-// reads as its value writes — no escape hides a character from masking,
-// which looks for secrets and URLs in it — and decodes to it on a resume.
-// The bound of maxParsed applies to it all the same: a resume and masking
-// decode it. The text itself is kept when keepText (expect.body_contains searches
+// without a backslash and has no key twice in an object (uniqueKeys) is
+// kept as that text, compacted, instead: such text reads as its value
+// writes — no escape hides a character from masking, which looks for
+// secrets and URLs in it — and decodes to it on a resume. The bound of
+// maxParsed applies to it all the same: a resume and masking decode it.
+// The text itself is kept when keepText (expect.body_contains searches
 // it) and for a body that is not JSON.
 func readBody(rd io.Reader, contentLength, limit int64, isJSON, keepText, raw bool, maxParsed int64) (body, error) {
 	// Pooled: an http block reads a body per item.
@@ -98,8 +99,9 @@ func readBody(rd io.Reader, contentLength, limit int64, isJSON, keepText, raw bo
 	if raw && plainJSONText(text) {
 		// Compact checks the text as it goes: one JSON value, or an
 		// error (and the body is decoded, for the decoder's message).
+		// A key twice in an object is decoded too (uniqueKeys).
 		out := bytes.NewBuffer(make([]byte, 0, len(text)))
-		if err := json.Compact(out, text); err == nil {
+		if err := json.Compact(out, text); err == nil && uniqueKeys(out.Bytes()) {
 			b.value = json.RawMessage(out.Bytes())
 			return b, nil
 		}

@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -126,6 +127,42 @@ func TestBodyParsedBoundUnread(t *testing.T) {
 		_, err := h.Run(t.Context(), &steps.Input{StepID: "call", Index: 0, Attempt: 1, Resources: res, MaxParsed: 1 << 20, OutputUnread: unread})
 		if err == nil || !strings.Contains(err.Error(), "more than the limit of 1 MiB") || !steps.IsPermanent(err) {
 			t.Errorf("unread %v: error %v; want a permanent error over the 1 MiB limit", unread, err)
+		}
+	}
+}
+
+// TestUnreadBodyDuplicateKeys: a body with a key twice in one object is
+// decoded, not kept as its text: decoding keeps the last value, which the
+// report writes when the output is read, while the text would write both
+// (a document some JSON readers refuse, and others read the first of).
+// Equal keys in different objects are no reason to decode.
+func TestUnreadBodyDuplicateKeys(t *testing.T) {
+	var many, manyDup strings.Builder
+	many.WriteString("{")
+	for i := range 40 {
+		fmt.Fprintf(&many, `"k%d":%d,`, i, i)
+	}
+	manyDup.WriteString(many.String() + `"k7":"again"}`)
+	many.WriteString(`"k40":40}`)
+	for _, tt := range []struct {
+		body string
+		raw  bool
+	}{
+		{`{"a":1,"a":2}`, false},
+		{`{"a":1,"b":{"c":[{"x":1,"y":2,"x":3}]}}`, false},
+		{`[{"a":1},{"b":[],"b":{}}]`, false},
+		{manyDup.String(), false},
+		{`{"a":{"a":1},"b":[{"a":2},{"a":3}],"ab":"a"}`, true},
+		{`{"a":1,"ab":2,"b":"a"}`, true},
+		{many.String(), true},
+	} {
+		h := HTTP{URL: bodyServer(t, "application/json", tt.body)}
+		out, err := runUnread(t, &h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, isRaw := out["body"].(json.RawMessage); isRaw != tt.raw {
+			t.Errorf("%.40s: kept as text %v; want %v", tt.body, isRaw, tt.raw)
 		}
 	}
 }

@@ -1,0 +1,74 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// FuzzUniqueKeys: uniqueKeys says what a decoder walking the objects
+// finds, for every text it is given (valid JSON, ASCII without a
+// backslash).
+func FuzzUniqueKeys(f *testing.F) {
+	for _, s := range []string{`{"a":1,"a":2}`, `[{"a":{"a":1}},{"a" : 2, "b":[{"b":1,"b":2}]}]`, `{"":1," ":2}`, `"a:"`, `["a" , {"b":"c:"}]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		text := []byte(doc)
+		if !plainJSONText(text) || !json.Valid(text) {
+			return
+		}
+		if got, want := uniqueKeys(text), decodedUnique(t, text); got != want {
+			t.Fatalf("uniqueKeys(%s) = %v; a decoder finds %v", doc, got, want)
+		}
+	})
+}
+
+// decodedUnique walks text's tokens: no object has a key twice.
+func decodedUnique(t *testing.T, text []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	var stack []map[string]bool // nil for a list
+	expectKey := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return true
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, map[string]bool{})
+			expectKey = true
+			continue
+		case json.Delim('['):
+			stack = append(stack, nil)
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		default:
+			if s, ok := tok.(string); ok && expectKey {
+				top := stack[len(stack)-1]
+				if top[s] {
+					return false
+				}
+				top[s] = true
+				expectKey = false
+				continue
+			}
+		}
+		// After a value, an object's next token is a key.
+		expectKey = len(stack) > 0 && stack[len(stack)-1] != nil
+	}
+}
+
+func TestUniqueKeysSeeds(t *testing.T) {
+	for doc, want := range map[string]bool{
+		`{"a":1,"a":2}`:                   false,
+		`{"a":{"a":1},"b":[{"a":2}]}`:     true,
+		`[{"x":"y:"},{"x":"z"}]`:          true,
+		`{"a" : 1, "b" :{}, "a" : 2}`:     false,
+		`{"k":{"k":{"k":{"k":1}}},"j":1}`: true,
+	} {
+		if got := uniqueKeys([]byte(doc)); got != want || decodedUnique(t, []byte(doc)) != want {
+			t.Errorf("uniqueKeys(%s) = %v, decoder %v; want %v", doc, got, decodedUnique(t, []byte(doc)), want)
+		}
+	}
+}
