@@ -301,3 +301,29 @@ steps:
 		}
 	}
 }
+
+// TestCompactResultsMaskedShareLinks: outputs kept as JSON that hold URLs
+// without credentials (links to the resources a load test fetched) have
+// nothing to mask: the masked report shares their results rather than
+// decoding each into a copy, which would hold every output decoded at the
+// end of the run — more than the run held without compaction.
+func TestCompactResultsMaskedShareLinks(t *testing.T) {
+	rep := runYAML(t, `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: [1, 2, 3]}
+    probe: {out: {self: "https://api.example.test/items/${{ item }}", n: "${{ item }}"}}
+`, Options{CompactResults: true})
+	if rep.Status != Succeeded {
+		t.Fatalf("%s: %s", rep.Status, rep.Error)
+	}
+	for _, m := range []*mask.Masker{mask.New(), mask.New("hunter2-very-secret")} {
+		shown := rep.Masked(m)
+		for i, r := range shown.Step("fan").Results {
+			if r != rep.Step("fan").Results[i] {
+				t.Errorf("result %d was copied by masking (output %T); nothing in it is masked", i, r.Output)
+			}
+		}
+	}
+}

@@ -197,9 +197,10 @@ func hasOwnEncoding(v any) bool {
 
 // opaque masks a value by what writers make of it: its JSON (the report,
 // results files) and its text (a Stringer's String, or fmt's rendering
-// when it has no JSON). When neither holds anything to mask, v is kept.
-// Otherwise v becomes its JSON decoded to plain shapes and masked, or,
-// without JSON, its masked text.
+// when it has no JSON). When neither holds anything to mask (a URL
+// without credentials is nothing to mask), v is kept. Otherwise v becomes
+// its JSON decoded to plain shapes and masked, or, without JSON, its
+// masked text.
 func (m *Masker) opaque(v any, depth int) (any, bool) {
 	b, jsonErr := json.Marshal(v)
 	var text string
@@ -217,7 +218,12 @@ func (m *Masker) opaque(v any, depth int) (any, bool) {
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.UseNumber() // whole numbers stay whole, as the JSON says
 		if dec.Decode(&plain) == nil {
-			out, _ := m.value(plain, depth+1)
+			out, changed := m.value(plain, depth+1)
+			if !changed && (text == "" || m.String(text) == text) {
+				// Contains found a URL with nothing to redact: v
+				// writes as it is, not as a decoded copy.
+				return v, false
+			}
 			return out, true
 		}
 	}

@@ -98,3 +98,41 @@ func TestMaskerValueCycle(t *testing.T) {
 		t.Errorf("got %v", got["s"])
 	}
 }
+
+// TestMaskerValueOpaqueUnchanged: a value judged by its JSON (a
+// json.RawMessage, a struct) whose JSON holds a URL without credentials
+// has nothing to mask: it is returned itself, not decoded into a copy —
+// a report of 100,000 outputs kept as JSON that link to their resources
+// must not be copied whole by masking — and what has something to mask
+// still is.
+func TestMaskerValueOpaqueUnchanged(t *testing.T) {
+	const secret = "hunter22-secret"
+	for _, m := range []*Masker{nil, New(), New(secret)} {
+		for _, v := range []any{
+			json.RawMessage(`{"self":"https://api.example.test/items/7","n":[1,2.50]}`),
+			tagged{Name: "https://api.example.test/x"},
+		} {
+			got, changed := m.ValueChanged(v)
+			if changed || !reflect.DeepEqual(got, v) {
+				t.Errorf("ValueChanged(%s) = %#v, %v; want it itself, unchanged", fmtText(v), got, changed)
+			}
+		}
+		for _, tc := range []struct {
+			in   any
+			want string
+		}{
+			{json.RawMessage(`{"u":"https://user:pw@example.test/"}`), `{"u":"https://user:***@example.test/"}`},
+			{tagged{Name: "https://example.test/?token=abc"}, `{"name":"https://example.test/?token=***","parts":null}`},
+		} {
+			got, changed := m.ValueChanged(tc.in)
+			if b, _ := json.Marshal(got); !changed || string(b) != tc.want {
+				t.Errorf("ValueChanged(%s) = %s, %v; want %s", fmtText(tc.in), b, changed, tc.want)
+			}
+		}
+	}
+	m := New(secret)
+	got, changed := m.ValueChanged(json.RawMessage(`{"t":"` + secret + `"}`))
+	if b, _ := json.Marshal(got); !changed || string(b) != `{"t":"***"}` {
+		t.Errorf("a secret in JSON: %s, %v", b, changed)
+	}
+}
