@@ -233,28 +233,6 @@ func TestEncodedOutputOnce(t *testing.T) {
 	}
 }
 
-// TestCompactResultsReadThroughEnv: an expression that reaches a block's
-// outputs through $env (the whole environment) reads the values, not
-// their JSON: len() of an output is its key count, not its byte count.
-func TestCompactResultsReadThroughEnv(t *testing.T) {
-	rep := runYAML(t, `
-version: 1
-steps:
-  - id: fan
-    parallel: {items: [1, 2]}
-    probe: {out: {n: "${{ item }}"}}
-  - id: later
-    needs: [fan]
-    probe: {out: "${{ len(get(get($env, 'steps'), 'fan').outputs[0]) }}"}
-`, Options{CompactResults: true})
-	if rep.Status != Succeeded {
-		t.Fatalf("%s: %s", rep.Status, rep.Error)
-	}
-	if got := rep.Step("later").Output; got != 1 {
-		t.Errorf("len of the first output = %v; want 1 (its one key)", got)
-	}
-}
-
 // TestCompactResultsMaskControlSecrets: a secret holding a backspace or
 // a form feed is masked in a compacted output as in any other: the JSON
 // the output is kept as writes them as encoding/json does (\b, \f), the

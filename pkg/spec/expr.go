@@ -311,6 +311,14 @@ func (c *diags) checkNames(e *Expr, node ast.Node, sc *scope) bool {
 	case *ast.CallNode:
 		return c.checkStatusCall(e, n, sc)
 	case *ast.IdentifierNode:
+		if n.Value == "$env" {
+			// Through the whole environment, an expression could read a
+			// step that nothing makes it wait for, or a block's outputs
+			// kept as JSON.
+			c.at(e, n.Location().From, "name what it reads — inputs.<name>, steps.<id>.<field>, env.<NAME> — so that the steps it reads run first",
+				"an expression cannot read $env")
+			return false
+		}
 		if sc.pathOf != "" && (n.Value == "steps" || n.Value == "env") {
 			c.at(e, n.Location().From, "the file is named from what the run was given, before any step runs: pass the name as an input",
 				"%s can read inputs and run only, not %s", sc.pathOf, n.Value)

@@ -1,6 +1,10 @@
 package spec
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/expr-lang/expr/parser"
+)
 
 // TestOutputsRead: a block's outputs count as read when any expression
 // of the workflow may read them; only .status and .summary are not.
@@ -22,9 +26,6 @@ func TestOutputsRead(t *testing.T) {
 		{"steps by a computed id", `set: {x: "${{ steps[inputs.which].status }}"}`, true},
 		{"summary and outputs", `set: {x: "${{ steps.fan.summary.total > 0 ? steps.fan.outputs : nil }}"}`, true},
 		{"in a key", `parallel: {items: [1], key: "${{ steps.fan.outputs[0] }}"}` + "\n    set: {x: 1}", true},
-		// $env is the whole environment, steps included.
-		{"$env", `set: {x: "${{ get(get($env, 'steps'), 'fan').outputs }}"}`, true},
-		{"$env whole", `set: {x: "${{ toJSON($env) }}"}`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w, ds := parse(t, `
@@ -69,5 +70,35 @@ steps:
 		if !w.Step("fan").Parallel.OutputsRead {
 			t.Errorf("%s: the block's outputs are read, but OutputsRead is false", name)
 		}
+	}
+}
+
+// TestEnvRefused: $env, the whole environment, would read steps that
+// nothing makes run first (and outputs kept as JSON): an expression
+// cannot read it.
+func TestEnvRefused(t *testing.T) {
+	_, ds := parse(t, `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: [1, 2]}
+    set: {a: "${{ item }}"}
+  - id: later
+    set: {x: "${{ get(get($env, 'steps'), 'fan').outputs }}"}
+`)
+	if len(ds) != 1 || ds[0].Summary != "an expression cannot read $env" || ds[0].Pos.Line != 7 || ds[0].Pos.Column != 27 {
+		t.Fatalf("diagnostics:\n%v\nwant one error at 7:27", ds)
+	}
+}
+
+// TestOutputReadsOfEnv: were $env let through, outputReads would still
+// count it as reading every step.
+func TestOutputReadsOfEnv(t *testing.T) {
+	tree, err := parser.Parse(`get(get($env, 'steps'), 'fan').outputs`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, all := outputReads(tree.Node); !all {
+		t.Error("$env not counted as reading every step")
 	}
 }
