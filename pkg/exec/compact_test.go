@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/flowrun/flowrun/pkg/mask"
+	"github.com/flowrun/flowrun/pkg/spec"
 )
 
 // compactSrc is a block whose outputs nothing reads (a later step reads
@@ -302,6 +303,48 @@ steps:
 			if r != rep.Step("fan").Results[i] {
 				t.Errorf("result %d was copied by masking (output %T); nothing in it is masked", i, r.Output)
 			}
+		}
+	}
+}
+
+// encodingRecorder asks for every item's JSON, as the journal does.
+type encodingRecorder struct{}
+
+func (encodingRecorder) ItemDone(_ *spec.Step, res *ItemResult) error {
+	_, err := res.EncodedOutput()
+	return err
+}
+func (encodingRecorder) StepDone(*spec.Step, *StepReport) error { return nil }
+func (encodingRecorder) RunDone(*Report) error                  { return nil }
+
+// TestEncodedOutputNotKeptTwice: the JSON the journal asked for is kept
+// as the output of a block nothing reads, and dropped from one whose
+// values expressions read, so that no result holds both.
+func TestEncodedOutputNotKeptTwice(t *testing.T) {
+	rep := runYAML(t, `
+version: 1
+steps:
+  - id: read
+    parallel: {items: [1, 2]}
+    probe: {out: {n: "${{ item }}"}}
+  - id: unread
+    parallel: {items: [1, 2]}
+    probe: {out: {n: "${{ item }}"}}
+  - id: sum
+    probe: {out: "${{ steps.read.outputs[0].n }}"}
+`, Options{CompactResults: true, Recorder: encodingRecorder{}})
+	if rep.Status != Succeeded {
+		t.Fatalf("%s: %s", rep.Status, rep.Error)
+	}
+	for _, r := range rep.Step("read").Results {
+		if r.outJSON != nil {
+			t.Errorf("read item %d keeps its value and its JSON", r.Index)
+		}
+	}
+	for _, r := range rep.Step("unread").Results {
+		raw, ok := r.Output.(json.RawMessage)
+		if !ok || &raw[0] != &r.outJSON[0] {
+			t.Errorf("unread item %d: output %T; want its JSON, shared with the kept bytes", r.Index, r.Output)
 		}
 	}
 }

@@ -113,6 +113,10 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 		}
 		if compact {
 			compactOutput(res)
+		} else {
+			// Values read by expressions stay; their JSON, which the
+			// journal asked for, would double what the block keeps.
+			res.outJSON = nil
 		}
 		col.lane(lane).record(res)
 		if err := col.fileErr(); err != nil {
