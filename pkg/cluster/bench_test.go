@@ -98,7 +98,7 @@ steps:
 		h := &ItemHandler{Name: "w1", Slots: 16}
 		defer h.Close()
 		startWorker(b, s, &Worker{Name: "w1", Slots: 16, Handler: h.Handle}, false)
-		manifest, err := NewManifest(wf, nil)
+		manifest, err := NewManifest(wf, nil, 0)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -56,7 +56,7 @@ func newCluster(t *testing.T, wf *spec.Workflow, inputs map[string]any, n int, r
 		t.Cleanup(func() { _ = h.Close() })
 		startWorker(t, s, &Worker{Name: name, Slots: 4, Handler: h.Handle, PullWait: 100 * time.Millisecond}, false)
 	}
-	manifest, err := NewManifest(wf, inputs)
+	manifest, err := NewManifest(wf, inputs, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +329,7 @@ steps:
 		h := &ItemHandler{Name: fmt.Sprint("w", i), Slots: 3}
 		procs = append(procs, startWorker(t, s, &Worker{Name: fmt.Sprint("w", i), Slots: 3, Handler: h.Handle, PullWait: 100 * time.Millisecond}, true))
 	}
-	manifest, err := NewManifest(wf, nil)
+	manifest, err := NewManifest(wf, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,5 +397,42 @@ steps:
 				end[k] = r.OffsetMS + r.DurationMS
 			}
 		})
+	}
+}
+
+// TestWorkersBoundParsedOutputs: a worker bounds the parsed outputs of the
+// items it runs by the run's --max-parsed-output, which the manifest
+// carries, as the coordinator would.
+func TestWorkersBoundParsedOutputs(t *testing.T) {
+	wf := loadFiles(t, map[string]string{"main.yaml": `
+version: 1
+steps:
+  - id: fan
+    parallel: {items: [1], on_error: continue}
+    run: |
+      printf '['; i=0; while [ $i -lt 3000 ]; do printf '{"a":1},'; i=$((i+1)); done; printf '{"a":1}]'
+    output: json
+`})
+	for _, tc := range []struct {
+		maxParsed int64
+		fails     bool
+	}{{64 << 10, true}, {0, false}} {
+		s := testServer(t)
+		h := &ItemHandler{Name: "w1", Slots: 1}
+		t.Cleanup(func() { _ = h.Close() })
+		startWorker(t, s, &Worker{Name: "w1", Slots: 1, Handler: h.Handle, PullWait: 100 * time.Millisecond}, false)
+		manifest, err := NewManifest(wf, nil, tc.maxParsed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := NewCoordinator(testConn(t, s), manifest, CoordinatorOptions{})
+		rep := exec.Run(context.Background(), wf, exec.Options{Dispatcher: c, MaxParsed: tc.maxParsed})
+		if err := c.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+		res := rep.Step("fan").Results[0]
+		if failed := res.Status == exec.Failed; failed != tc.fails || tc.fails && !strings.Contains(res.Error, "--max-parsed-output") {
+			t.Errorf("max parsed %d: item %s %q; want failed %v (naming --max-parsed-output)", tc.maxParsed, res.Status, res.Error, tc.fails)
+		}
 	}
 }

@@ -231,6 +231,7 @@ func (h *ItemHandler) decodeBlock(hb *handlerBlock, hr *handlerRun, data []byte)
 		Mask:       m,
 		Workers:    runtime.NumCPU(),
 		Start:      bj.Start,
+		MaxParsed:  hr.m.MaxParsed,
 	}
 	return nil
 }

@@ -34,15 +34,20 @@ type Manifest struct {
 	// Inputs are the run's resolved inputs; the worker masks the secret
 	// ones in what it writes.
 	Inputs map[string]any `json:"inputs"`
+	// MaxParsed is the run's bound on one parsed output
+	// (exec.Options.MaxParsed; --max-parsed-output): workers apply it to
+	// the items they run, as the coordinator would. 0: the default.
+	MaxParsed int64 `json:"max_parsed,omitempty"`
 }
 
-// NewManifest encodes the manifest of a run of wf with inputs.
-func NewManifest(wf *spec.Workflow, inputs map[string]any) ([]byte, error) {
+// NewManifest encodes the manifest of a run of wf with inputs whose
+// parsed outputs may take maxParsed bytes each (0: the default).
+func NewManifest(wf *spec.Workflow, inputs map[string]any, maxParsed int64) ([]byte, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return nil, fmt.Errorf("cluster: manifest: %w", err)
 	}
-	m := Manifest{Version: manifestVersion, File: wf.File, Dir: dir, Source: wf.Source, Callees: wf.Callees(), Inputs: inputs}
+	m := Manifest{Version: manifestVersion, File: wf.File, Dir: dir, Source: wf.Source, Callees: wf.Callees(), Inputs: inputs, MaxParsed: maxParsed}
 	data, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: manifest of %s: %w", wf.File, err)

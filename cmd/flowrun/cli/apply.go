@@ -95,7 +95,7 @@ func (c *ApplyCmd) Run(e *env) error {
 		fmt.Fprintf(e.stderr, "flowrun: %v\n", err)
 		return exitError{ExitInvalid}
 	}
-	cl, err := c.NATS.connect(e.stderr, wf, inputs)
+	cl, err := c.NATS.connect(e.stderr, wf, inputs, int64(c.MaxParsedOutput))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "flowrun: %v\n", err)
 		return exitError{ExitInvalid}

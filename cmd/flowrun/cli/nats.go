@@ -66,7 +66,7 @@ type clusterConn struct {
 // --nats. The embedded server keeps its store in a temporary directory:
 // what it holds is of no use once this process is gone, since a resumed
 // run dispatches its blocks afresh.
-func (f applyNATS) connect(stderr io.Writer, wf *spec.Workflow, inputs map[string]any) (*clusterConn, error) {
+func (f applyNATS) connect(stderr io.Writer, wf *spec.Workflow, inputs map[string]any, maxParsed int64) (*clusterConn, error) {
 	if f.NATS == "" {
 		return nil, nil
 	}
@@ -102,7 +102,7 @@ func (f applyNATS) connect(stderr io.Writer, wf *spec.Workflow, inputs map[strin
 		c.close()
 		return nil, f.connError(f.NATS, err)
 	}
-	if c.manifest, err = cluster.NewManifest(wf, inputs); err != nil {
+	if c.manifest, err = cluster.NewManifest(wf, inputs, maxParsed); err != nil {
 		c.close()
 		return nil, err
 	}
