@@ -130,6 +130,11 @@ func appendRaw(b []byte, raw json.RawMessage, plain *bool) ([]byte, error) {
 	if len(raw) == 0 {
 		return append(b, "null"...), nil // as json.Marshal writes it
 	}
+	if plainCompact(raw) && json.Valid(raw) {
+		// Already compact, and plain: copied as it is. (Most are: the
+		// http step keeps bodies of this kind, compacted.)
+		return append(b, raw...), nil
+	}
 	n := len(b)
 	buf := bytes.NewBuffer(b)
 	if err := json.Compact(buf, raw); err != nil {
@@ -145,6 +150,24 @@ func appendRaw(b []byte, raw json.RawMessage, plain *bool) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// plainCompact reports whether JSON text is ASCII without a backslash and
+// has no white space outside its strings (which, without a backslash,
+// run from a quote to the next).
+func plainCompact(text []byte) bool {
+	in := false
+	for _, c := range text {
+		switch {
+		case c >= utf8.RuneSelf || c == '\\':
+			return false
+		case c == '"':
+			in = !in
+		case !in && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			return false
+		}
+	}
+	return true
 }
 
 // smallMap is the most keys a map may have for its sorted keys to be kept

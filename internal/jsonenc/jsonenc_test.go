@@ -142,6 +142,7 @@ func TestAppendPlain(t *testing.T) {
 		{json.RawMessage(`{"u":"a\u003ab"}`), `{"u":"a\u003ab"}`, false},
 		{json.RawMessage(`{"u":"é"}`), `{"u":"é"}`, false},
 		{json.RawMessage(nil), `null`, true},
+		{json.RawMessage(`{"a":[1,"x y",{}]}`), `{"a":[1,"x y",{}]}`, true},
 	} {
 		got, plain, err := AppendPlain([]byte("x"), tc.v)
 		if err != nil || string(got) != "x"+tc.want || plain != tc.plain {
@@ -153,6 +154,9 @@ func TestAppendPlain(t *testing.T) {
 	want, _ := json.Marshal(many)
 	if err != nil || !plain || string(got) != string(want) {
 		t.Errorf("40 keys: %s, %v, %v; want %s", got, plain, err, want)
+	}
+	if _, _, err := AppendPlain(nil, json.RawMessage(`{"a":}`)); err == nil {
+		t.Error("AppendPlain wrote compact-looking text that is not JSON")
 	}
 	if _, _, err := AppendPlain(nil, json.RawMessage(`{"a":`)); err == nil {
 		t.Error("AppendPlain wrote a json.RawMessage that is not JSON")
