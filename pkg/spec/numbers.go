@@ -19,6 +19,7 @@ import (
 // refuses them where they are written instead.
 var (
 	wholeNumber = regexp.MustCompile(`^[-+]?[0-9][0-9_]*$`)
+	leadingZero = regexp.MustCompile(`^[-+]?0[0-9_]*[0-9][0-9_]*$`)
 	floatNumber = regexp.MustCompile(`^[-+]?(\.[0-9_]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$`)
 	radixNumber = regexp.MustCompile(`^[-+]?0(x[0-9a-fA-F_]+|o[0-7_]+|b[01_]+)$`)
 )
@@ -31,7 +32,22 @@ func NumberOutOfRange(n *yaml.Node) string {
 	if n.Kind != yaml.ScalarNode || n.Style&^yaml.FlowStyle != 0 || len(n.Value) > 10000 {
 		return ""
 	}
-	switch text := n.Value; n.ShortTag() {
+	text := n.Value
+	if leadingZero.MatchString(text) {
+		// YAML 1.1's octal: 0123 is 83, 08080 the float 8080.
+		decimal, err := strconv.ParseInt(strings.ReplaceAll(text, "_", ""), 10, 64)
+		var v any
+		if n.Decode(&v) == nil && err == nil && v == int(decimal) {
+			return "" // 007 is 7 either way
+		}
+		digits := strings.TrimLeft(strings.TrimLeft(text, "+-"), "0_")
+		octal := ""
+		if !strings.ContainsAny(digits, "89") {
+			octal = fmt.Sprintf(", or %s0o%s for an octal number", strings.TrimRight(text[:len(text)-len(strings.TrimLeft(text, "+-"))], "+"), digits)
+		}
+		return fmt.Sprintf("the number %s starts with a zero, which YAML reads as %s: write it without the zero%s", truncate(text, 40), decodedText(n), octal)
+	}
+	switch n.ShortTag() {
 	case "!!float":
 		if wholeNumber.MatchString(text) {
 			return fmt.Sprintf("the integer %s does not fit in 64 bits: YAML would round it to %s", truncate(text, 40), roundedText(text))
@@ -59,6 +75,22 @@ func zeroMantissa(text string) bool {
 		text = text[:i]
 	}
 	return !strings.ContainsAny(text, "123456789")
+}
+
+// decodedText is what YAML decodes n to, as text: "the octal number 83",
+// "the float 8080".
+func decodedText(n *yaml.Node) string {
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return "no number"
+	}
+	switch v := v.(type) {
+	case int, int64, uint64:
+		return fmt.Sprintf("the octal number %v", v)
+	case float64:
+		return "the float " + strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return fmt.Sprintf("%q", n.Value)
 }
 
 // numberFix is what to do about a number out of range.

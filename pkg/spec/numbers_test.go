@@ -33,6 +33,13 @@ func TestNumbersOutOfRange(t *testing.T) {
 		{"'123456789012345678901234567890'", ""},
 		{`"1e400"`, ""},
 		{"!!str 123456789012345678901234567890", ""},
+		{"0123", "the number 0123 starts with a zero, which YAML reads as the octal number 83: write it without the zero, or 0o123 for an octal number"},
+		{"-0123", "YAML reads as the octal number -83: write it without the zero, or -0o123 for an octal number"},
+		{"08080", "the number 08080 starts with a zero, which YAML reads as the float 8080: write it without the zero"},
+		{"007", ""},
+		{"00", ""},
+		{"0o17", ""},
+		{"01.5", ""},
 		{"1.2.3", ""},
 		{"12abc", ""},
 	} {
