@@ -141,6 +141,9 @@ func (p *loader) walkConfig(w *configWalk, n *yaml.Node, t reflect.Type, path st
 		return
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) || reflect.PointerTo(t).Implements(textType) && t.Kind() != reflect.String {
+		if !reflect.PointerTo(t).Implements(unmarshalerType) && n.Kind == yaml.ScalarNode {
+			p.asText(n) // YAML gives a TextUnmarshaler the text as written
+		}
 		p.collect(w.v, n, w.sc, at)
 		p.decodeScalar(n, t, path)
 		return
@@ -160,6 +163,7 @@ func (p *loader) walkConfig(w *configWalk, n *yaml.Node, t reflect.Type, path st
 		seen := make(map[string]int)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
+			p.asText(k)
 			if line, dup := seen[k.Value]; dup {
 				p.errorf(k.Line, k.Column, fmt.Sprintf("first defined at line %d", line), "duplicate key %q in %s", k.Value, path)
 				continue
@@ -189,6 +193,9 @@ func (p *loader) walkConfig(w *configWalk, n *yaml.Node, t reflect.Type, path st
 				continue
 			}
 			seen[k.Value] = k.Line
+			if t.Key().Kind() == reflect.String {
+				p.asText(k) // YAML gives a string the text as written
+			}
 			p.decodeScalar(k, t.Key(), path+" key")
 			p.walkConfig(w, n.Content[i+1], t.Elem(), path+"."+k.Value, at.key(i+1, k.Value), nil)
 		}
@@ -206,6 +213,9 @@ func (p *loader) walkConfig(w *configWalk, n *yaml.Node, t reflect.Type, path st
 		if n.Kind != yaml.ScalarNode {
 			p.errorf(n.Line, n.Column, "", "%s must be %s, not %s", path, typeName(t), kindName(n))
 			return
+		}
+		if t.Kind() == reflect.String {
+			p.asText(n) // YAML gives a string the text as written
 		}
 		p.decodeScalar(n, t, path)
 	}

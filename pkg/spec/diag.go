@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Severity says whether a Diagnostic makes a workflow invalid.
@@ -149,6 +151,9 @@ func (ds Diagnostics) Count() (errors, warnings int) {
 type diags struct {
 	file string
 	list Diagnostics
+	// text holds the scalars read as their text, as written (an env:
+	// value, a string field): a number there is not one YAML changes.
+	text map[*yaml.Node]bool
 }
 
 func (c *diags) errorf(line, col int, detail, format string, args ...any) {

@@ -61,6 +61,7 @@ func (c *diags) fields(n *yaml.Node, what string, known []string) map[string]fie
 			c.errorf(k.Line, k.Column, "", "%s keys must be strings, not %s", what, kindName(k))
 			continue
 		}
+		c.asText(k)
 		if prev, dup := out[k.Value]; dup {
 			c.errorf(k.Line, k.Column, fmt.Sprintf("first defined at line %d", prev.key.Line), "duplicate key %q in %s", k.Value, what)
 			continue
@@ -123,6 +124,7 @@ func (c *diags) str(n *yaml.Node, what string) (string, bool) {
 		c.errorf(n.Line, n.Column, "", "%s must be a string, not %s", what, kindName(n))
 		return "", false
 	}
+	c.asText(n)
 	return n.Value, true
 }
 

@@ -117,12 +117,26 @@ func FirstNumberOutOfRange(n *yaml.Node) (*yaml.Node, string) {
 }
 
 // checkNumbers reports every number of the document that YAML would
-// change (NumberOutOfRange), at its position.
-func (c *diags) checkNumbers(n *yaml.Node) {
-	if why := NumberOutOfRange(n); why != "" {
-		c.errorf(n.Line, n.Column, numberFix, "%s", why)
+// change (NumberOutOfRange), at its position, once the document is
+// loaded: a scalar flowrun read as its text (asText) — an env: value, a
+// script, a URL, a key — is not changed, and is not reported, unless it
+// sits under an anchor, whose aliases may read it as a value elsewhere.
+func (c *diags) checkNumbers(n *yaml.Node, anchored bool) {
+	anchored = anchored || n.Anchor != ""
+	if anchored || !c.text[n] {
+		if why := NumberOutOfRange(n); why != "" {
+			c.errorf(n.Line, n.Column, numberFix, "%s", why)
+		}
 	}
 	for _, ch := range n.Content {
-		c.checkNumbers(ch)
+		c.checkNumbers(ch, anchored)
 	}
+}
+
+// asText records that n is read as its text, as written (see checkNumbers).
+func (c *diags) asText(n *yaml.Node) {
+	if c.text == nil {
+		c.text = make(map[*yaml.Node]bool)
+	}
+	c.text[n] = true
 }

@@ -135,6 +135,7 @@ func Text(v any) string {
 // template parses and compiles the expressions in a scalar node.
 func (c *diags) template(n *yaml.Node, sc *scope, src *lineIndex) *Template {
 	t := &Template{Raw: n.Value, Pos: Pos{c.file, n.Line, n.Column}}
+	c.asText(n)
 	rest, off := n.Value, 0
 	for {
 		i := strings.Index(rest, "${{")

@@ -181,9 +181,9 @@ func parseSource(file string, src []byte, opts Options) (*Workflow, Diagnostics)
 		c.errorf(root.Line, root.Column, "aliases that expand to that many nodes are not supported", "the document expands to more than %d YAML nodes", maxNodes)
 		return nil, c.list
 	}
-	c.checkNumbers(root)
 	p := &loader{diags: c, src: indexLines(src), reg: opts.Registry, wf: w, calls: opts.calls.enter(file, opts.AllowPaths, opts.Files)}
 	p.workflow(root)
+	c.checkNumbers(root, false) // after: the loader says which scalars it read as text
 	if opts.calls == nil {
 		// Once, from the workflow run first: whether a callee's file
 		// conflicts depends on how it is called.
