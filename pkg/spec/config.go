@@ -208,6 +208,7 @@ func (p *loader) walkConfig(w *configWalk, n *yaml.Node, t reflect.Type, path st
 			p.walkConfig(w, e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), at.index(i), stepInto(fields, fieldStep{elem: i}))
 		}
 	case reflect.Interface:
+		p.freeForm(n)
 		p.collect(w.v, n, w.sc, at)
 	default:
 		if n.Kind != yaml.ScalarNode {

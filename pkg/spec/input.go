@@ -89,6 +89,7 @@ func (p *loader) inputs(n *yaml.Node) []*Input {
 			}
 		}
 		if d, ok := g["default"]; ok {
+			p.freeForm(d.value)
 			var v any
 			if err := d.value.Decode(&v); err != nil {
 				p.errorf(d.value.Line, d.value.Column, "", "invalid default: %v", err)
@@ -162,6 +163,9 @@ func (in *Input) Parse(s string) (any, error) {
 	var n yaml.Node
 	if err := yaml.Unmarshal([]byte(s), &n); err != nil {
 		return nil, fmt.Errorf("want %s, got %q", article(in.Type), s)
+	}
+	if bad := FreeForm(&n); bad != nil {
+		return nil, fmt.Errorf("a key must be text, not %s", kindName(deref(bad)))
 	}
 	if at, why := FirstNumberOutOfRange(&n); at != nil {
 		return nil, fmt.Errorf("%s; quote it to pass it as a string", why)

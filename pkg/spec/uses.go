@@ -229,6 +229,7 @@ func (p *loader) withValue(in *Input, v *yaml.Node, file string) {
 		}
 		return
 	}
+	p.freeForm(v)
 	var x any
 	if err := v.Decode(&x); err != nil {
 		p.errorf(v.Line, v.Column, "", "input %q of %s: %v", in.Name, file, err)

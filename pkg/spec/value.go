@@ -112,6 +112,7 @@ func (v *Value) IsLiteral() bool {
 
 // value compiles the expressions in the scalars under n.
 func (p *loader) value(n *yaml.Node, sc *scope) *Value {
+	p.freeForm(n)
 	v := &Value{Node: n}
 	p.collect(v, n, sc, cursor{})
 	return v

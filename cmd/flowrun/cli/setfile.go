@@ -46,6 +46,9 @@ func readSetFile(file string) (map[string]any, error) {
 		}
 		return nil, fmt.Errorf("%s:%d:%d: want a mapping of input names to values, such as `count: 3`", file, line, col)
 	}
+	if bad := spec.FreeForm(node.Content[0]); bad != nil {
+		return nil, fmt.Errorf("%s:%d:%d: a key must be text, not a mapping or a list", file, bad.Line, bad.Column)
+	}
 	if n, why := spec.FirstNumberOutOfRange(node.Content[0]); n != nil {
 		return nil, fmt.Errorf("%s:%d:%d: %s; quote it to pass it as a string", file, n.Line, n.Column, why)
 	}
