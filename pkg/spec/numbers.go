@@ -21,7 +21,7 @@ var (
 	wholeNumber = regexp.MustCompile(`^[-+]?[0-9][0-9_]*$`)
 	leadingZero = regexp.MustCompile(`^[-+]?0[0-9_]*[0-9][0-9_]*$`)
 	floatNumber = regexp.MustCompile(`^[-+]?(\.[0-9_]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$`)
-	radixNumber = regexp.MustCompile(`^[-+]?0(x[0-9a-fA-F_]+|o[0-7_]+|b[01_]+)$`)
+	radixNumber = regexp.MustCompile(`^[-+]?0([xX][0-9a-fA-F_]*[0-9a-fA-F][0-9a-fA-F_]*|[oO][0-7_]*[0-7][0-7_]*|[bB][01_]*[01][01_]*)$`)
 )
 
 // NumberOutOfRange returns why the plain scalar n, read as a number,
@@ -29,7 +29,7 @@ var (
 // float64's range either way — or "" when it can (or is no number, or is
 // quoted or tagged: then the writer chose its type).
 func NumberOutOfRange(n *yaml.Node) string {
-	if n.Kind != yaml.ScalarNode || n.Style&^yaml.FlowStyle != 0 || len(n.Value) > 10000 {
+	if n.Kind != yaml.ScalarNode || n.Style&^yaml.FlowStyle != 0 {
 		return ""
 	}
 	text := n.Value
@@ -62,6 +62,10 @@ func NumberOutOfRange(n *yaml.Node) string {
 		case wholeNumber.MatchString(text), radixNumber.MatchString(text):
 			return fmt.Sprintf("the integer %s does not fit in 64 bits: YAML would take it for text", truncate(text, 40))
 		case floatNumber.MatchString(text):
+			if _, err := strconv.ParseFloat(strings.ReplaceAll(text, "_", ""), 64); err == nil {
+				// ._5: YAML reads an underscore only between digits.
+				return fmt.Sprintf("the number %s is one YAML would take for text", truncate(text, 40))
+			}
 			return fmt.Sprintf("the number %s is beyond the range of a 64-bit float: YAML would take it for text", truncate(text, 40))
 		}
 	}

@@ -40,6 +40,13 @@ func TestNumbersOutOfRange(t *testing.T) {
 		{"00", ""},
 		{"0o17", ""},
 		{"01.5", ""},
+		{"0XFFFFFFFFFFFFFFFFF", "the integer 0XFFFFFFFFFFFFFFFFF does not fit in 64 bits: YAML would take it for text"},
+		{"-0B11111111111111111111111111111111111111111111111111111111111111111", "does not fit in 64 bits"},
+		{"0O17777777777777777777777", "does not fit in 64 bits"},
+		{"0X1F", ""},
+		{"0x_", ""},
+		{".5_0", ""},
+		{"._5", "the number ._5 is one YAML would take for text"},
 		{"1.2.3", ""},
 		{"12abc", ""},
 	} {
@@ -63,6 +70,20 @@ steps:
 				t.Errorf("no fix in %q", ds[0].Detail)
 			}
 		})
+	}
+}
+
+// TestNumbersOutOfRangeLong: a number is checked however long it is: YAML
+// takes an integer of 20,000 digits for text and makes 0.000…1 zero.
+func TestNumbersOutOfRangeLong(t *testing.T) {
+	for _, tc := range []struct{ value, want string }{
+		{strings.Repeat("1", 20000), "does not fit in 64 bits: YAML would take it for text"},
+		{"0." + strings.Repeat("0", 20000) + "1", "YAML would make it 0"},
+	} {
+		_, ds := parse(t, "version: 1\nsteps:\n  - id: a\n    set: {x: "+tc.value+"}\n")
+		if len(ds) != 1 || !strings.Contains(ds[0].Summary, tc.want) {
+			t.Errorf("%.20s…: diagnostics %v; want one saying %q", tc.value, ds, tc.want)
+		}
 	}
 }
 
