@@ -151,8 +151,10 @@ func (ds Diagnostics) Count() (errors, warnings int) {
 type diags struct {
 	file string
 	list Diagnostics
-	// text holds the scalars read as their text, as written (an env:
-	// value, a string field): a number there is not one YAML changes.
+	// text holds the scalars whose value is what they say as written —
+	// read as text (an env: value, a string field), or as the number its
+	// digits say (default: 08 of an integer input): a number there is not
+	// one YAML changes (checkNumbers).
 	text map[*yaml.Node]bool
 }
 

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -90,6 +91,9 @@ func (p *loader) inputs(n *yaml.Node) []*Input {
 		}
 		if d, ok := g["default"]; ok {
 			p.freeForm(d.value)
+			if (in.Type == "integer" || in.Type == "number") && sameAsDecimal(d.value) {
+				p.asText(d.value) // default: 08 is 8 for an integer input, as --set count=08
+			}
 			var v any
 			if err := d.value.Decode(&v); err != nil {
 				p.errorf(d.value.Line, d.value.Column, "", "invalid default: %v", err)
@@ -167,8 +171,14 @@ func (in *Input) Parse(s string) (any, error) {
 	if bad := FreeForm(&n); bad != nil {
 		return nil, fmt.Errorf("a key must be text, not %s", kindName(deref(bad)))
 	}
-	if at, why := FirstNumberOutOfRange(&n); at != nil {
-		return nil, fmt.Errorf("%s; quote it to pass it as a string", why)
+	scalar := in.Type == "integer" || in.Type == "number" || in.Type == "boolean"
+	if len(n.Content) == 1 && scalar && sameAsDecimal(n.Content[0]) {
+		// --set count=08: the input's type, not YAML's float, decides.
+	} else if at, why := FirstNumberOutOfRange(&n); at != nil {
+		if !scalar {
+			why += "; quote it to pass it as a string"
+		}
+		return nil, errors.New(why)
 	}
 	var v any
 	if err := n.Decode(&v); err != nil {

@@ -72,6 +72,31 @@ func NumberOutOfRange(n *yaml.Node) string {
 	return ""
 }
 
+// sameAsDecimal reports whether n is a number with a leading zero that
+// YAML reads as the number its digits say in decimal, exactly, if perhaps
+// as a float: 08 (8.0), 08080, 007 — not 0123 (83). Where the reader
+// decides the type, an integer or a number input, 08 is then simply 8.
+func sameAsDecimal(n *yaml.Node) bool {
+	if n.Kind != yaml.ScalarNode || n.Style&^yaml.FlowStyle != 0 || !leadingZero.MatchString(n.Value) {
+		return false
+	}
+	decimal, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 10, 64)
+	if err != nil || decimal > 1<<53 || decimal < -1<<53 {
+		return false
+	}
+	var v any
+	if n.Decode(&v) != nil {
+		return false
+	}
+	switch v := v.(type) {
+	case int:
+		return int64(v) == decimal
+	case float64:
+		return v == float64(decimal)
+	}
+	return false
+}
+
 // zeroMantissa reports whether a float's digits before its exponent are
 // all zeros: 0e-400 is 0, 1e-400 underflows to it.
 func zeroMantissa(text string) bool {

@@ -179,3 +179,44 @@ steps:
 		t.Fatalf("diagnostics:\n%v\nwant one error at 3:8", ds)
 	}
 }
+
+// TestInputLeadingZero: an integer or a number input given 08, which YAML
+// reads as the float 8, is 8, as the input's type says; 010, which YAML
+// reads as 8, is still an error, and its fix is not to quote it (a string
+// is no integer). In a list, quoting is a fix.
+func TestInputLeadingZero(t *testing.T) {
+	for _, tc := range []struct {
+		typ, in string
+		want    any
+		err     string
+	}{
+		{"integer", "08", 8, ""},
+		{"integer", "-09", -9, ""},
+		{"number", "08080", 8080.0, ""},
+		{"integer", "010", nil, "which YAML reads as the octal number 8: write it without the zero, or 0o10 for an octal number"},
+		{"list", "[08]", nil, "which YAML reads as the float 8: write it without the zero; quote it to pass it as a string"},
+	} {
+		v, err := (&Input{Name: "n", Type: tc.typ}).Parse(tc.in)
+		switch {
+		case tc.err == "" && (err != nil || v != tc.want):
+			t.Errorf("%s %s: %#v, %v; want %#v", tc.typ, tc.in, v, err, tc.want)
+		case tc.err != "" && (err == nil || !strings.HasSuffix(err.Error(), tc.err)):
+			t.Errorf("%s %s: %#v, %v; want an error ending %q", tc.typ, tc.in, v, err, tc.err)
+		}
+	}
+	w, ds := parse(t, `
+version: 1
+inputs:
+  count: {type: integer, default: 08}
+  rate: {type: number, default: 09}
+steps:
+  - id: a
+    set: {x: 08}
+`)
+	if len(ds) != 1 || ds[0].Pos.Line != 7 || !strings.Contains(ds[0].Summary, "the float 8") {
+		t.Fatalf("diagnostics:\n%v\nwant one, for the set: at line 7", ds)
+	}
+	if w.Inputs[0].Default != 8 || w.Inputs[1].Default != 9.0 {
+		t.Errorf("defaults %#v, %#v", w.Inputs[0].Default, w.Inputs[1].Default)
+	}
+}
