@@ -91,7 +91,7 @@ func (p *loader) inputs(n *yaml.Node) []*Input {
 		}
 		if d, ok := g["default"]; ok {
 			p.freeForm(d.value)
-			if (in.Type == "integer" || in.Type == "number") && sameAsDecimal(d.value) {
+			if (in.Type == "integer" || in.Type == "number") && SameAsDecimal(d.value) {
 				p.asText(d.value) // default: 08 is 8 for an integer input, as --set count=08
 			}
 			var v any
@@ -172,7 +172,7 @@ func (in *Input) Parse(s string) (any, error) {
 		return nil, fmt.Errorf("a key must be text, not %s", kindName(deref(bad)))
 	}
 	scalar := in.Type == "integer" || in.Type == "number" || in.Type == "boolean"
-	if len(n.Content) == 1 && scalar && sameAsDecimal(n.Content[0]) {
+	if len(n.Content) == 1 && scalar && SameAsDecimal(n.Content[0]) {
 		// --set count=08: the input's type, not YAML's float, decides.
 	} else if at, why := FirstNumberOutOfRange(&n); at != nil {
 		if !scalar {

@@ -72,11 +72,11 @@ func NumberOutOfRange(n *yaml.Node) string {
 	return ""
 }
 
-// sameAsDecimal reports whether n is a number with a leading zero that
+// SameAsDecimal reports whether n is a number with a leading zero that
 // YAML reads as the number its digits say in decimal, exactly, if perhaps
 // as a float: 08 (8.0), 08080, 007 — not 0123 (83). Where the reader
 // decides the type, an integer or a number input, 08 is then simply 8.
-func sameAsDecimal(n *yaml.Node) bool {
+func SameAsDecimal(n *yaml.Node) bool {
 	if n.Kind != yaml.ScalarNode || n.Style&^yaml.FlowStyle != 0 || !leadingZero.MatchString(n.Value) {
 		return false
 	}

@@ -49,8 +49,14 @@ func readSetFile(file string) (map[string]any, error) {
 	if bad := spec.FreeForm(node.Content[0]); bad != nil {
 		return nil, fmt.Errorf("%s:%d:%d: a key must be text, not a mapping or a list", file, bad.Line, bad.Column)
 	}
-	if n, why := spec.FirstNumberOutOfRange(node.Content[0]); n != nil {
-		return nil, fmt.Errorf("%s:%d:%d: %s; quote it to pass it as a string", file, n.Line, n.Column, why)
+	m := node.Content[0]
+	for i := 1; i < len(m.Content); i += 2 {
+		if spec.SameAsDecimal(m.Content[i]) {
+			continue // count: 08 is 8 for an integer input, as --set count=08
+		}
+		if n, why := spec.FirstNumberOutOfRange(m.Content[i]); n != nil {
+			return nil, fmt.Errorf("%s:%d:%d: %s; quote it to pass it as a string", file, n.Line, n.Column, why)
+		}
 	}
 	var vals map[string]any
 	if err := node.Decode(&vals); err != nil {
