@@ -310,6 +310,15 @@ func (c *diags) checkNames(e *Expr, node ast.Node, sc *scope) bool {
 	switch n := node.(type) {
 	case *ast.CallNode:
 		return c.checkStatusCall(e, n, sc)
+	case *ast.FloatNode:
+		// expr-lang makes 1e-400 zero without a word, as YAML does.
+		if loc := n.Location(); n.Value == 0 {
+			if rs := []rune(e.Source); loc.From >= 0 && loc.From < loc.To && loc.To <= len(rs) && !zeroMantissa(string(rs[loc.From:loc.To])) {
+				c.at(e, loc.From, "numbers are 64-bit: floats from about 4.9e-324 to 1.8e308",
+					"the number %s is below the smallest 64-bit float: it would be 0", truncate(string(rs[loc.From:loc.To]), 40))
+				return false
+			}
+		}
 	case *ast.IdentifierNode:
 		if n.Value == "$env" {
 			// Through the whole environment, an expression could read a

@@ -220,3 +220,18 @@ steps:
 		t.Errorf("defaults %#v, %#v", w.Inputs[0].Default, w.Inputs[1].Default)
 	}
 }
+
+// TestExprFloatUnderflow: a float literal in an expression that a 64-bit
+// float cannot hold but as 0 is an error at its column, as in YAML;
+// 0.0e-400 is 0.
+func TestExprFloatUnderflow(t *testing.T) {
+	_, ds := parse(t, `
+version: 1
+steps:
+  - id: a
+    set: {x: "${{ 1 + 1e-400 }}", y: "${{ 0.0e-400 }}"}
+`)
+	if len(ds) != 1 || ds[0].Summary != "the number 1e-400 is below the smallest 64-bit float: it would be 0" || ds[0].Pos.Line != 4 || ds[0].Pos.Column != 23 {
+		t.Fatalf("diagnostics:\n%v\nwant one error at 4:23", ds)
+	}
+}
