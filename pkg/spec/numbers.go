@@ -20,7 +20,7 @@ import (
 var (
 	wholeNumber = regexp.MustCompile(`^[-+]?[0-9][0-9_]*$`)
 	leadingZero = regexp.MustCompile(`^[-+]?0[0-9_]*[0-9][0-9_]*$`)
-	floatNumber = regexp.MustCompile(`^[-+]?(\.[0-9_]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$`)
+	floatNumber = regexp.MustCompile(`^[-+]?(\.[0-9_]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9][0-9_]*)?$`)
 	radixNumber = regexp.MustCompile(`^[-+]?0([xX][0-9a-fA-F_]*[0-9a-fA-F][0-9a-fA-F_]*|[oO][0-7_]*[0-7][0-7_]*|[bB][01_]*[01][01_]*)$`)
 )
 

@@ -1,8 +1,12 @@
 package spec
 
 import (
+	"math"
+	"math/big"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // TestNumbersOutOfRange: a number YAML's decoder would change — round, turn
@@ -47,6 +51,9 @@ func TestNumbersOutOfRange(t *testing.T) {
 		{"0x_", ""},
 		{".5_0", ""},
 		{"._5", "the number ._5 is one YAML would take for text"},
+		{"1e4_00", "the number 1e4_00 is beyond the range of a 64-bit float: YAML would take it for text"},
+		{"1e-4_00", "YAML would make it 0"},
+		{"1e1_0", ""},
 		{"1.2.3", ""},
 		{"12abc", ""},
 	} {
@@ -234,4 +241,120 @@ steps:
 	if len(ds) != 1 || ds[0].Summary != "the number 1e-400 is below the smallest 64-bit float: it would be 0" || ds[0].Pos.Line != 4 || ds[0].Pos.Column != 23 {
 		t.Fatalf("diagnostics:\n%v\nwant one error at 4:23", ds)
 	}
+}
+
+// FuzzNumberOutOfRange checks NumberOutOfRange against YAML's decoder: a
+// plain scalar written as a number that it lets through must decode to
+// that number — an integer to the same integer, a float to the float64
+// nearest to it (not 0, not infinite, not text).
+func FuzzNumberOutOfRange(f *testing.F) {
+	for _, s := range []string{"1", "-0", "007", "0123", "08", "1_000", "0x1F", "0XFF_FF", "0o17", "0b101", "-0b11",
+		"1.5", ".5", "1e3", "1e400", "1e-400", "123456789012345678901234567890", "18446744073709551615", "._5", "+.5e-3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		want, isInt, ok := writtenNumber(text)
+		if !ok {
+			return
+		}
+		var doc yaml.Node
+		if yaml.Unmarshal([]byte("x: "+text), &doc) != nil || len(doc.Content) == 0 || len(doc.Content[0].Content) != 2 {
+			return
+		}
+		n := doc.Content[0].Content[1]
+		if n.Kind != yaml.ScalarNode || n.Value != text || NumberOutOfRange(n) != "" {
+			return
+		}
+		var v any
+		if err := n.Decode(&v); err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		var got big.Float
+		switch v := v.(type) {
+		case int:
+			got.SetInt64(int64(v))
+		case int64:
+			got.SetInt64(v)
+		case uint64:
+			got.SetUint64(v)
+		case float64:
+			if isInt {
+				t.Fatalf("%q, an integer, decodes to the float %v", text, v)
+			}
+			if math.IsInf(v, 0) || v == 0 && want.Sign() != 0 {
+				t.Fatalf("%q decodes to %v", text, v)
+			}
+			f, _ := want.Float64()
+			if f != v {
+				t.Fatalf("%q decodes to %v, not %v", text, v, f)
+			}
+			return
+		default:
+			t.Fatalf("%q decodes to %T %v", text, v, v)
+		}
+		if got.Cmp(want) != 0 {
+			t.Fatalf("%q decodes to %v, not %s", text, v, want.Text('g', 40))
+		}
+	})
+}
+
+// underscoresBetweenDigits reports whether every _ in s sits between two
+// digits (or after a 0x, 0o, 0b prefix).
+func underscoresBetweenDigits(s string) bool {
+	radix := len(s) > 2 && s[0] == '0' && strings.ContainsRune("xXoObB", rune(s[1]))
+	isDigit := func(c byte) bool {
+		return c >= '0' && c <= '9' || radix && (c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F')
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] != '_' {
+			continue
+		}
+		if i == 0 || i == len(s)-1 || !isDigit(s[i+1]) && s[i+1] != '_' || !isDigit(s[i-1]) && s[i-1] != '_' && !(i == 2 && radix) {
+			return false
+		}
+	}
+	return true
+}
+
+// writtenNumber is the number text says, read as a person reads it —
+// decimal digits, 0x/0o/0b in either case, underscores between digits,
+// a float's fraction and exponent — and whether it is an integer; ok is
+// false for text that is no number (or a leading zero, which is either).
+func writtenNumber(text string) (v *big.Float, isInt, ok bool) {
+	plain := strings.ReplaceAll(text, "_", "")
+	if plain == "" || len(text) > 1000 || !underscoresBetweenDigits(strings.TrimLeft(text, "+-")) {
+		return nil, false, false
+	}
+	sign, digits := "", plain
+	if digits[0] == '+' || digits[0] == '-' {
+		sign, digits = digits[:1], digits[1:]
+	}
+	if len(digits) > 2 && digits[0] == '0' {
+		base := map[byte]int{'x': 16, 'X': 16, 'o': 8, 'O': 8, 'b': 2, 'B': 2}[digits[1]]
+		if base != 0 {
+			i, ok := new(big.Int).SetString(sign+digits[2:], base)
+			if !ok || strings.ContainsAny(digits[2:], "+-") {
+				return nil, false, false
+			}
+			return new(big.Float).SetInt(i), true, true
+		}
+	}
+	if len(digits) > 1 && digits[0] == '0' && digits[1] >= '0' && digits[1] <= '9' && !strings.ContainsAny(digits, ".eE") {
+		return nil, false, false // 0123: octal or decimal, NumberOutOfRange's to judge
+	}
+	if digits == "" {
+		return nil, false, false
+	}
+	if strings.Trim(digits, "0123456789") == "" {
+		i, _ := new(big.Int).SetString(sign+digits, 10)
+		return new(big.Float).SetInt(i), true, true
+	}
+	if !floatNumber.MatchString(sign+digits) || strings.HasPrefix(text, "._") {
+		return nil, false, false
+	}
+	f, _, err := big.ParseFloat(sign+digits, 10, 2000, big.ToNearestEven)
+	if err != nil {
+		return nil, false, false
+	}
+	return f, false, true
 }
