@@ -26,19 +26,25 @@ var (
 
 // NumberOutOfRange returns why the plain scalar n, read as a number,
 // cannot be held as written — an integer beyond 64 bits, a float beyond
-// float64's range either way — or "" when it can (or is no number, or is
-// quoted or tagged: then the writer chose its type).
+// float64's range either way, a leading zero YAML reads as octal — or ""
+// when it can (or is no number, or is quoted or tagged !!str: then the
+// writer chose text). A scalar tagged !!int or !!float is checked for
+// what YAML still changes in it: !!int 0123 is 83, !!float 1e-400 is 0.
 func NumberOutOfRange(n *yaml.Node) string {
-	if n.Kind != yaml.ScalarNode || n.Style&^yaml.FlowStyle != 0 {
+	if n.Kind != yaml.ScalarNode || n.Style&^(yaml.FlowStyle|yaml.TaggedStyle) != 0 {
 		return ""
 	}
 	text := n.Value
+	tag := n.ShortTag()
+	if n.Style&yaml.TaggedStyle != 0 && tag != "!!int" && tag != "!!float" {
+		return ""
+	}
 	if leadingZero.MatchString(text) {
 		// YAML 1.1's octal: 0123 is 83, 08080 the float 8080.
 		decimal, err := strconv.ParseInt(strings.ReplaceAll(text, "_", ""), 10, 64)
 		var v any
-		if n.Decode(&v) == nil && err == nil && v == int(decimal) {
-			return "" // 007 is 7 either way
+		if n.Decode(&v) == nil && err == nil && (v == int(decimal) || n.Style&yaml.TaggedStyle != 0 && v == float64(decimal)) {
+			return "" // 007 is 7 either way, !!float 08 the float 8
 		}
 		digits := strings.TrimLeft(strings.TrimLeft(text, "+-"), "0_")
 		octal := ""
@@ -47,7 +53,15 @@ func NumberOutOfRange(n *yaml.Node) string {
 		}
 		return fmt.Sprintf("the number %s starts with a zero, which YAML reads as %s: write it without the zero%s", truncate(text, 40), decodedText(n), octal)
 	}
-	switch n.ShortTag() {
+	if n.Style&yaml.TaggedStyle != 0 {
+		if tag == "!!float" && floatNumber.MatchString(text) && !zeroMantissa(text) {
+			if f, err := strconv.ParseFloat(strings.ReplaceAll(text, "_", ""), 64); err == nil && f == 0 {
+				return fmt.Sprintf("the number %s is beyond the range of a 64-bit float: YAML would make it 0", truncate(text, 40))
+			}
+		}
+		return "" // !!float 123456789012345678901234567890: a float was asked for
+	}
+	switch tag {
 	case "!!float":
 		if wholeNumber.MatchString(text) {
 			return fmt.Sprintf("the integer %s does not fit in 64 bits: YAML would round it to %s", truncate(text, 40), roundedText(text))
