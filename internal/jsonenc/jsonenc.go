@@ -117,16 +117,34 @@ func AppendValue(b []byte, v any) ([]byte, error) { return appendValue(b, v, 0, 
 // MarshalJSON), whose JSON a reader cannot tell from the value's own
 // shape, or is a float written as a string.
 func AppendPlain(b []byte, v any) ([]byte, bool, error) {
-	plain := true
-	b, err := appendValue(b, v, 0, &plain)
-	return b, plain, err
+	b, sh, err := AppendShape(b, v)
+	return b, sh.Plain, err
+}
+
+// Shape is what AppendShape tells of a value besides its JSON.
+type Shape struct {
+	// Plain is AppendPlain's answer.
+	Plain bool
+	// NonFinite is set when a float64 of v's plain shapes was NaN or
+	// infinite, and so written as a string. (One inside another type
+	// makes AppendValue fail.) Without it, the JSON holds no such
+	// string that was a float: a reader need not look for one.
+	NonFinite bool
+}
+
+// AppendShape is AppendPlain, also telling a NaN or infinity apart from
+// the other reasons a value is not plain.
+func AppendShape(b []byte, v any) ([]byte, Shape, error) {
+	sh := Shape{Plain: true}
+	b, err := appendValue(b, v, 0, &sh)
+	return b, sh, err
 }
 
 // appendRaw appends JSON text compacted, failing as json.Marshal does
 // on text that is not one JSON value. It is plain when its text is ASCII
 // without a backslash: then each string reads in it as it decodes, and
 // what is found in the text (a secret, a URL) is what is in the value.
-func appendRaw(b []byte, raw json.RawMessage, plain *bool) ([]byte, error) {
+func appendRaw(b []byte, raw json.RawMessage, sh *Shape) ([]byte, error) {
 	if len(raw) == 0 {
 		return append(b, "null"...), nil // as json.Marshal writes it
 	}
@@ -141,10 +159,10 @@ func appendRaw(b []byte, raw json.RawMessage, plain *bool) ([]byte, error) {
 		return b[:n], fmt.Errorf("json: error calling MarshalJSON for type json.RawMessage: %w", err)
 	}
 	b = buf.Bytes()
-	if plain != nil {
+	if sh != nil {
 		for _, c := range b[n:] {
 			if c >= utf8.RuneSelf || c == '\\' {
-				*plain = false
+				sh.Plain = false
 				break
 			}
 		}
@@ -174,7 +192,7 @@ func plainCompact(text []byte) bool {
 // on the stack: outputs are mostly small objects, written by the million.
 const smallMap = 16
 
-func appendValue(b []byte, v any, depth int, plain *bool) ([]byte, error) {
+func appendValue(b []byte, v any, depth int, sh *Shape) ([]byte, error) {
 	if depth > maxDepth {
 		return b, errors.New("json: value nested too deeply (or contains itself)")
 	}
@@ -194,8 +212,8 @@ func appendValue(b []byte, v any, depth int, plain *bool) ([]byte, error) {
 		return strconv.AppendUint(b, v, 10), nil
 	case float64:
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			if plain != nil {
-				*plain = false
+			if sh != nil {
+				sh.Plain, sh.NonFinite = false, true
 			}
 			return AppendString(b, strconv.FormatFloat(v, 'g', -1, 64)), nil
 		}
@@ -206,14 +224,14 @@ func appendValue(b []byte, v any, depth int, plain *bool) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			if b, err = appendValue(b, x, depth+1, plain); err != nil {
+			if b, err = appendValue(b, x, depth+1, sh); err != nil {
 				return b, err
 			}
 		}
 		return append(b, ']'), nil
 	case map[string]any:
 		if len(v) <= smallMap {
-			return appendSmallMap(b, v, depth, plain)
+			return appendSmallMap(b, v, depth, sh)
 		}
 		keys := make([]string, 0, len(v))
 		for k := range v {
@@ -226,17 +244,17 @@ func appendValue(b []byte, v any, depth int, plain *bool) ([]byte, error) {
 				b = append(b, ',')
 			}
 			b = append(AppendString(b, k), ':')
-			if b, err = appendValue(b, v[k], depth+1, plain); err != nil {
+			if b, err = appendValue(b, v[k], depth+1, sh); err != nil {
 				return b, err
 			}
 		}
 		return append(b, '}'), nil
 	}
 	if raw, ok := v.(json.RawMessage); ok {
-		return appendRaw(b, raw, plain)
+		return appendRaw(b, raw, sh)
 	}
-	if plain != nil {
-		*plain = false
+	if sh != nil {
+		sh.Plain = false
 	}
 	out, err := json.Marshal(v)
 	if err != nil {
@@ -247,7 +265,7 @@ func appendValue(b []byte, v any, depth int, plain *bool) ([]byte, error) {
 
 // appendSmallMap appends a map of at most smallMap entries, sorted by key
 // on the stack: no allocation, and no second lookup of each key.
-func appendSmallMap(b []byte, v map[string]any, depth int, plain *bool) ([]byte, error) {
+func appendSmallMap(b []byte, v map[string]any, depth int, sh *Shape) ([]byte, error) {
 	var small [smallMap]entry
 	es := small[:0]
 	for k, x := range v {
@@ -267,7 +285,7 @@ func appendSmallMap(b []byte, v map[string]any, depth int, plain *bool) ([]byte,
 			b = append(b, ',')
 		}
 		b = append(AppendString(b, e.k), ':')
-		if b, err = appendValue(b, e.v, depth+1, plain); err != nil {
+		if b, err = appendValue(b, e.v, depth+1, sh); err != nil {
 			return b, err
 		}
 	}

@@ -162,3 +162,25 @@ func TestAppendPlain(t *testing.T) {
 		t.Error("AppendPlain wrote a json.RawMessage that is not JSON")
 	}
 }
+
+// TestAppendShape: NonFinite is set exactly when a float of the value's
+// plain shapes was written as a string, deep or not, and apart from the
+// other reasons a value is not plain.
+func TestAppendShape(t *testing.T) {
+	for _, tc := range []struct {
+		v    any
+		want Shape
+	}{
+		{map[string]any{"a": []any{1.5, "NaN"}}, Shape{Plain: true}},
+		{[]string{"NaN"}, Shape{}},
+		{json.RawMessage(`{"u":"é"}`), Shape{}},
+		{math.Inf(-1), Shape{NonFinite: true}},
+		{map[string]any{"a": []any{map[string]any{"b": math.NaN()}}}, Shape{NonFinite: true}},
+		{[]any{[]string{"x"}, math.Inf(1)}, Shape{NonFinite: true}},
+	} {
+		_, got, err := AppendShape(nil, tc.v)
+		if err != nil || got != tc.want {
+			t.Errorf("AppendShape(%#v) = %+v, %v; want %+v", tc.v, got, err, tc.want)
+		}
+	}
+}

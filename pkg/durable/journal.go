@@ -9,10 +9,12 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/flowrun/flowrun/internal/jsonenc"
 	"github.com/flowrun/flowrun/pkg/exec"
 	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/spec"
 	"github.com/flowrun/flowrun/pkg/state"
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // Journal records one attempt at a run in its state.Session: it is the
@@ -148,10 +150,11 @@ func (j *Journal) ItemDone(s *spec.Step, res *exec.ItemResult) error {
 	}
 	out, withheld := j.withhold(out)
 	var enc []byte
+	var nonFinite [][]any
 	if out != nil {
 		// Encoded once, for the journal and the report.
 		var err error
-		if enc, err = res.EncodedOutput(); err != nil {
+		if enc, nonFinite, err = res.ExactOutput(); err != nil {
 			return fmt.Errorf("journal: step %q item %d (key %q): output cannot be journaled: %w", s.ID, res.Index, res.Key, err)
 		}
 	}
@@ -160,6 +163,7 @@ func (j *Journal) ItemDone(s *spec.Step, res *exec.ItemResult) error {
 		Attempts:       max(res.Attempts-j.priorItem(s, res.Key), 0),
 		Output:         out,
 		OutputJSON:     enc,
+		NonFinite:      nonFinite,
 		OutputWithheld: withheld,
 		Error:          j.mask.String(res.Error),
 		DurationMS:     res.DurationMS,
@@ -205,7 +209,12 @@ func (j *Journal) withhold(out any) (any, bool) {
 	if out == nil || j.mask.Empty() {
 		return out, false
 	}
-	b, err := json.Marshal(out)
+	// As the journal writes it: NaN and ±Inf as strings, which
+	// json.Marshal refuses (and a secret beside one would then pass).
+	b, err := jsonenc.AppendValue(nil, out)
+	if err != nil {
+		b, err = json.Marshal(steps.NonFinite(out, "", nil))
+	}
 	if err != nil {
 		return out, false // the journal refuses it, with the reason
 	}
@@ -237,7 +246,7 @@ func (j *Journal) Step(s *spec.Step) (exec.Restored, error) {
 	if sr.Status != state.StatusSucceeded || sr.OutputWithheld {
 		return exec.Restored{Attempts: sr.Attempts}, nil
 	}
-	out, err := decodeOutput(sr.Output)
+	out, err := decodeOutput(sr.Output, sr.NonFinite)
 	if err != nil {
 		return exec.Restored{}, fmt.Errorf("its journaled output: %v", err)
 	}
@@ -263,7 +272,7 @@ func (j *Journal) Item(s *spec.Step, key string) (exec.Restored, error) {
 	if it.Status != state.StatusSucceeded || it.OutputWithheld {
 		return exec.Restored{Attempts: it.Attempts}, nil
 	}
-	out, err := decodeOutput(it.Output)
+	out, err := decodeOutput(it.Output, it.NonFinite)
 	if err != nil {
 		return exec.Restored{}, fmt.Errorf("its journaled output: %v", err)
 	}
@@ -282,8 +291,11 @@ func (j *Journal) priorItem(s *spec.Step, key string) int {
 
 // decodeOutput decodes a journaled output as a step's output is read:
 // numbers kept exact (UseNumber, then spec.Normalize: whole numbers as
-// int, never through float64).
-func decodeOutput(raw json.RawMessage) (any, error) {
+// int, never through float64), and the NaN and ±Inf the journal holds
+// as strings at nonFinite (state.Record.NonFinite) floats again, as they
+// were before the run stopped. A string "NaN" no path names stays a
+// string: it was one.
+func decodeOutput(raw json.RawMessage, nonFinite [][]any) (any, error) {
 	if raw == nil {
 		return nil, nil
 	}
@@ -293,7 +305,7 @@ func decodeOutput(raw json.RawMessage) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	return spec.Normalize(v), nil
+	return steps.RestoreNonFinite(spec.Normalize(v), nonFinite)
 }
 
 // seenKeys marks off the journaled keys of a block as a resume meets

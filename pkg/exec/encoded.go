@@ -21,26 +21,50 @@ import (
 // holds the result at the time (the lane that finished the item, then the
 // one writing the report).
 func (r *ItemResult) EncodedOutput() ([]byte, error) {
+	out, _, err := r.encodeOutput(false)
+	return out, err
+}
+
+// ExactOutput is EncodedOutput, also returning where that JSON holds a
+// NaN or ±Inf as a string (steps.NonFinitePaths), so that a reader can
+// restore them (steps.RestoreNonFinite): what the journal keeps. Only an
+// output that holds one pays for the walk that finds them; for the rest
+// the paths are nil at no cost, encoding tells (jsonenc.AppendShape).
+func (r *ItemResult) ExactOutput() ([]byte, [][]any, error) {
+	return r.encodeOutput(true)
+}
+
+// encodeOutput is EncodedOutput, and ExactOutput when paths is set.
+func (r *ItemResult) encodeOutput(paths bool) ([]byte, [][]any, error) {
 	if r.outJSON != nil {
-		return r.outJSON, nil
+		return r.outJSON, nil, nil // plain: no NaN
 	}
 	if r.Output == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	bp := encodeBufs.Get().(*[]byte)
 	defer encodeBufs.Put(bp)
-	b, plain, err := jsonenc.AppendPlain((*bp)[:0], r.Output)
+	b, shape, err := jsonenc.AppendShape((*bp)[:0], r.Output)
 	if cap(b) <= maxPooledEncode {
 		*bp = b[:0]
 	}
+	var nonFinite [][]any
 	if err != nil {
-		return json.Marshal(steps.NonFinite(r.Output, "", nil))
+		// A type encoding/json refuses: one holding a NaN, most likely.
+		out, err := json.Marshal(steps.NonFinite(r.Output, "", nil))
+		if paths && err == nil {
+			nonFinite = steps.NonFinitePaths(r.Output)
+		}
+		return out, nonFinite, err
 	}
 	out := append([]byte(nil), b...)
-	if plain && len(out) <= maxKeptJSON {
+	if shape.Plain && len(out) <= maxKeptJSON {
 		r.outJSON = out
 	}
-	return out, nil
+	if paths && shape.NonFinite {
+		nonFinite = steps.NonFinitePaths(r.Output)
+	}
+	return out, nonFinite, nil
 }
 
 // compactOutput replaces a result's output by its JSON, when EncodedOutput

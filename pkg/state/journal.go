@@ -137,9 +137,11 @@ func newWriter(name string, f journalFile, size int64) *Writer {
 // Item appends the record of a finished item. It does not wait for the
 // disk: the record is durable within SyncEvery, or after Sync.
 func (w *Writer) Item(r *ItemRecord) error {
-	out, err := r.OutputJSON, error(nil)
+	out, nonFinite, err := r.OutputJSON, r.NonFinite, error(nil)
 	if out == nil {
-		out, err = encodeOutput(r.Output)
+		out, nonFinite, err = encodeOutput(r.Output)
+	} else if nonFinite != nil {
+		err = checkPaths(nonFinite)
 	}
 	if err == nil {
 		err = checkDuration(r.DurationMS)
@@ -153,7 +155,7 @@ func (w *Writer) Item(r *ItemRecord) error {
 		return err
 	}
 	n := len(w.buf)
-	w.buf = appendItem(w.buf, r, out)
+	w.buf = appendItem(w.buf, r, out, nonFinite)
 	return w.appended(n)
 }
 
@@ -171,11 +173,11 @@ func (w *Writer) BlockStart(step string, total int) error {
 
 // Step appends the result of a finished single step, then syncs.
 func (w *Writer) Step(r *StepRecord) error {
-	out, err := encodeOutput(r.Output)
+	out, nonFinite, err := encodeOutput(r.Output)
 	if err != nil {
 		return fmt.Errorf("journal: step %q: %w", r.ID, err)
 	}
-	return w.appendSynced(func(b []byte) []byte { return appendStep(b, r, out) })
+	return w.appendSynced(func(b []byte) []byte { return appendStep(b, r, out, nonFinite) })
 }
 
 // BlockEnd appends the end of a parallel block, then syncs.

@@ -33,11 +33,15 @@ type ItemRecord struct {
 	Status   string
 	Attempts int
 	// Output is journaled when non-nil: set it only when the block keeps
-	// its items' outputs. It must encode as JSON (no NaN or infinities).
+	// its items' outputs. A NaN or ±Inf in it is journaled as a string,
+	// with its path in the record's "nonfinite" (see Record.NonFinite).
 	Output any
 	// OutputJSON, when not nil, is Output already encoded as one JSON
-	// value (exec.ItemResult.EncodedOutput), journaled instead.
+	// value (exec.ItemResult.ExactOutput), journaled instead; NonFinite
+	// then says where it holds a NaN or ±Inf as a string
+	// (steps.NonFinitePaths of Output).
 	OutputJSON []byte
+	NonFinite  [][]any
 	// OutputWithheld says the item had an output that was not journaled
 	// (it held a secret): a resume cannot restore it and runs it again.
 	OutputWithheld bool
@@ -49,7 +53,7 @@ type ItemRecord struct {
 type StepRecord struct {
 	ID     string
 	Status string
-	Output any // journaled when non-nil; must encode as JSON
+	Output any // journaled when non-nil; NaN and ±Inf as for ItemRecord.Output
 	// OutputWithheld: see ItemRecord.
 	OutputWithheld bool
 	Error          string
@@ -59,6 +63,14 @@ type StepRecord struct {
 // Record is one journal line as read back: the union of every type's
 // fields. Output holds the JSON text of the output, nil when none was
 // journaled.
+//
+// NonFinite is where Output holds a float that JSON cannot (NaN, ±Inf)
+// as the string steps.NonFinite writes ("NaN", "+Inf", "-Inf"): one path
+// per float, each a list of keys (strings) and indices (integers) from
+// the output's root (steps.NonFinitePaths), so that a resume restores
+// those strings, and only those, as the floats they were
+// (steps.RestoreNonFinite). A record without it holds no such float, or
+// was written before flowrun kept it (its strings then stay strings).
 type Record struct {
 	Type string `json:"type"`
 	// ID is a step record's step; Step an item or block record's block.
@@ -69,6 +81,8 @@ type Record struct {
 	Status   string          `json:"status,omitempty"`
 	Attempts int             `json:"attempts,omitempty"`
 	Output   json.RawMessage `json:"output,omitempty"`
+	// NonFinite: see above; indices read back as int.
+	NonFinite [][]any `json:"nonfinite,omitempty"`
 	// OutputWithheld: the output was not journaled (it held a secret).
 	OutputWithheld bool    `json:"output_withheld,omitempty"`
 	Error          string  `json:"error,omitempty"`
@@ -105,26 +119,54 @@ func (r *Record) check() error {
 	if r.Attempts < 0 {
 		errs = append(errs, fmt.Errorf("negative attempts %d", r.Attempts))
 	}
+	if r.NonFinite != nil {
+		errs = append(errs, need(r.Output != nil, "output (it has nonfinite)"), checkPaths(r.NonFinite))
+	}
 	return errors.Join(errs...)
 }
 
+// checkPaths checks the paths of a record's nonfinite — strings, and
+// indices that are whole and not negative — and turns indices read by
+// encoding/json (float64) into ints, as appendPaths writes them.
+func checkPaths(paths [][]any) error {
+	for _, p := range paths {
+		for i, seg := range p {
+			switch x := seg.(type) {
+			case string:
+			case int:
+				if x < 0 {
+					return fmt.Errorf("nonfinite path with index %v", x)
+				}
+			case float64:
+				if x < 0 || x != math.Trunc(x) || x >= 1<<53 {
+					return fmt.Errorf("nonfinite path with index %v", x)
+				}
+				p[i] = int(x)
+			default:
+				return fmt.Errorf("nonfinite path with a segment of type %T", seg)
+			}
+		}
+	}
+	return nil
+}
+
 // appendItem encodes r as one journal line. out is r.Output already
-// encoded (nil: none).
-func appendItem(b []byte, r *ItemRecord, out []byte) []byte {
+// encoded (nil: none), nonFinite where it holds a NaN or ±Inf.
+func appendItem(b []byte, r *ItemRecord, out []byte, nonFinite [][]any) []byte {
 	b = append(b, `{"type":"item","step":`...)
 	b = appendString(b, r.Step)
 	b = append(b, `,"index":`...)
 	b = strconv.AppendInt(b, int64(r.Index), 10)
 	b = append(b, `,"key":`...)
 	b = appendString(b, r.Key)
-	b = appendResult(b, r.Status, r.Attempts, out, r.OutputWithheld, r.Error)
+	b = appendResult(b, r.Status, r.Attempts, out, nonFinite, r.OutputWithheld, r.Error)
 	b = append(b, `,"duration_ms":`...)
 	b = strconv.AppendFloat(b, r.DurationMS, 'f', -1, 64)
 	return append(b, "}\n"...)
 }
 
 // appendResult encodes the fields an item and a step record share.
-func appendResult(b []byte, status string, attempts int, out []byte, withheld bool, errText string) []byte {
+func appendResult(b []byte, status string, attempts int, out []byte, nonFinite [][]any, withheld bool, errText string) []byte {
 	b = append(b, `,"status":`...)
 	b = appendString(b, status)
 	b = append(b, `,"attempts":`...)
@@ -132,6 +174,10 @@ func appendResult(b []byte, status string, attempts int, out []byte, withheld bo
 	if out != nil {
 		b = append(b, `,"output":`...)
 		b = append(b, out...)
+		if nonFinite != nil {
+			b = append(b, `,"nonfinite":`...)
+			b = appendPaths(b, nonFinite)
+		}
 	}
 	if withheld {
 		b = append(b, `,"output_withheld":true`...)
@@ -143,10 +189,10 @@ func appendResult(b []byte, status string, attempts int, out []byte, withheld bo
 	return b
 }
 
-func appendStep(b []byte, r *StepRecord, out []byte) []byte {
+func appendStep(b []byte, r *StepRecord, out []byte, nonFinite [][]any) []byte {
 	b = append(b, `{"type":"step","id":`...)
 	b = appendString(b, r.ID)
-	b = appendResult(b, r.Status, r.Attempts, out, r.OutputWithheld, r.Error)
+	b = appendResult(b, r.Status, r.Attempts, out, nonFinite, r.OutputWithheld, r.Error)
 	return append(b, "}\n"...)
 }
 
@@ -178,20 +224,52 @@ func appendRun(b []byte, status, errText string) []byte {
 	return append(b, "}\n"...)
 }
 
-// encodeOutput encodes an output for the journal; nil stays nil.
-func encodeOutput(v any) ([]byte, error) {
-	if v == nil {
-		return nil, nil
+// appendPaths appends the paths of a record's nonfinite: lists of
+// strings and ints.
+func appendPaths(b []byte, paths [][]any) []byte {
+	b = append(b, '[')
+	for i, p := range paths {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		for j, seg := range p {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			switch x := seg.(type) {
+			case int:
+				b = strconv.AppendInt(b, int64(x), 10)
+			case string:
+				b = appendString(b, x)
+			}
+		}
+		b = append(b, ']')
 	}
-	// NaN and ±Inf as strings, as in reports (steps.NonFinite).
-	out, err := jsonenc.AppendValue(nil, v)
+	return append(b, ']')
+}
+
+// encodeOutput encodes an output for the journal, and says where it
+// holds a NaN or ±Inf; nil stays nil.
+func encodeOutput(v any) ([]byte, [][]any, error) {
+	if v == nil {
+		return nil, nil, nil
+	}
+	// NaN and ±Inf as strings, as in reports (steps.NonFinite), and
+	// where they are beside them: walked only for an output with one.
+	out, shape, err := jsonenc.AppendShape(nil, v)
 	if err != nil {
 		out, err = json.Marshal(steps.NonFinite(v, "", nil))
+		shape.NonFinite = true
 	}
 	if err != nil {
-		return nil, fmt.Errorf("output cannot be journaled: %w", err)
+		return nil, nil, fmt.Errorf("output cannot be journaled: %w", err)
 	}
-	return out, nil
+	var nonFinite [][]any
+	if shape.NonFinite {
+		nonFinite = steps.NonFinitePaths(v)
+	}
+	return out, nonFinite, nil
 }
 
 // checkDuration refuses what JSON cannot hold.

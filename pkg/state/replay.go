@@ -36,6 +36,9 @@ type Replay struct {
 type StepResult struct {
 	Status string
 	Output json.RawMessage // nil when none was journaled
+	// NonFinite is where Output holds a NaN or ±Inf as a string (see
+	// Record.NonFinite); nil when it holds none.
+	NonFinite [][]any
 	// OutputWithheld: the step had an output that was not journaled.
 	OutputWithheld bool
 	Error          string
@@ -49,7 +52,8 @@ type Block struct {
 	attempts []uint32
 	durs     []float32 // milliseconds
 	outputs  map[int32]json.RawMessage
-	withheld map[int32]bool // items whose output was not journaled (rare)
+	nonFin   map[int32][][]any // Record.NonFinite of items that have one (rare)
+	withheld map[int32]bool    // items whose output was not journaled (rare)
 	// Total is the item count of the block's latest start, -1 if unknown.
 	Total int
 	// Ended is set when the block's latest start was followed by its end.
@@ -62,6 +66,8 @@ type ItemResult struct {
 	Status   string
 	Attempts int
 	Output   json.RawMessage // nil when none was journaled
+	// NonFinite: see StepResult.
+	NonFinite [][]any
 	// OutputWithheld: the item had an output that was not journaled.
 	OutputWithheld bool
 	// DurationMS is the latest record's duration, kept to about 7
@@ -100,7 +106,7 @@ func LoadReplay(r io.Reader, name string) (*Replay, int64, error) {
 		switch rec.Type {
 		case TypeStep:
 			prev := rp.steps[rec.ID]
-			sr := &StepResult{Status: rec.Status, Output: rec.Output, OutputWithheld: rec.OutputWithheld, Error: rec.Error, Attempts: rec.Attempts}
+			sr := &StepResult{Status: rec.Status, Output: rec.Output, NonFinite: rec.NonFinite, OutputWithheld: rec.OutputWithheld, Error: rec.Error, Attempts: rec.Attempts}
 			if prev != nil {
 				sr.Attempts += prev.Attempts
 			}
@@ -136,6 +142,14 @@ func LoadReplay(r io.Reader, name string) (*Replay, int64, error) {
 				b.outputs[i] = rec.Output
 			} else if ok {
 				delete(b.outputs, i)
+			}
+			if rec.NonFinite != nil {
+				if b.nonFin == nil {
+					b.nonFin = map[int32][][]any{}
+				}
+				b.nonFin[i] = rec.NonFinite
+			} else if ok {
+				delete(b.nonFin, i)
 			}
 			if rec.OutputWithheld {
 				if b.withheld == nil {
@@ -215,7 +229,7 @@ func (b *Block) Item(key string) (ItemResult, bool) {
 	if !ok {
 		return ItemResult{}, false
 	}
-	return ItemResult{Status: b.statusName(i), Attempts: int(b.attempts[i]), Output: b.outputs[i], OutputWithheld: b.withheld[i], DurationMS: math.Round(float64(b.durs[i])*1000) / 1000, Seq: int(i)}, true
+	return ItemResult{Status: b.statusName(i), Attempts: int(b.attempts[i]), Output: b.outputs[i], NonFinite: b.nonFin[i], OutputWithheld: b.withheld[i], DurationMS: math.Round(float64(b.durs[i])*1000) / 1000, Seq: int(i)}, true
 }
 
 // Len is the number of distinct keys journaled.

@@ -21,8 +21,15 @@ import (
 // the maps and lists on the way to one are copied: v itself is returned,
 // untouched, when it holds none. found, when not nil, is called with the
 // path of each replaced value below path (path.key, path[i]).
+//
+// A reader that wants the numbers back takes NonFinitePaths beside the
+// JSON, and RestoreNonFinite after decoding it.
 func NonFinite(v any, path string, found func(path string, f float64)) any {
-	out, _ := nonFinite(v, path, found, 0)
+	var w *finiteWalk
+	if found != nil {
+		w = &finiteWalk{base: path, found: found}
+	}
+	out, _ := nonFinite(v, w, 0)
 	return out
 }
 
@@ -32,9 +39,71 @@ func FiniteText(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 // maxFiniteDepth bounds the walk; JSON decoders refuse deeper values.
 const maxFiniteDepth = 10000
 
+// finiteWalk is what a walk that reports what it replaces carries; a
+// walk that reports nothing has none (nil), and pays for no path.
+type finiteWalk struct {
+	base  string                // the root's path, for found
+	found func(string, float64) // NonFinite's callback, or nil
+	at    func([]any)           // NonFinitePaths' collector, or nil
+	segs  []segment             // the path from the root to the value walked
+}
+
+// segment is one step of a path: a map key, or a list index when index
+// is not negative.
+type segment struct {
+	key   string
+	index int
+}
+
+func (w *finiteWalk) push(s segment) {
+	if w != nil {
+		w.segs = append(w.segs, s)
+	}
+}
+
+func (w *finiteWalk) pop() {
+	if w != nil {
+		w.segs = w.segs[:len(w.segs)-1]
+	}
+}
+
+// replaced reports a value replaced by its text: a float, or a struct
+// that holds one (not a float any more, so not where NonFinitePaths
+// points).
+func (w *finiteWalk) replaced(f float64, float bool) {
+	if w == nil {
+		return
+	}
+	if w.found != nil {
+		path := w.base
+		for _, s := range w.segs {
+			switch {
+			case s.index >= 0:
+				path += "[" + strconv.Itoa(s.index) + "]"
+			case path == "":
+				path = s.key
+			default:
+				path += "." + s.key
+			}
+		}
+		w.found(path, f)
+	}
+	if w.at != nil && float {
+		p := make([]any, len(w.segs))
+		for i, s := range w.segs {
+			if s.index >= 0 {
+				p[i] = s.index
+			} else {
+				p[i] = s.key
+			}
+		}
+		w.at(p)
+	}
+}
+
 // nonFinite returns v with non-finite floats replaced and whether it
 // replaced any.
-func nonFinite(v any, path string, found func(string, float64), depth int) (any, bool) {
+func nonFinite(v any, w *finiteWalk, depth int) (any, bool) {
 	if depth > maxFiniteDepth {
 		return v, false
 	}
@@ -43,18 +112,18 @@ func nonFinite(v any, path string, found func(string, float64), depth int) (any,
 		return v, false
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			if found != nil {
-				found(path, x)
-			}
+			w.replaced(x, true)
 			return FiniteText(x), true
 		}
 		return v, false
 	case float32:
-		return nonFinite(float64(x), path, found, depth)
+		return nonFinite(float64(x), w, depth)
 	case []any:
 		var cp []any
 		for i, e := range x {
-			ne, changed := nonFinite(e, elemPath(path, i, found), found, depth+1)
+			w.push(segment{index: i})
+			ne, changed := nonFinite(e, w, depth+1)
+			w.pop()
 			if changed {
 				if cp == nil {
 					cp = append([]any(nil), x...)
@@ -69,7 +138,9 @@ func nonFinite(v any, path string, found func(string, float64), depth int) (any,
 	case map[string]any:
 		var cp map[string]any
 		for k, e := range x {
-			ne, changed := nonFinite(e, keyPath(path, k, found), found, depth+1)
+			w.push(segment{key: k, index: -1})
+			ne, changed := nonFinite(e, w, depth+1)
+			w.pop()
 			if changed {
 				if cp == nil {
 					cp = make(map[string]any, len(x))
@@ -85,18 +156,18 @@ func nonFinite(v any, path string, found func(string, float64), depth int) (any,
 		}
 		return cp, true
 	}
-	return nonFiniteReflect(v, path, found, depth)
+	return nonFiniteReflect(v, w, depth)
 }
 
 // nonFiniteReflect handles typed lists and maps ([]float64 from an
 // expression, a plugin's map[string]float64) by turning them into plain
 // ones when they hold a non-finite float, and a struct or pointer that
 // JSON cannot encode because of one into its text.
-func nonFiniteReflect(v any, path string, found func(string, float64), depth int) (any, bool) {
+func nonFiniteReflect(v any, w *finiteWalk, depth int) (any, bool) {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Float32, reflect.Float64:
-		return nonFinite(rv.Float(), path, found, depth)
+		return nonFinite(rv.Float(), w, depth)
 	case reflect.Slice, reflect.Array:
 		if rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 {
 			return v, false // []byte: JSON writes it as base64
@@ -104,7 +175,9 @@ func nonFiniteReflect(v any, path string, found func(string, float64), depth int
 		var cp []any
 		for i := range rv.Len() {
 			e := rv.Index(i).Interface()
-			ne, changed := nonFinite(e, elemPath(path, i, found), found, depth+1)
+			w.push(segment{index: i})
+			ne, changed := nonFinite(e, w, depth+1)
+			w.pop()
 			if changed && cp == nil {
 				cp = make([]any, rv.Len())
 				for j := range i {
@@ -126,7 +199,7 @@ func nonFiniteReflect(v any, path string, found func(string, float64), depth int
 		var cp map[string]any
 		iter := rv.MapRange()
 		for iter.Next() {
-			if _, changed := nonFinite(iter.Value().Interface(), "", nil, depth+1); changed {
+			if _, changed := nonFinite(iter.Value().Interface(), nil, depth+1); changed {
 				cp = make(map[string]any, rv.Len())
 				break
 			}
@@ -137,36 +210,17 @@ func nonFiniteReflect(v any, path string, found func(string, float64), depth int
 		iter = rv.MapRange()
 		for iter.Next() {
 			k := iter.Key().String()
-			cp[k], _ = nonFinite(iter.Value().Interface(), keyPath(path, k, found), found, depth+1)
+			w.push(segment{key: k, index: -1})
+			cp[k], _ = nonFinite(iter.Value().Interface(), w, depth+1)
+			w.pop()
 		}
 		return cp, true
 	}
 	var bad *json.UnsupportedValueError
 	if _, err := json.Marshal(v); errors.As(err, &bad) {
 		// A struct holding a NaN: its text, rather than no document.
-		if found != nil {
-			found(path, math.NaN())
-		}
+		w.replaced(math.NaN(), false)
 		return fmt.Sprint(v), true
 	}
 	return v, false
-}
-
-// elemPath and keyPath build a value's path only for a caller that
-// wants it.
-func elemPath(path string, i int, found func(string, float64)) string {
-	if found == nil {
-		return ""
-	}
-	return path + "[" + strconv.Itoa(i) + "]"
-}
-
-func keyPath(path, k string, found func(string, float64)) string {
-	if found == nil {
-		return ""
-	}
-	if path == "" {
-		return k
-	}
-	return path + "." + k
 }
