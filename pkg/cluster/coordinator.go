@@ -14,6 +14,7 @@ import (
 
 	"github.com/flowrun/flowrun/pkg/exec"
 	"github.com/flowrun/flowrun/pkg/spec"
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // Coordinator is the exec.Dispatcher that runs parallel blocks' items on
@@ -230,14 +231,18 @@ func decodeResult(s *spec.Step, r Result, res *exec.ItemResult) {
 	if r.Err == nil {
 		dec := json.NewDecoder(bytes.NewReader(r.Payload))
 		dec.UseNumber()
-		err := dec.Decode(res)
+		rr := remoteResult{ItemResult: res}
+		err := dec.Decode(&rr)
+		if err == nil {
+			// NaN and ±Inf back where the output had them (remoteResult).
+			res.Output, err = steps.RestoreNonFinite(spec.Normalize(res.Output), rr.NonFinite)
+		}
 		switch {
 		case err != nil:
 			r.Err = &ItemError{Index: r.Index, Key: r.Key, Worker: r.Worker, Err: fmt.Errorf("unreadable result: %w", err)}
 		case res.Index != r.Index:
 			r.Err = &ItemError{Index: r.Index, Key: r.Key, Worker: r.Worker, Err: fmt.Errorf("the worker answered for item %d", res.Index)}
 		default:
-			res.Output = spec.Normalize(res.Output)
 			res.Key, res.Worker = r.Key, r.Worker
 			return
 		}

@@ -95,10 +95,11 @@ func (h *ItemHandler) Handle(ctx context.Context, t Task) ([]byte, error) {
 		return nil, fmt.Errorf("unreadable item %d: %v", t.Index, err)
 	}
 	res := hb.ir.RunItem(ctx, hb.step, hb.scope, it)
-	out, err := json.Marshal(&res)
+	out, err := encodeResult(&res)
 	if err != nil {
-		// An output JSON cannot hold (NaN): the item fails, saying so,
-		// rather than arriving changed.
+		// An output JSON cannot hold (a channel; NaN and ±Inf travel as
+		// encodeResult says): the item fails, saying so, rather than
+		// arriving changed.
 		res.Status, res.Output = exec.Failed, nil
 		res.Error = itemError(hb.step, it.Index, it.Key, fmt.Errorf("worker %q: the output cannot be sent back: %v", h.Name, err))
 		res.LogTail = ""

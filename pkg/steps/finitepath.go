@@ -19,8 +19,12 @@ import (
 // It walks v as NonFinite does (maps, []any, typed lists and maps). A
 // struct that NonFinite writes as its text is text: no path leads into
 // it. Paths are sorted (indices before keys, each in order), so that
-// the same value always gives the same list; nil when there are none.
+// the same value always gives the same list; nil when there are none,
+// found by a walk that allocates nothing.
 func NonFinitePaths(v any) [][]any {
+	if _, changed := nonFinite(v, nil, 0); !changed {
+		return nil // the common case, without a path kept on the way
+	}
 	var paths [][]any
 	nonFinite(v, &finiteWalk{at: func(p []any) { paths = append(paths, p) }}, 0)
 	slices.SortFunc(paths, comparePaths)
