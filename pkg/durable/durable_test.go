@@ -86,6 +86,8 @@ type fixture struct {
 	sd   *state.Dir
 	key  mask.Key
 	warn []string
+	// compact runs with exec.Options.CompactResults, as flowrun apply does.
+	compact bool
 }
 
 func newFixture(t *testing.T, files map[string]string) *fixture {
@@ -141,7 +143,7 @@ func (f *fixture) start(set map[string]any) (*exec.Report, string) {
 		f.t.Fatal(err)
 	}
 	defer j.Close()
-	rep := exec.Run(context.Background(), wf, exec.Options{Inputs: inputs, RunID: j.ID(), Recorder: j, Workers: 2})
+	rep := exec.Run(context.Background(), wf, exec.Options{Inputs: inputs, RunID: j.ID(), Recorder: j, Workers: 2, CompactResults: f.compact})
 	return rep, j.ID()
 }
 
@@ -158,7 +160,7 @@ func (f *fixture) resume(id string, set map[string]any) (*exec.Report, error) {
 		return nil, err
 	}
 	defer j.Close()
-	return exec.Run(context.Background(), wf, exec.Options{Inputs: p.Inputs, RunID: j.ID(), Recorder: j, Restorer: j, Workers: 2}), nil
+	return exec.Run(context.Background(), wf, exec.Options{Inputs: p.Inputs, RunID: j.ID(), Recorder: j, Restorer: j, Workers: 2, CompactResults: f.compact}), nil
 }
 
 func (f *fixture) info(id string) *state.Info {

@@ -2,6 +2,7 @@ package durable
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -62,7 +63,14 @@ func wantItem(k string) any {
 // they were strings: a later step's comparisons read the same values as
 // they would have without the resume.
 func TestResumeRestoresNonFiniteOutputs(t *testing.T) {
+	for _, compact := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compact=%v", compact), func(t *testing.T) { resumeRestoresNonFinite(t, compact) })
+	}
+}
+
+func resumeRestoresNonFinite(t *testing.T, compact bool) {
 	f := newFixture(t, map[string]string{"main.yaml": nonFiniteOutputs})
+	f.compact = compact
 	resetLedger("c")
 	rep, id := f.start(nil)
 	if rep.Status != exec.Failed {
