@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 const hexDigits = "0123456789abcdef"
@@ -138,6 +140,22 @@ func AppendShape(b []byte, v any) ([]byte, Shape, error) {
 	sh := Shape{Plain: true}
 	b, err := appendValue(b, v, 0, &sh)
 	return b, sh, err
+}
+
+// Output appends v as flowrun writes a value into JSON — reports, the
+// journal, results files —: AppendShape, or, for a value of another type
+// that holds a NaN or ±Inf (which encoding/json refuses), encoding/json
+// over steps.NonFinite, which writes them as strings; the shape then says
+// NonFinite and not Plain. It fails only for a value JSON cannot hold
+// either way (a channel, a cycle).
+func Output(b []byte, v any) ([]byte, Shape, error) {
+	n := len(b)
+	b, sh, err := AppendShape(b, v)
+	if err == nil {
+		return b, sh, nil
+	}
+	out, err := json.Marshal(steps.NonFinite(v, "", nil))
+	return append(b[:n], out...), Shape{NonFinite: true}, err
 }
 
 // appendRaw appends JSON text compacted, failing as json.Marshal does

@@ -148,14 +148,18 @@ func (j *Journal) ItemDone(s *spec.Step, res *exec.ItemResult) error {
 	if res.Status == exec.Succeeded && keepsOutputs(s) {
 		out = res.Output
 	}
-	out, withheld := j.withhold(out)
 	var enc []byte
 	var nonFinite [][]any
+	withheld := false
 	if out != nil {
-		// Encoded once, for the journal and the report.
+		// Encoded once, for the journal and the report; judged for
+		// secrets as written.
 		var err error
 		if enc, nonFinite, err = res.ExactOutput(); err != nil {
 			return fmt.Errorf("journal: step %q item %d (key %q): output cannot be journaled: %w", s.ID, res.Index, res.Key, err)
+		}
+		if withheld = j.holdsSecret(enc); withheld {
+			out, enc, nonFinite = nil, nil, nil
 		}
 	}
 	return j.s.Journal.Item(&state.ItemRecord{
@@ -211,17 +215,23 @@ func (j *Journal) withhold(out any) (any, bool) {
 	}
 	// As the journal writes it: NaN and ±Inf as strings, which
 	// json.Marshal refuses (and a secret beside one would then pass).
-	b, err := jsonenc.AppendValue(nil, out)
-	if err != nil {
-		b, err = json.Marshal(steps.NonFinite(out, "", nil))
-	}
+	b, _, err := jsonenc.Output(nil, out)
 	if err != nil {
 		return out, false // the journal refuses it, with the reason
 	}
-	if text := string(b); j.mask.String(text) != mask.URLs(text) {
+	if j.holdsSecret(b) {
 		return nil, true
 	}
 	return out, false
+}
+
+// holdsSecret reports whether an output's JSON holds a secret's value.
+func (j *Journal) holdsSecret(b []byte) bool {
+	if j.mask.Empty() {
+		return false
+	}
+	text := string(b)
+	return j.mask.String(text) != mask.URLs(text)
 }
 
 // RunDone journals the run's end (synced). The report goes to

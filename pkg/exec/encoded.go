@@ -44,19 +44,14 @@ func (r *ItemResult) encodeOutput(paths bool) ([]byte, [][]any, error) {
 	}
 	bp := encodeBufs.Get().(*[]byte)
 	defer encodeBufs.Put(bp)
-	b, shape, err := jsonenc.AppendShape((*bp)[:0], r.Output)
+	b, shape, err := jsonenc.Output((*bp)[:0], r.Output)
 	if cap(b) <= maxPooledEncode {
 		*bp = b[:0]
 	}
-	var nonFinite [][]any
 	if err != nil {
-		// A type encoding/json refuses: one holding a NaN, most likely.
-		out, err := json.Marshal(steps.NonFinite(r.Output, "", nil))
-		if paths && err == nil {
-			nonFinite = steps.NonFinitePaths(r.Output)
-		}
-		return out, nonFinite, err
+		return nil, nil, err
 	}
+	var nonFinite [][]any
 	out := append([]byte(nil), b...)
 	if shape.Plain && len(out) <= maxKeptJSON {
 		r.outJSON = out

@@ -9,7 +9,6 @@ import (
 
 	"github.com/flowrun/flowrun/internal/jsonenc"
 	"github.com/flowrun/flowrun/pkg/mask"
-	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // WriteJSON writes the report to w as one JSON value, masked by m as
@@ -198,11 +197,6 @@ func fieldOffset(b []byte, key string) (int, error) {
 // appendOutput appends an output as ItemResult.MarshalJSON writes it:
 // NaN and ±Inf as strings (steps.NonFinite).
 func appendOutput(b []byte, v any) ([]byte, error) {
-	n := len(b)
-	b, err := jsonenc.AppendValue(b, v)
-	if err == nil {
-		return b, nil
-	}
-	out, err := json.Marshal(steps.NonFinite(v, "", nil))
-	return append(b[:n], out...), err
+	b, _, err := jsonenc.Output(b, v)
+	return b, err
 }

@@ -257,11 +257,7 @@ func encodeOutput(v any) ([]byte, [][]any, error) {
 	}
 	// NaN and ±Inf as strings, as in reports (steps.NonFinite), and
 	// where they are beside them: walked only for an output with one.
-	out, shape, err := jsonenc.AppendShape(nil, v)
-	if err != nil {
-		out, err = json.Marshal(steps.NonFinite(v, "", nil))
-		shape.NonFinite = true
-	}
+	out, shape, err := jsonenc.Output(nil, v)
 	if err != nil {
 		return nil, nil, fmt.Errorf("output cannot be journaled: %w", err)
 	}
