@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -257,7 +258,7 @@ func TestBlockName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got := blockName(tt.path, tt.id)
-		if !token.MatchString(got) || !strings.HasPrefix(got, tt.want) {
+		if !isToken(got) || !strings.HasPrefix(got, tt.want) {
 			t.Errorf("blockName(%v, %q) = %q; want a token starting %q", tt.path, tt.id, got, tt.want)
 		}
 	}
@@ -433,6 +434,21 @@ steps:
 		res := rep.Step("fan").Results[0]
 		if failed := res.Status == exec.Failed; failed != tc.fails || tc.fails && !strings.Contains(res.Error, "--max-parsed-output") {
 			t.Errorf("max parsed %d: item %s %q; want failed %v (naming --max-parsed-output)", tc.maxParsed, res.Status, res.Error, tc.fails)
+		}
+	}
+}
+
+// TestIsToken holds isToken to the rule it replaced, the regexp
+// ^[A-Za-z0-9_-]{1,64}$, over edge cases and every byte.
+func TestIsToken(t *testing.T) {
+	rule := regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	cases := []string{"", "a", "run-1_B", strings.Repeat("x", 64), strings.Repeat("x", 65), "a.b", "a b", "é", "a\x00", "a\n"}
+	for c := 0; c < 256; c++ {
+		cases = append(cases, string([]byte{byte(c)}), "ab"+string([]byte{byte(c)}))
+	}
+	for _, s := range cases {
+		if got, want := isToken(s), rule.MatchString(s); got != want {
+			t.Errorf("isToken(%q) = %v, want %v", s, got, want)
 		}
 	}
 }
