@@ -348,3 +348,49 @@ steps:
 		}
 	}
 }
+
+// TestOutputDiscarded: with CompactResults, the items of a block that
+// keeps only its failures, and writes no results file, are told that
+// their outputs are dropped; every other block's items are not, nor any
+// block's without CompactResults.
+func TestOutputDiscarded(t *testing.T) {
+	src := `
+version: 1
+steps:
+  - id: failures
+    parallel: {items: [1, 2], results: failures}
+    probe: {out: "${{ item }}"}
+  - id: filed
+    parallel: {items: [1, 2], results: failures, results_file: ` + t.TempDir() + `/out.jsonl}
+    probe: {out: "${{ item }}"}
+  - id: all
+    parallel: {items: [1, 2]}
+    probe: {out: "${{ item }}"}
+  - id: read
+    parallel: {items: [1, 2]}
+    probe: {out: "${{ item }}"}
+  - id: single
+    probe: {out: "${{ steps.read.outputs[0] }}"}
+`
+	for _, compact := range []bool{false, true} {
+		rep := runYAML(t, src, Options{CompactResults: compact})
+		if rep.Status != Succeeded {
+			t.Fatalf("%s: %s", rep.Status, rep.Error)
+		}
+		want := map[string]told{"failures": {}, "filed": {}, "all": {}, "read": {}, "single": {}}
+		if compact {
+			want["failures"] = told{unread: true, discarded: true}
+			want["filed"] = told{unread: true}
+			want["all"] = told{unread: true}
+		}
+		probes.mu.Lock()
+		got := probes.told
+		probes.mu.Unlock()
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(told{})); diff != "" {
+			t.Errorf("CompactResults %v: what items were told (-want +got):\n%s", compact, diff)
+		}
+		if s := rep.Step("failures").Summary; s == nil || s.Succeeded != 2 {
+			t.Errorf("CompactResults %v: failures block summary %+v; want 2 succeeded", compact, s)
+		}
+	}
+}

@@ -62,7 +62,11 @@ type Options struct {
 	// a json.RawMessage in ItemResult.Output, rather than as decoded
 	// values: the report writes them the same, and they take a fraction
 	// of the memory (a decoded JSON object is several times its text).
-	// For callers that write the report rather than read its values.
+	// The items of a block that keeps only its failures (results:
+	// failures, no results_file) are told that their outputs are dropped
+	// (steps.Input.OutputDiscarded): a step may then build none, and an
+	// Observer sees ItemResult.Output nil for their successes. For
+	// callers that write the report rather than read its values.
 	CompactResults bool
 	// ReportFiles are the files the caller writes the report to when the
 	// run ends: a results_file whose path is computed when the run

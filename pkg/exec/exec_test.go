@@ -28,10 +28,15 @@ type probe struct {
 	Record string         `yaml:"record"`        // append to the log of starts
 }
 
+// told is what a step was told of its output: steps.Input.OutputUnread
+// and OutputDiscarded.
+type told struct{ unread, discarded bool }
+
 var probes struct {
 	running, peak atomic.Int64
 	mu            sync.Mutex
 	started       []string
+	told          map[string]told // by step id
 }
 
 func resetProbes() {
@@ -39,10 +44,17 @@ func resetProbes() {
 	probes.peak.Store(0)
 	probes.mu.Lock()
 	probes.started = nil
+	probes.told = nil
 	probes.mu.Unlock()
 }
 
 func (p *probe) Run(ctx context.Context, in *steps.Input) (any, error) {
+	probes.mu.Lock()
+	if probes.told == nil {
+		probes.told = make(map[string]told)
+	}
+	probes.told[in.StepID] = told{in.OutputUnread, in.OutputDiscarded}
+	probes.mu.Unlock()
 	n := probes.running.Add(1)
 	defer probes.running.Add(-1)
 	for {

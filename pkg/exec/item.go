@@ -70,7 +70,7 @@ func (b *BoundStep) Run(ctx context.Context, it Item, res *ItemResult) {
 		itemStates.Put(is)
 	}()
 	in := &is.in
-	*in = steps.Input{StepID: s.ID, Index: it.Index, Key: it.Key, Item: it.Value, Env: env, Vars: vars, Dir: ir.Dir, Log: log, Resources: ir.Resources, Mask: ir.Mask, Kill: ir.Kill, OutputUnread: b.unread, MaxParsed: ir.maxParsed()}
+	*in = steps.Input{StepID: s.ID, Index: it.Index, Key: it.Key, Item: it.Value, Env: env, Vars: vars, Dir: ir.Dir, Log: log, Resources: ir.Resources, Mask: ir.Mask, Kill: ir.Kill, OutputUnread: b.unread, OutputDiscarded: b.discarded, MaxParsed: ir.maxParsed()}
 	defer func() { res.Code, res.ErrorKind = in.Outcome.Code, in.Outcome.Kind }()
 	for attempt := 1; ; attempt++ {
 		in.Attempt = attempt

@@ -149,8 +149,9 @@ type BoundStep struct {
 	// the item, so that running an item needs its scope (a key builds its
 	// own).
 	perItemScope bool
-	// unread is steps.Input.OutputUnread for the step's items.
-	unread bool
+	// unread and discarded are steps.Input.OutputUnread and
+	// OutputDiscarded for the step's items.
+	unread, discarded bool
 }
 
 // Bind prepares step s to run items under sc.
@@ -158,6 +159,7 @@ func (ir *ItemRunner) Bind(s *spec.Step, sc *spec.Scope) (*BoundStep, error) {
 	scope := sc.Vars()
 	b := &BoundStep{ir: ir, step: s, sc: sc, scope: scope}
 	b.unread = ir.CompactOutputs && s.Parallel != nil && !s.Parallel.OutputsRead
+	b.discarded = b.unread && s.Parallel.Results == spec.ResultsFailures && s.Parallel.ResultsFile == nil
 	envPerItem := false
 	for _, e := range s.Env {
 		for _, x := range e.Value.Exprs() {

@@ -99,6 +99,13 @@ type Input struct {
 	// writes that text as it is (compacted). Otherwise values must be
 	// plain (see DecodeJSON).
 	OutputUnread bool
+	// OutputDiscarded says that nothing reads or writes the output of a
+	// successful attempt either: its block keeps only failures (results:
+	// failures, no results_file) and no expression reads its outputs. A
+	// step may then return nil rather than build what would be dropped;
+	// it still checks all it would check otherwise, so that an item
+	// succeeds or fails as it would with its output kept.
+	OutputDiscarded bool
 	// MaxParsed bounds the memory a value the step parses from what it
 	// received may take (a JSON body: steps.JSONCost), so that a small
 	// text cannot become a huge value; 0 means no bound. flowrun sets it

@@ -39,21 +39,37 @@ func (b body) start() []byte {
 	return b.head
 }
 
+// keeping is what readBody keeps of a JSON body.
+type keeping int
+
+const (
+	// keepDecoded decodes it.
+	keepDecoded keeping = iota
+	// keepJSONText keeps its text when it writes as its value does; see
+	// readBody.
+	keepJSONText
+	// keepNothing checks it and keeps nothing: the output is dropped
+	// (steps.Input.OutputDiscarded).
+	keepNothing
+)
+
 // readBody reads a response body of at most limit bytes (contentLength
 // is the server's word for its size, -1 when unknown) into memory, once.
 // A JSON body is then decoded by flowrun's one JSON policy
 // (steps.DecodeJSON), unless the value would take more than maxParsed
 // bytes of memory (steps.JSONCost; 0: no bound): a *steps.MemoryLimitError,
-// found before anything is decoded. When raw (the output is only
+// found before anything is decoded. With keepJSONText (the output is only
 // written: steps.Input.OutputUnread), a JSON body whose text is ASCII
 // without a backslash and has no key twice in an object (uniqueKeys) is
 // kept as that text, compacted, instead: such text reads as its value
 // writes — no escape hides a character from masking, which looks for
 // secrets and URLs in it — and decodes to it on a resume. The bound of
 // maxParsed applies to it all the same: a resume and masking decode it.
-// The text itself is kept when keepText (expect.body_contains searches
-// it) and for a body that is not JSON.
-func readBody(rd io.Reader, contentLength, limit int64, isJSON, keepText, raw bool, maxParsed int64) (body, error) {
+// With keepNothing the body is checked as JSON, and bounded, as ever,
+// and its value is nil: an item fails on the same bodies whether or not
+// its output is kept. The text itself is kept when keepText
+// (expect.body_contains searches it) and for a body that is not JSON.
+func readBody(rd io.Reader, contentLength, limit int64, isJSON, keepText bool, keep keeping, maxParsed int64) (body, error) {
 	// Pooled: an http block reads a body per item.
 	c := counters.Get().(*counter)
 	*c = counter{lim: io.LimitedReader{R: rd, N: limit + 1}, blank: true}
@@ -96,7 +112,10 @@ func readBody(rd io.Reader, contentLength, limit int64, isJSON, keepText, raw bo
 	if err := checkCost(text, maxParsed); err != nil {
 		return b, fmt.Errorf("JSON response body of %s: %w", ByteSize(len(text)), err)
 	}
-	if raw && plainJSONText(text) {
+	if keep == keepNothing && json.Valid(text) {
+		return b, nil
+	}
+	if keep == keepJSONText && plainJSONText(text) {
 		// Compact checks the text as it goes: one JSON value, or an
 		// error (and the body is decoded, for the decoder's message).
 		// A key twice in an object is decoded too (uniqueKeys).

@@ -166,3 +166,53 @@ func TestUnreadBodyDuplicateKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestDiscardedOutputChecked: an item whose output is dropped
+// (steps.Input.OutputDiscarded) has no output, and succeeds or fails
+// exactly as one whose output is kept: the same status, body, bound and
+// expectation checks, with the same messages.
+func TestDiscardedOutputChecked(t *testing.T) {
+	dense := "[" + strings.Repeat(`{"":0},`, 20000) + `{"":0}]` // 140 KB of text, MBs of maps
+	srv := newServer(t)
+	tests := []struct {
+		name string
+		h    HTTP
+	}{
+		{"object", HTTP{URL: bodyServer(t, "application/json", `{"a": [1, 2], "b": "x"}`)}},
+		{"escapes and beyond ASCII", HTTP{URL: bodyServer(t, "application/json", `{"u": "\u00e9 é", "a": 1, "a": 2}`)}},
+		{"blank", HTTP{URL: bodyServer(t, "application/json", "  \n")}},
+		{"text", HTTP{URL: srv.URL + "/text"}},
+		{"invalid", HTTP{URL: bodyServer(t, "application/json", `{"a": nope}`)}},
+		{"two values", HTTP{URL: bodyServer(t, "application/json", `{} {}`)}},
+		{"truncated", HTTP{URL: bodyServer(t, "application/json", `{"a": [1,`)}},
+		{"html said to be JSON", HTTP{URL: srv.URL + "/bad-json"}},
+		{"over max_body", HTTP{URL: bodyServer(t, "application/json", `{"a": "`+strings.Repeat("x", 100)+`"}`), MaxBody: 50}},
+		{"over the parsed bound", HTTP{URL: bodyServer(t, "application/json", dense)}},
+		{"status", HTTP{URL: srv.URL + "/status/503"}},
+		{"expect.json holds", HTTP{URL: srv.URL + "/json", Expect: Expect{JSON: mustExpr("body.items == 3")}}},
+		{"expect.json fails", HTTP{URL: srv.URL + "/json", Expect: Expect{JSON: mustExpr("body.items == 4")}}},
+		{"body_contains holds", HTTP{URL: srv.URL + "/text", Expect: Expect{BodyContains: "flowrun"}}},
+		{"body_contains fails", HTTP{URL: srv.URL + "/text", Expect: Expect{BodyContains: "nowhere"}}},
+	}
+	res := &steps.Resources{Workers: 4}
+	t.Cleanup(func() { _ = res.Close() })
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tt.h
+			in := func(discarded bool) *steps.Input {
+				return &steps.Input{StepID: "call", Index: 0, Attempt: 1, Resources: res, MaxParsed: 1 << 20, OutputUnread: true, OutputDiscarded: discarded}
+			}
+			kept, keptErr := h.Run(t.Context(), in(false))
+			dropped, droppedErr := h.Run(t.Context(), in(true))
+			if fmt.Sprint(keptErr) != fmt.Sprint(droppedErr) || steps.IsPermanent(keptErr) != steps.IsPermanent(droppedErr) {
+				t.Fatalf("output kept: error %v (permanent %v)\noutput dropped: error %v (permanent %v)", keptErr, steps.IsPermanent(keptErr), droppedErr, steps.IsPermanent(droppedErr))
+			}
+			if keptErr == nil && kept == nil {
+				t.Errorf("output kept: nil output")
+			}
+			if droppedErr == nil && dropped != nil && tt.h.Expect.JSON.IsZero() {
+				t.Errorf("output dropped: output %v; want none", dropped)
+			}
+		})
+	}
+}

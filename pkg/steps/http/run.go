@@ -37,7 +37,7 @@ func (h *HTTP) Run(ctx context.Context, in *steps.Input) (any, error) {
 	var rd reading
 	if in != nil {
 		res, mk, o = in.Resources, in.Mask, &in.Outcome
-		rd = reading{unread: in.OutputUnread, maxParsed: in.MaxParsed}
+		rd = reading{unread: in.OutputUnread, discard: in.OutputDiscarded, maxParsed: in.MaxParsed}
 	}
 	out, err := r.do(ctx, r.client(res), mk, o, rd)
 	if err != nil {
@@ -49,10 +49,12 @@ func (h *HTTP) Run(ctx context.Context, in *steps.Input) (any, error) {
 // reading is what an item tells the step about reading the body: unread
 // (steps.Input.OutputUnread) keeps a JSON body that needs no decoding to
 // be written as it reads as its text; maxParsed (steps.Input.MaxParsed)
-// bounds the memory of a decoded body.
+// bounds the memory of a decoded body; discard (steps.Input.
+// OutputDiscarded) checks the response as ever but keeps nothing of it:
+// the item's output is nil.
 type reading struct {
-	unread    bool
-	maxParsed int64
+	unread, discard bool
+	maxParsed       int64
 }
 
 // client returns the client that sends the request through the run's
@@ -151,8 +153,15 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker, o
 		return nil, steps.Permanent(err)
 	}
 	// expect.json reads the decoded body.
-	raw := rd.unread && r.check.IsZero()
-	b, err := readBody(resp.Body, resp.ContentLength, r.maxBody, isJSON(resp.Header.Get("Content-Type")), r.contains != "", raw, rd.maxParsed)
+	keep := keepDecoded
+	switch {
+	case !r.check.IsZero():
+	case rd.discard:
+		keep = keepNothing
+	case rd.unread:
+		keep = keepJSONText
+	}
+	b, err := readBody(resp.Body, resp.ContentLength, r.maxBody, isJSON(resp.Header.Get("Content-Type")), r.contains != "", keep, rd.maxParsed)
 	var le *steps.MemoryLimitError
 	switch {
 	case errors.As(err, &le):
@@ -171,12 +180,15 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker, o
 	read = true
 	elapsed := time.Since(start)
 
-	out := response{Status: resp.StatusCode, Headers: r.headers(resp.Header), Body: b.value}
 	if r.contains != "" && !strings.Contains(b.text, r.contains) {
 		o.Kind = steps.KindExpectation
 		head := b.start()
 		return nil, steps.Permanent(r.errorf("expect.body_contains %q: not in the body%s", r.contains, snippet(m, head, len(head) == headBytes)))
 	}
+	if keep == keepNothing {
+		return nil, nil // all checked; the output would be dropped
+	}
+	out := response{Status: resp.StatusCode, Headers: r.headers(resp.Header), Body: b.value}
 	if !r.check.IsZero() {
 		if err := checkJSON(r.check, out.Status, out.Headers, out.Body); err != nil {
 			o.Kind = steps.KindExpectation
