@@ -84,6 +84,9 @@ func AppendFloat(b []byte, f float64) ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return b, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
 	}
+	if b, ok := AppendThousandths(b, f); ok {
+		return b, nil
+	}
 	format := byte('f')
 	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'
@@ -97,6 +100,41 @@ func AppendFloat(b []byte, f float64) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// AppendThousandths appends f as strconv.AppendFloat(b, f, 'f', -1, 64)
+// does, without its general algorithm, when f is a whole number of
+// thousandths below 1e12 in magnitude: the milliseconds flowrun measures
+// (float64(µs)/1000), written for every item of a block. ok is false,
+// and b unchanged, for any other f.
+//
+// Such an f is the double nearest to k/1000 for k = f×1000 rounded, and
+// below 1e12 doubles lie closer together than 0.001, so no decimal
+// shorter than k/1000's reads back as f: k/1000 is the shortest form,
+// and strconv's. (TestAppendThousandths holds it to strconv.)
+func AppendThousandths(b []byte, f float64) ([]byte, bool) {
+	if !(f > -1e12 && f < 1e12) || f == 0 {
+		return b, false // and NaN; zero keeps strconv's sign
+	}
+	k := math.Round(f * 1000)
+	if k/1000 != f {
+		return b, false
+	}
+	n := int64(k)
+	if n < 0 {
+		b = append(b, '-')
+		n = -n
+	}
+	b = strconv.AppendInt(b, n/1000, 10)
+	if frac := n % 1000; frac != 0 {
+		digits := [4]byte{'.', byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+		end := 4
+		for digits[end-1] == '0' {
+			end--
+		}
+		b = append(b, digits[:end]...)
+	}
+	return b, true
 }
 
 // maxDepth bounds the nesting AppendValue follows, as a guard against a

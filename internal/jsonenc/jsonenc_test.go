@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -182,5 +184,50 @@ func TestAppendShape(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("AppendShape(%#v) = %+v, %v; want %+v", tc.v, got, err, tc.want)
 		}
+	}
+}
+
+// TestAppendThousandths holds the fast path to strconv: wherever it
+// writes, it writes what strconv.AppendFloat(b, f, 'f', -1, 64) does,
+// over every thousandth to 1,000 s, around powers of ten, up to its bound,
+// and over random doubles (where it must mostly decline).
+func TestAppendThousandths(t *testing.T) {
+	check := func(f float64) bool {
+		got, ok := AppendThousandths([]byte("x"), f)
+		if !ok {
+			if string(got) != "x" {
+				t.Fatalf("%v: declined but wrote %q", f, got)
+			}
+			return false
+		}
+		if want := strconv.AppendFloat([]byte("x"), f, 'f', -1, 64); string(got) != string(want) {
+			t.Fatalf("%v (%b): %q, strconv %q", f, math.Float64bits(f), got, want)
+		}
+		return true
+	}
+	for us := int64(-1_000_000); us <= 1_000_000; us++ {
+		if f := float64(us) / 1000; !check(f) && f != 0 {
+			t.Fatalf("%v: declined a whole number of thousandths", f)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200_000 {
+		us := rng.Int64N(2e15) - 1e15 // to ±1e12 ms
+		check(float64(us) / 1000)
+		check(math.Float64frombits(rng.Uint64()))
+		check(rng.Float64() * 1e3)
+	}
+	for e := -3; e <= 12; e++ {
+		p := math.Pow(10, float64(e))
+		for _, f := range []float64{p, -p, math.Nextafter(p, 0), math.Nextafter(p, 2*p), p - 0.001, p + 0.001} {
+			check(f)
+		}
+	}
+	tenth, fifth := 0.1, 0.2 // variables: as constants their sum is 0.3
+	for _, f := range []float64{0, math.Copysign(0, -1), math.NaN(), math.Inf(1), math.Inf(-1), 1e12, -1e12, 999999999999.999, 1e-3, 1.5e-3, tenth + fifth} {
+		check(f)
+	}
+	if _, ok := AppendThousandths(nil, tenth+fifth); ok {
+		t.Errorf("0.1+0.2 is not a whole number of thousandths; want it declined")
 	}
 }

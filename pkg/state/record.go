@@ -161,7 +161,10 @@ func appendItem(b []byte, r *ItemRecord, out []byte, nonFinite [][]any) []byte {
 	b = appendString(b, r.Key)
 	b = appendResult(b, r.Status, r.Attempts, out, nonFinite, r.OutputWithheld, r.Error)
 	b = append(b, `,"duration_ms":`...)
-	b = strconv.AppendFloat(b, r.DurationMS, 'f', -1, 64)
+	var ok bool
+	if b, ok = jsonenc.AppendThousandths(b, r.DurationMS); !ok {
+		b = strconv.AppendFloat(b, r.DurationMS, 'f', -1, 64)
+	}
 	return append(b, "}\n"...)
 }
 

@@ -161,7 +161,7 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker, o
 	case rd.unread:
 		keep = keepJSONText
 	}
-	b, err := readBody(resp.Body, resp.ContentLength, r.maxBody, isJSON(resp.Header.Get("Content-Type")), r.contains != "", keep, rd.maxParsed)
+	b, err := readBody(resp.Body, resp.ContentLength, r.maxBody, isJSON(contentType(resp.Header)), r.contains != "", keep, rd.maxParsed)
 	var le *steps.MemoryLimitError
 	switch {
 	case errors.As(err, &le):
@@ -301,6 +301,16 @@ func sameFirstValues(m map[string]any, h http.Header) bool {
 		}
 	}
 	return true
+}
+
+// contentType is a response's Content-Type, read by its canonical key
+// (net/http canonicalizes a response's keys as it reads them; Get would
+// check the constant key over again for every item).
+func contentType(h http.Header) string {
+	if vs := h["Content-Type"]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
 }
 
 // firstValues keeps the first value of each response header. The keys of
