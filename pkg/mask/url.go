@@ -92,8 +92,23 @@ func URLs(s string) string {
 	return b.String()
 }
 
-// hasURL is a quick test for "://".
-func hasURL(b []byte) bool { return bytes.Contains(b, []byte("://")) }
+// hasURL is a quick test for "://". It looks for the slashes: the JSON
+// it is asked about for every item has a colon after each key, and
+// bytes.Contains would stop at each one.
+func hasURL(b []byte) bool {
+	for i := 1; i+1 < len(b); {
+		j := bytes.IndexByte(b[i:], '/')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if i+1 < len(b) && b[i+1] == '/' && b[i-1] == ':' {
+			return true
+		}
+		i++
+	}
+	return false
+}
 
 func isSchemeChar(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'

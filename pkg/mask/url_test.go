@@ -1,6 +1,7 @@
 package mask
 
 import (
+	"bytes"
 	"net/url"
 	"testing"
 )
@@ -47,5 +48,29 @@ func TestURL(t *testing.T) {
 	}
 	if URL(nil) != "" {
 		t.Error("URL(nil) is not empty")
+	}
+}
+
+// TestHasURL holds hasURL to bytes.Contains(b, "://") over every short
+// text of its interesting bytes and over JSON-like text.
+func TestHasURL(t *testing.T) {
+	alphabet := []byte(":/a\"")
+	var texts [][]byte
+	var build func(prefix []byte)
+	build = func(prefix []byte) {
+		texts = append(texts, prefix)
+		if len(prefix) == 6 {
+			return
+		}
+		for _, c := range alphabet {
+			build(append(append([]byte(nil), prefix...), c))
+		}
+	}
+	build(nil)
+	texts = append(texts, []byte(`{"a":1,"b":"x:y/z","c":"10:27:46"}`), []byte(`{"u":"https://h/p"}`), []byte(`"a:/b//c"`))
+	for _, b := range texts {
+		if got, want := hasURL(b), bytes.Contains(b, []byte("://")); got != want {
+			t.Errorf("hasURL(%q) = %v, want %v", b, got, want)
+		}
 	}
 }
