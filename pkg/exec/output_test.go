@@ -19,6 +19,7 @@ func TestParseOutput(t *testing.T) {
 		{"json", `{"n": 3, "f": 1.5, "l": [1, "x"]}` + "\n", map[string]any{"n": 3, "f": 1.5, "l": []any{1, "x"}}, ""},
 		{"json", "not json", nil, "output is not JSON"},
 		{"json", "1 2", nil, "more than one JSON value"},
+		{"json", strings.Repeat("[", 1001) + strings.Repeat("]", 1001), nil, "output: json: 2002 bytes of JSON: JSON nested more than 1000 levels deep"},
 		{"lines", "a\r\nb\nc\n", []any{"a", "b", "c"}, ""},
 		{"lines", "", []any{}, ""},
 		{"json", map[string]any{"k": 1}, map[string]any{"k": 1}, ""}, // not text: kept

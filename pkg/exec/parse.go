@@ -46,9 +46,12 @@ func parseOutput(out any, format string, limit int64) (any, error) {
 	case "json":
 		v, err := text.DecodeJSON(limit)
 		var le *steps.MemoryLimitError
+		var de *steps.DepthError
 		switch {
 		case errors.As(err, &le):
 			return nil, fmt.Errorf("output: json: %d bytes of JSON: %v (%s)", text.Len(), err, raise)
+		case errors.As(err, &de):
+			return nil, fmt.Errorf("output: json: %d bytes of JSON: %v", text.Len(), err)
 		case err != nil && strings.Contains(err.Error(), "more than one JSON value"):
 			return nil, fmt.Errorf("output holds more than one JSON value (output: %q)", textHead(text))
 		case err != nil:

@@ -67,6 +67,7 @@ func TestLinesShareTheText(t *testing.T) {
 func TestItemsFromBounded(t *testing.T) {
 	for _, tt := range []struct{ name, file, content, want string }{
 		{"jsonl item", "ids.jsonl", "{\"a\":1}\n[" + strings.Repeat(`{"a":1},`, 5000) + "1]\n", `ids.jsonl:2: step "fan": items_from: the parsed value would take about`},
+		{"jsonl item nested too deep", "ids.jsonl", "{\"a\":1}\n" + strings.Repeat("[", 1001) + strings.Repeat("]", 1001) + "\n", `ids.jsonl:2: step "fan": items_from: JSON nested more than 1000 levels deep`},
 		{"csv fields", "rows.csv", "a,b\n1,2\n" + strings.Repeat(",", maxCSVFields) + "\n", `rows.csv:3: step "fan": items_from: a csv record of more than 10000 fields`},
 		{"csv header fields", "rows.csv", strings.Repeat("h,", maxCSVFields) + "h\n", `rows.csv:1: step "fan": items_from: a csv record of more than 10000 fields`},
 	} {

@@ -258,9 +258,12 @@ func (s *fileItems) read() (any, bool, error) {
 		}
 		v, err := steps.NewText([][]byte{line}).DecodeJSON(s.maxParsed)
 		var le *steps.MemoryLimitError
+		var de *steps.DepthError
 		switch {
 		case errors.As(err, &le):
 			return nil, false, s.errorf("%v (the limit for a parsed item; raise it with --max-parsed-output)", err)
+		case errors.As(err, &de):
+			return nil, false, s.errorf("%v", err)
 		case err != nil && strings.Contains(err.Error(), "more than one JSON value"):
 			return nil, false, s.errorf("more than one JSON value on the line; jsonl holds one a line")
 		case err != nil:

@@ -22,6 +22,38 @@ func (e *MemoryLimitError) Error() string {
 	return fmt.Sprintf("the parsed value would take about %s of memory, more than the limit of %s", FormatSize(e.Need), FormatSize(e.Limit))
 }
 
+// MaxJSONDepth is the deepest nesting of lists and objects flowrun reads
+// from JSON it is given (a response body, output: json, a jsonl item):
+// far beyond any real document, and shallow enough that a report, a
+// journal line or a worker's result, which put the value inside their
+// own JSON, can still be written and read back (encoding/json stops at
+// 10,000 levels). Deeper text is a *DepthError, found before decoding.
+const MaxJSONDepth = 1000
+
+// DepthError is the error for JSON nested deeper than MaxJSONDepth.
+type DepthError struct{}
+
+func (*DepthError) Error() string {
+	return fmt.Sprintf("JSON nested more than %d levels deep (flowrun's limit, so that reports and journals can hold it)", MaxJSONDepth)
+}
+
+// CheckJSON scans text once for what flowrun refuses before decoding it:
+// nesting beyond MaxJSONDepth (a *DepthError) and a value that would take
+// more than limit bytes of memory (JSONCost; a *MemoryLimitError; limit
+// <= 0: no bound). It does not validate.
+func CheckJSON(text string, limit int64) error {
+	s := jsonScan{limit: limit}
+	if !s.write(stringBytes(text)) {
+		// Counted to the end, for the message.
+		return &MemoryLimitError{Need: JSONCost(text, 0), Limit: limit}
+	}
+	s.end()
+	if s.deepest > MaxJSONDepth {
+		return &DepthError{}
+	}
+	return nil
+}
+
 // Costs, in bytes, of what encoding/json keeps when it decodes into an
 // `any`: every value has a slot (in a list, whose array grows by
 // doubling, or a map), a string or number is an allocation boxed in an
@@ -72,7 +104,11 @@ func decodeLimited(pieces [][]byte, limit int64) (any, error) {
 	for _, p := range pieces {
 		s.write(p)
 	}
-	if need := s.end(); limit > 0 && need > limit {
+	need := s.end()
+	if s.deepest > MaxJSONDepth {
+		return nil, &DepthError{}
+	}
+	if limit > 0 && need > limit {
 		return nil, &MemoryLimitError{Need: need, Limit: limit}
 	}
 	rs := make([]io.Reader, len(pieces))
@@ -142,6 +178,7 @@ type jsonScan struct {
 	word         bool // in true, false or null
 	brace        bool // after {, before what follows it
 	depth        int
+	deepest      int  // the most depth reached
 	commas       int  // at depth 1
 	nonEmptyList bool // a value at depth 1
 }
@@ -203,10 +240,12 @@ func (s *jsonScan) write(p []byte) bool {
 			s.brace = true
 			s.value()
 			s.depth++
+			s.deepest = max(s.deepest, s.depth)
 		case c == '[':
 			s.cost += costValue + costArray
 			s.value()
 			s.depth++
+			s.deepest = max(s.deepest, s.depth)
 		case c == '}' || c == ']':
 			s.depth--
 		case c == ':':

@@ -89,3 +89,39 @@ func TestJSONCostBounds(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONDepth: JSON nested deeper than MaxJSONDepth is refused before
+// it is decoded, by the bounded decoder and by CheckJSON; at the limit,
+// and with brackets inside strings, it is read.
+func TestJSONDepth(t *testing.T) {
+	nest := func(d int, open, close, inner string) string {
+		return strings.Repeat(open, d) + inner + strings.Repeat(close, d)
+	}
+	for _, tt := range []struct {
+		name string
+		text string
+		deep bool
+	}{
+		{"lists at the limit", nest(MaxJSONDepth, "[", "]", ""), false},
+		{"lists past it", nest(MaxJSONDepth+1, "[", "]", ""), true},
+		{"objects past it", nest(MaxJSONDepth+1, `{"a":`, "}", "1"), true},
+		{"mixed past it", nest(MaxJSONDepth/2+1, `[{"a":`, "}]", "1"), true},
+		{"brackets in a string", `["` + strings.Repeat("[{", 2*MaxJSONDepth) + `"]`, false},
+		{"deep at 10,000", nest(10000, "[", "]", ""), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var de *DepthError
+			_, err := DecodeJSONLimit(tt.text, 0)
+			if errors.As(err, &de) != tt.deep {
+				t.Errorf("DecodeJSONLimit: %v; want a depth error %v", err, tt.deep)
+			}
+			err = CheckJSON(tt.text, 0)
+			if errors.As(err, &de) != tt.deep || !tt.deep && err != nil {
+				t.Errorf("CheckJSON: %v; want a depth error %v", err, tt.deep)
+			}
+		})
+	}
+	if err := CheckJSON(`[`+strings.Repeat(`{"a":1},`, 1000)+`1]`, 1000); !errors.As(err, new(*MemoryLimitError)) {
+		t.Errorf("CheckJSON over the memory limit: %v; want a *MemoryLimitError", err)
+	}
+}

@@ -135,17 +135,11 @@ func readBody(rd io.Reader, contentLength, limit int64, isJSON, keepText bool, k
 }
 
 // checkCost refuses text whose value would take more than maxParsed bytes
-// (0: no bound) once decoded: a *steps.MemoryLimitError.
+// (0: no bound) once decoded, a *steps.MemoryLimitError, or that nests
+// deeper than steps.MaxJSONDepth, a *steps.DepthError (steps.CheckJSON).
 func checkCost(text []byte, maxParsed int64) error {
-	if maxParsed <= 0 {
-		return nil
-	}
 	s := unsafe.String(unsafe.SliceData(text), len(text)) // read only, while text is
-	if steps.JSONCost(s, maxParsed) > maxParsed {
-		// Counted to the end, for the message.
-		return &steps.MemoryLimitError{Need: steps.JSONCost(s, 0), Limit: maxParsed}
-	}
-	return nil
+	return steps.CheckJSON(s, maxParsed)
 }
 
 // decodeJSON decodes text (its cost checked first: checkCost). A large

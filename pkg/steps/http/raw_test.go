@@ -216,3 +216,25 @@ func TestDiscardedOutputChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestBodyDepthBound: a JSON body nested deeper than steps.MaxJSONDepth
+// fails the item, permanently and whatever is kept of it: a report or a
+// journal could not hold it (encoding/json stops at 10,000 levels, and a
+// report puts the body some levels down). At the limit it is read.
+func TestBodyDepthBound(t *testing.T) {
+	res := &steps.Resources{Workers: 4}
+	t.Cleanup(func() { _ = res.Close() })
+	for _, d := range []int{steps.MaxJSONDepth, steps.MaxJSONDepth + 1, 10000} {
+		h := &HTTP{URL: bodyServer(t, "application/json", strings.Repeat("[", d)+strings.Repeat("]", d))}
+		for _, in := range []steps.Input{{}, {OutputUnread: true}, {OutputUnread: true, OutputDiscarded: true}, {MaxParsed: 64 << 20}} {
+			in.StepID, in.Attempt, in.Resources = "call", 1, res
+			_, err := h.Run(t.Context(), &in)
+			switch {
+			case d <= steps.MaxJSONDepth && err != nil:
+				t.Errorf("depth %d, unread %v, discarded %v: %v", d, in.OutputUnread, in.OutputDiscarded, err)
+			case d > steps.MaxJSONDepth && (err == nil || !strings.Contains(err.Error(), "nested more than 1000 levels deep") || !steps.IsPermanent(err)):
+				t.Errorf("depth %d, unread %v, discarded %v: error %v; want a permanent error naming the depth limit", d, in.OutputUnread, in.OutputDiscarded, err)
+			}
+		}
+	}
+}

@@ -163,10 +163,14 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker, o
 	}
 	b, err := readBody(resp.Body, resp.ContentLength, r.maxBody, isJSON(contentType(resp.Header)), r.contains != "", keep, rd.maxParsed)
 	var le *steps.MemoryLimitError
+	var de *steps.DepthError
 	switch {
 	case errors.As(err, &le):
 		o.Kind = steps.KindOther
 		return nil, steps.Permanent(r.errorf("%v (the limit for parsed outputs; raise it with --max-parsed-output)", err))
+	case errors.As(err, &de):
+		o.Kind = steps.KindOther
+		return nil, steps.Permanent(r.errorf("%v", err))
 	case errors.Is(err, errTooLarge):
 		o.Kind = steps.KindOther
 		return nil, steps.Permanent(r.errorf("response body exceeds max_body of %s", ByteSize(r.maxBody)))
