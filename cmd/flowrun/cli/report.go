@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -99,9 +98,7 @@ func writeReport(file, stateDir string, rep *exec.Report) error {
 			return err
 		}
 	default:
-		enc := json.NewEncoder(&buf)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeIndented(&buf, rep); err != nil {
 			return err
 		}
 	}

@@ -2,10 +2,16 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/flowrun/flowrun/pkg/exec"
 
 	_ "github.com/flowrun/flowrun/pkg/steps/all"
 )
@@ -166,5 +172,41 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWriteIndentedIsTheReport: -o json and --report x.json, written from
+// report.json's JSON and indented, say what encoding/json says of the
+// report: outputs of every kind (JSON text kept as it is, text to escape,
+// NaN), a single step's output, the summary and the series.
+func TestWriteIndentedIsTheReport(t *testing.T) {
+	rep := report(4)
+	load := rep.Steps[0]
+	load.Results[0].Output = json.RawMessage(`{"a":[1,2.50],"b":"<&>"}`)
+	load.Results[1].Output = map[string]any{"t": "é \u2028 \"q\" <b>", "n": math.NaN(), "i": math.Inf(-1), "big": uint64(18446744073709551615)}
+	load.Results[2].Status, load.Results[2].Error, load.Results[2].Attempts = exec.Failed, "exit status 5: <stderr>", 2
+	rep.Steps[1].Status, rep.Steps[1].Output = exec.Succeeded, []any{1.5, "x", nil}
+	var got bytes.Buffer
+	if err := writeIndented(&got, rep); err != nil {
+		t.Fatal(err)
+	}
+	want, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	decode := func(b []byte) any {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("%v:\n%s", err, b)
+		}
+		return v
+	}
+	if diff := cmp.Diff(decode(want), decode(got.Bytes())); diff != "" {
+		t.Errorf("written report (-encoding/json +written):\n%s", diff)
+	}
+	if !strings.HasPrefix(got.String(), "{\n  \"workflow\": \"wf\",\n") || !strings.HasSuffix(got.String(), "}\n") {
+		t.Errorf("not indented as before:\n%.200s", got.String())
 	}
 }

@@ -1,0 +1,35 @@
+package jsonenc
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+var httpOut = map[string]any{
+	"status":      200,
+	"headers":     map[string]any{"Content-Type": "application/json", "Date": "Wed, 02 Dec 2026 10:27:46 GMT", "Content-Length": "37"},
+	"body":        json.RawMessage(`{"backend":"users","n":1,"result":1}`),
+	"duration_ms": 1.234,
+}
+
+func BenchmarkOutputHTTP(b *testing.B) {
+	buf := make([]byte, 0, 1024)
+	for b.Loop() {
+		buf, _, _ = Output(buf[:0], httpOut)
+	}
+}
+
+func BenchmarkAppendStringKey(b *testing.B) {
+	buf := make([]byte, 0, 1024)
+	for b.Loop() {
+		buf = AppendString(buf[:0], "Content-Type")
+	}
+}
+
+func BenchmarkAppendRawBody(b *testing.B) {
+	buf := make([]byte, 0, 1024)
+	raw := json.RawMessage(`{"backend":"users","n":1,"result":1}`)
+	for b.Loop() {
+		buf, _ = appendRaw(buf[:0], raw, nil)
+	}
+}
