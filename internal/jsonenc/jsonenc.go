@@ -204,7 +204,7 @@ func appendRaw(b []byte, raw json.RawMessage, sh *Shape) ([]byte, error) {
 	if len(raw) == 0 {
 		return append(b, "null"...), nil // as json.Marshal writes it
 	}
-	if plainCompact(raw) && json.Valid(raw) {
+	if PlainCompact(raw) && json.Valid(raw) {
 		// Already compact, and plain: copied as it is. (Most are: the
 		// http step keeps bodies of this kind, compacted.)
 		return append(b, raw...), nil
@@ -226,10 +226,11 @@ func appendRaw(b []byte, raw json.RawMessage, sh *Shape) ([]byte, error) {
 	return b, nil
 }
 
-// plainCompact reports whether JSON text is ASCII without a backslash and
+// PlainCompact reports whether JSON text is ASCII without a backslash and
 // has no white space outside its strings (which, without a backslash,
-// run from a quote to the next).
-func plainCompact(text []byte) bool {
+// run from a quote to the next): text that compacting would not change.
+// It does not validate.
+func PlainCompact(text []byte) bool {
 	in := false
 	for _, c := range text {
 		switch {

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/flowrun/flowrun/internal/jsonenc"
 	"github.com/flowrun/flowrun/pkg/steps"
 )
 
@@ -116,12 +117,20 @@ func readBody(rd io.Reader, contentLength, limit int64, isJSON, keepText bool, k
 		return b, nil
 	}
 	if keep == keepJSONText && plainJSONText(text) {
-		// Compact checks the text as it goes: one JSON value, or an
-		// error (and the body is decoded, for the decoder's message).
-		// A key twice in an object is decoded too (uniqueKeys).
-		out := bytes.NewBuffer(make([]byte, 0, len(text)))
-		if err := json.Compact(out, text); err == nil && uniqueKeys(out.Bytes()) {
-			b.value = json.RawMessage(out.Bytes())
+		// Checked to be one JSON value, or decoded for the decoder's
+		// message; compacted unless it is compact already (most bodies
+		// are), and copied out of the pooled buffer. A key twice in an
+		// object is decoded too (uniqueKeys).
+		var out []byte
+		if jsonenc.PlainCompact(text) {
+			if json.Valid(text) {
+				out = bytes.Clone(text)
+			}
+		} else if buf := bytes.NewBuffer(make([]byte, 0, len(text))); json.Compact(buf, text) == nil {
+			out = buf.Bytes()
+		}
+		if out != nil && uniqueKeys(out) {
+			b.value = json.RawMessage(out)
 			return b, nil
 		}
 	}

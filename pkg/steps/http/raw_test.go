@@ -38,6 +38,9 @@ func TestUnreadBodyKeptAsText(t *testing.T) {
 		wantErr    string
 	}{
 		{name: "object", body: "{\"b\": [1, 2.50, 9007199254740993],\n \"a\": {\"x\": null}}\n", raw: `{"b":[1,2.50,9007199254740993],"a":{"x":null}}`},
+		{name: "compact already", body: `{"b":[1,2.50,9007199254740993],"a":{"x":null}}`, raw: `{"b":[1,2.50,9007199254740993],"a":{"x":null}}`},
+		{name: "compact and invalid", body: `{"a":nope}`, wantErr: `response says it is JSON but is not: invalid character 'o' in literal null (expecting 'u'); body: {"a":nope}`},
+		{name: "compact with a second value", body: `{}{}`, wantErr: "response says it is JSON but is not: more than one JSON value; body: {}{}"},
 		{name: "escape", body: `{"u": "http\u003a//user:pw@host"}`},
 		{name: "beyond ASCII", body: `{"name": "é"}`},
 		{name: "read by expect.json", body: `{"ok": true}`, h: HTTP{Expect: Expect{JSON: mustExpr("body.ok")}}},
@@ -235,6 +238,26 @@ func TestBodyDepthBound(t *testing.T) {
 			case d > steps.MaxJSONDepth && (err == nil || !strings.Contains(err.Error(), "nested more than 1000 levels deep") || !steps.IsPermanent(err)):
 				t.Errorf("depth %d, unread %v, discarded %v: error %v; want a permanent error naming the depth limit", d, in.OutputUnread, in.OutputDiscarded, err)
 			}
+		}
+	}
+}
+
+// TestUnreadBodiesDoNotShare: a body kept as its text is a copy of its
+// own, not the pooled buffer it was read into, which the next response
+// overwrites.
+func TestUnreadBodiesDoNotShare(t *testing.T) {
+	var kept []json.RawMessage
+	for _, body := range []string{`{"n":1}`, `{"n":2}`, `{"n": 3}`, `{"n":4}`} {
+		h := HTTP{URL: bodyServer(t, "application/json", body)}
+		out, err := runUnread(t, &h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, out["body"].(json.RawMessage))
+	}
+	for i, raw := range kept {
+		if want := fmt.Sprintf(`{"n":%d}`, i+1); string(raw) != want {
+			t.Errorf("body %d kept as %s; want %s", i, raw, want)
 		}
 	}
 }
