@@ -137,9 +137,19 @@ func AppendThousandths(b []byte, f float64) ([]byte, bool) {
 	return b, true
 }
 
-// maxDepth bounds the nesting AppendValue follows, as a guard against a
-// value that contains itself.
-const maxDepth = 1000
+// maxDepth bounds the nesting of lists and maps AppendValue writes: twice
+// what flowrun reads from JSON (steps.MaxJSONDepth), room for a value read
+// at that limit inside outputs and lists, and far within what
+// encoding/json reads back (10,000 levels) once the journal or a report
+// puts it inside its own document, a kept JSON text (at most
+// steps.MaxJSONDepth levels of its own) included. It also stops a value
+// that contains itself.
+const maxDepth = 2 * steps.MaxJSONDepth
+
+// ErrTooDeep is the error for a value nested deeper than maxDepth, or that
+// contains itself. Output does not write such a value another way: it
+// could not be read back.
+var ErrTooDeep = fmt.Errorf("json: value nested more than %d levels deep (or containing itself)", maxDepth)
 
 // AppendValue appends v as JSON: the plain shapes flowrun's values take
 // (nil, strings, booleans, ints, float64, []any, map[string]any with its
@@ -184,13 +194,14 @@ func AppendShape(b []byte, v any) ([]byte, Shape, error) {
 // journal, results files —: AppendShape, or, for a value of another type
 // that holds a NaN or ±Inf (which encoding/json refuses), encoding/json
 // over steps.NonFinite, which writes them as strings; the shape then says
-// NonFinite and not Plain. It fails only for a value JSON cannot hold
-// either way (a channel, a cycle).
+// NonFinite and not Plain. It fails for a value JSON cannot hold either
+// way (a channel), and for one nested deeper than flowrun could read back
+// (ErrTooDeep, a cycle too).
 func Output(b []byte, v any) ([]byte, Shape, error) {
 	n := len(b)
 	b, sh, err := AppendShape(b, v)
-	if err == nil {
-		return b, sh, nil
+	if err == nil || errors.Is(err, ErrTooDeep) {
+		return b, sh, err
 	}
 	out, err := json.Marshal(steps.NonFinite(v, "", nil))
 	return append(b[:n], out...), Shape{NonFinite: true}, err
@@ -250,9 +261,6 @@ func PlainCompact(text []byte) bool {
 const smallMap = 16
 
 func appendValue(b []byte, v any, depth int, sh *Shape) ([]byte, error) {
-	if depth > maxDepth {
-		return b, errors.New("json: value nested too deeply (or contains itself)")
-	}
 	var err error
 	switch v := v.(type) {
 	case nil:
@@ -276,6 +284,9 @@ func appendValue(b []byte, v any, depth int, sh *Shape) ([]byte, error) {
 		}
 		return AppendFloat(b, v)
 	case []any:
+		if depth >= maxDepth {
+			return b, ErrTooDeep
+		}
 		b = append(b, '[')
 		for i, x := range v {
 			if i > 0 {
@@ -287,6 +298,9 @@ func appendValue(b []byte, v any, depth int, sh *Shape) ([]byte, error) {
 		}
 		return append(b, ']'), nil
 	case map[string]any:
+		if depth >= maxDepth {
+			return b, ErrTooDeep
+		}
 		if len(v) <= smallMap {
 			return appendSmallMap(b, v, depth, sh)
 		}

@@ -3,6 +3,7 @@ package jsonenc
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -229,5 +230,46 @@ func TestAppendThousandths(t *testing.T) {
 	}
 	if _, ok := AppendThousandths(nil, tenth+fifth); ok {
 		t.Errorf("0.1+0.2 is not a whole number of thousandths; want it declined")
+	}
+}
+
+// TestOutputDepth: Output writes lists and maps nested up to maxDepth —
+// room for a value read at steps.MaxJSONDepth inside outputs — and
+// refuses deeper ones with ErrTooDeep instead of writing them another
+// way: encoding/json could not read them back inside a journal line or a
+// report. A scalar at the bottom does not count as a level.
+func TestOutputDepth(t *testing.T) {
+	nest := func(d int, bottom any) any {
+		v := bottom
+		for i := range d {
+			if i%2 == 0 {
+				v = []any{v}
+			} else {
+				v = map[string]any{"k": v}
+			}
+		}
+		return v
+	}
+	for _, tt := range []struct {
+		v    any
+		deep bool
+	}{
+		{nest(maxDepth, 1), false},
+		{nest(maxDepth, nil), false},
+		{nest(maxDepth+1, 1), true},
+		{nest(10000, "x"), true},
+		{[]any{nest(maxDepth, json.RawMessage(`[[[1]]]`))}, true},
+		{nest(maxDepth-1, json.RawMessage(`[[[1]]]`)), false},
+	} {
+		b, _, err := Output(nil, tt.v)
+		if tt.deep != errors.Is(err, ErrTooDeep) {
+			t.Errorf("Output of a value %d bytes long: error %v; want ErrTooDeep %v", len(b), err, tt.deep)
+		}
+		if err == nil {
+			var back any
+			if err := json.Unmarshal(append(append([]byte(`{"report":{"steps":[{"output":`), b...), "}]}}"...), &back); err != nil {
+				t.Errorf("written, it does not read back inside a report: %v", err)
+			}
+		}
 	}
 }

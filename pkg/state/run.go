@@ -92,6 +92,11 @@ func writeRun(dir string, r *Run) error {
 	if err != nil {
 		return fmt.Errorf("run %s: encoding run.json: %w", r.ID, err)
 	}
+	if len(data) >= maxRunFile {
+		// It could not be read back: no resume, no runs list. (Its
+		// indentation grows as the square of the inputs' nesting.)
+		return fmt.Errorf("run %s: run.json would take %d bytes, more than the %d flowrun reads back: the inputs are too large or too deeply nested to record; pass large data as a file the workflow reads (items_from, a step)", r.ID, len(data), maxRunFile)
+	}
 	return writeFileAtomic(filepath.Join(dir, RunFile), append(data, '\n'), 0o600)
 }
 

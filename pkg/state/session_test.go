@@ -320,3 +320,32 @@ func TestResumeWithoutJournal(t *testing.T) {
 		t.Errorf("journaling after the resume: %v", err)
 	}
 }
+
+// TestCreateRefusesUnreadableRun: inputs whose run.json would be larger
+// than what is read back (here nested 3,000 deep: the indentation grows
+// as the square of the depth) are refused when the run is created,
+// rather than recorded as a run that lists as unknown and cannot resume.
+func TestCreateRefusesUnreadableRun(t *testing.T) {
+	d := New(t.TempDir())
+	var deep any = 1
+	for range 3000 {
+		deep = []any{deep}
+	}
+	r := newRun("deep", "/w", time.Now())
+	r.Inputs = map[string]any{"x": deep}
+	if s, err := d.Create(r); err == nil || !strings.Contains(err.Error(), "more than the 16777216 flowrun reads back") {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("Create: %v; want run.json refused for its size", err)
+	}
+	r = newRun("ok", "/w", time.Now())
+	s, err := d.Create(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := d.Get("ok"); err != nil {
+		t.Fatal(err)
+	}
+}
