@@ -139,23 +139,38 @@ line() {
 # bench/http-load.yaml keeps what the hand-written client keeps, the
 # latencies and the failures (results: failures, as a load test is
 # written).
+# Besides the best of each, the ratios of each round (the three runs of a
+# round being seconds apart) and their median: the machine's busy spells
+# move all three of a round, and the median of the rounds is what the
+# noise moves least.
 hw_wall="" hw_cpu="" fr_wall="" fr_cpu="" fl_wall="" fl_cpu=""
+: >"$work/rounds.txt"
 for _ in $(seq "$RUNS"); do
 	RUNS=1 measure "$work/httpclient" -url "$url" -n "$requests" -workers 50
 	hw_wall=$(awk -v a="$wall" -v b="$hw_wall" 'BEGIN { print (b == "" || a < b) ? a : b }')
 	hw_cpu=$(awk -v a="$cpu" -v b="$hw_cpu" 'BEGIN { print (b == "" || a < b) ? a : b }')
+	round="$wall $cpu"
 	RUNS=1 measure "$flowrun" apply bench/http-get.yaml --set url="$url" --set n="$requests" --set workers=50
 	fr_wall=$(awk -v a="$wall" -v b="$fr_wall" 'BEGIN { print (b == "" || a < b) ? a : b }')
 	fr_cpu=$(awk -v a="$cpu" -v b="$fr_cpu" 'BEGIN { print (b == "" || a < b) ? a : b }')
+	round="$round $wall $cpu"
 	RUNS=1 measure "$flowrun" apply bench/http-load.yaml --set url="$url" --set n="$requests" --set workers=50
 	fl_wall=$(awk -v a="$wall" -v b="$fl_wall" 'BEGIN { print (b == "" || a < b) ? a : b }')
 	fl_cpu=$(awk -v a="$cpu" -v b="$fl_cpu" 'BEGIN { print (b == "" || a < b) ? a : b }')
+	echo "$round $wall $cpu" >>"$work/rounds.txt"
 done
+# median EXPR: the median over the rounds of an awk expression of the
+# fields hw_wall hw_cpu fr_wall fr_cpu fl_wall fl_cpu ($1..$6).
+median() {
+	awk "{ print $1 }" "$work/rounds.txt" | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 wall=$hw_wall cpu=$hw_cpu line "hand-written" "$requests"
 wall=$fr_wall cpu=$fr_cpu line "flowrun" "$requests"
 echo "    flowrun/hand-written: rate $(ratio "$hw_wall" "$fr_wall") (target >= 0.95), CPU per request $(ratio "$fr_cpu" "$hw_cpu") (target <= 1.2); every response kept"
+echo "        median of $RUNS rounds: rate $(median '$1 / $3'), CPU per request $(median '$4 / $2')"
 wall=$fl_wall cpu=$fl_cpu line "flowrun (load)" "$requests"
 echo "    flowrun/hand-written: rate $(ratio "$hw_wall" "$fl_wall") (target >= 0.95), CPU per request $(ratio "$fl_cpu" "$hw_cpu") (target <= 1.2); results: failures"
+echo "        median of $RUNS rounds: rate $(median '$1 / $5'), CPU per request $(median '$6 / $2')"
 if have hey; then
 	measure hey -n "$requests" -c 50 "$url"
 	line "hey" "$requests"
