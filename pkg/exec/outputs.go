@@ -38,6 +38,12 @@ func (r *run) evalOutputs() {
 			for _, id := range x.Refs {
 				all[id] = r.steps[id].scopeValue()
 			}
+			if x.ReadsAllSteps {
+				// steps whole, or by a computed id: every step.
+				for id, sr := range r.steps {
+					all[id] = sr.scopeValue()
+				}
+			}
 		}
 	}
 	vars := r.scope(all).Vars()

@@ -75,7 +75,7 @@ func (p *loader) dag() {
 			w.byID[s.ID] = s
 		}
 	}
-	for _, s := range all {
+	for i, s := range all {
 		for _, d := range s.Deps {
 			if w.Step(d.ID) == nil {
 				p.errorf(d.Pos.Line, d.Pos.Column, didYouMean(suggest.Closest(d.ID, ids)), "step %q needs unknown step %q", s.ID, d.ID)
@@ -85,6 +85,17 @@ func (p *loader) dag() {
 			for _, r := range x.Refs {
 				if !s.dependsOn(r) {
 					s.Deps = append(s.Deps, Dep{ID: r, Pos: x.Pos})
+				}
+			}
+			if x.ReadsAllSteps {
+				// steps whole, or by a computed id: every step above it
+				// (for a finally step, every main step and the finally
+				// steps above it), so that what it reads has run rather
+				// than being absent from what it sees.
+				for _, above := range all[:i] {
+					if above.ID != "" && !s.dependsOn(above.ID) {
+						s.Deps = append(s.Deps, Dep{ID: above.ID, Pos: x.Pos})
+					}
 				}
 			}
 		}

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -153,5 +154,70 @@ steps:
 				}
 			}
 		})
+	}
+}
+
+// TestStepsReadWhole: an expression that reads steps whole or by a
+// computed id (toJSON(steps), get(steps, x), steps[x]) makes its step
+// depend on every step above it — a finally step on every main step and
+// the finally steps above it — so that it never sees a step as absent
+// because nothing made it wait for it. Other steps keep their own
+// dependencies, and a step above that needs the reader is a cycle.
+func TestStepsReadWhole(t *testing.T) {
+	w, ds := parse(t, `
+version: 1
+steps:
+  - id: a
+    run: echo a
+  - id: b
+    run: echo b
+  - id: whole
+    run: echo ${{ toJSON(steps) }}
+  - id: named
+    run: echo ${{ steps.a.output }}
+  - id: computed
+    needs: [a]
+    run: echo ${{ get(steps, 'b') }}
+finally:
+  - id: f1
+    run: echo f1
+  - id: f2
+    run: echo ${{ len(steps) }}
+`)
+	if ds.HasErrors() {
+		t.Fatalf("unexpected diagnostics:\n%v", ds)
+	}
+	deps := func(id string) []string {
+		var out []string
+		for _, d := range w.Step(id).Deps {
+			out = append(out, d.ID)
+		}
+		return out
+	}
+	for id, want := range map[string][]string{
+		"whole":    {"a", "b"},
+		"named":    {"a"},
+		"computed": {"a", "b", "whole", "named"},
+		"f1":       nil,
+		"f2":       {"a", "b", "whole", "named", "computed", "f1"},
+	} {
+		if got := deps(id); !slices.Equal(got, want) {
+			t.Errorf("%s depends on %v; want %v", id, got, want)
+		}
+	}
+	if d := w.Step("whole").Deps[0]; d.Explicit || d.Pos.Line != 8 {
+		t.Errorf("whole's dependency on a: %+v at %d:%d; want inferred, at the expression's line 8", d, d.Pos.Line, d.Pos.Column)
+	}
+	_, ds = parse(t, `
+version: 1
+steps:
+  - id: a
+    needs: [reader]
+    run: echo a
+  - id: reader
+    run: echo ${{ toJSON(steps) }}
+`)
+	if !ds.HasErrors() || !strings.Contains(ds.Error(), "cycle") {
+		t.Errorf("a step above needing the reader: %v; want a cycle", ds)
 	}
 }
