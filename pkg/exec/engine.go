@@ -383,8 +383,10 @@ func (r *run) runStep(ctx, outer context.Context, sr *stepRun) {
 	deps := make(map[string]any, len(s.Deps))
 	for _, d := range s.Deps {
 		// A step with a status function, like a finally step reading
-		// main steps, reads its dependencies whatever became of them.
-		if dep := r.steps[d.ID]; funcs != 0 || dep.report.Status == Succeeded || !inList(sr, dep) {
+		// main steps, and one that reads steps whole (its dependencies
+		// on the order only) read their dependencies whatever became
+		// of them.
+		if dep := r.steps[d.ID]; funcs != 0 || d.Order || dep.report.Status == Succeeded || !inList(sr, dep) {
 			deps[d.ID] = dep.scopeValue()
 		}
 	}

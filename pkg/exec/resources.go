@@ -67,7 +67,7 @@ func maxWorkers(wf *spec.Workflow, opts Options, vars map[string]any) int {
 // a positive integer is 0 too: the block fails when it starts, saying so.
 func constantWorkers(s *spec.Step, vars map[string]any) int {
 	x := s.Parallel.WorkersExpr
-	if vars == nil || s.Finally || len(x.Refs) > 0 {
+	if vars == nil || s.Finally || len(x.Refs) > 0 || x.ReadsAllSteps {
 		return 0
 	}
 	v, err := x.Eval(vars)

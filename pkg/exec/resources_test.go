@@ -17,6 +17,7 @@ func TestMaxWorkers(t *testing.T) {
 		{"expression of an input", "  - {id: a, parallel: {items: [1], workers: '${{ inputs.w }}'}, probe: {}}\n", 200},
 		{"expression of the env", "  - {id: a, parallel: {items: [1], workers: '${{ int(env.W) + 1 }}'}, probe: {}}\n", 8},
 		{"expression of a step's output", "  - {id: a, probe: {out: 4}}\n  - {id: b, parallel: {items: [1], workers: '${{ steps.a.output }}'}, probe: {}}\n", 0},
+		{"expression of steps whole", "  - {id: a, probe: {out: 4}}\n  - {id: b, parallel: {items: [1], workers: '${{ len(steps) * 10 }}'}, probe: {}}\n", 0},
 		{"expression in a finally step", "  - {id: a, probe: {}}\nfinally:\n  - {id: b, parallel: {items: [1], workers: '${{ inputs.w }}'}, probe: {}}\n", 0},
 		{"expression that is not a count", "  - {id: a, parallel: {items: [1], workers: '${{ inputs.w - 200 }}'}, probe: {}}\n", 0},
 	}

@@ -73,7 +73,7 @@ func (r *run) blocked(sr *stepRun) string {
 	for _, want := range []Status{Failed, Skipped, Cancelled} {
 		for _, d := range sr.step.Deps {
 			dep := r.steps[d.ID]
-			if !inList(sr, dep) || dep.report.Status != want {
+			if d.Order || !inList(sr, dep) || dep.report.Status != want {
 				continue
 			}
 			switch want {
@@ -95,10 +95,11 @@ func (r *run) blocked(sr *stepRun) string {
 }
 
 // upstream returns the first non-empty of(dep) over sr's dependencies in
-// its list, in the order of its needs.
+// its list, in the order of its needs; a dependency on the order only
+// (spec.Dep.Order) is not upstream.
 func (r *run) upstream(sr *stepRun, of func(*stepRun) string) string {
 	for _, d := range sr.step.Deps {
-		if dep := r.steps[d.ID]; inList(sr, dep) {
+		if dep := r.steps[d.ID]; !d.Order && inList(sr, dep) {
 			if id := of(dep); id != "" {
 				return id
 			}

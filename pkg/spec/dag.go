@@ -61,8 +61,11 @@ func (p *loader) dag() {
 	w := p.wf
 	for _, e := range w.Env {
 		for _, x := range e.Value.Exprs() {
-			if len(x.Refs) > 0 {
+			switch {
+			case len(x.Refs) > 0:
 				p.errorf(x.Pos.Line, x.Pos.Column, "workflow env: is set before any step runs; use the step's own env:", "workflow env %s reads steps.%s", e.Name, x.Refs[0])
+			case x.ReadsAllSteps:
+				p.errorf(x.Pos.Line, x.Pos.Column, "workflow env: is set before any step runs; use the step's own env:", "workflow env %s reads steps", e.Name)
 			}
 		}
 	}
@@ -94,7 +97,7 @@ func (p *loader) dag() {
 				// than being absent from what it sees.
 				for _, above := range all[:i] {
 					if above.ID != "" && !s.dependsOn(above.ID) {
-						s.Deps = append(s.Deps, Dep{ID: above.ID, Pos: x.Pos})
+						s.Deps = append(s.Deps, Dep{ID: above.ID, Order: true, Pos: x.Pos})
 					}
 				}
 			}

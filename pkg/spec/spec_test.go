@@ -116,6 +116,14 @@ steps:
     needs: [b]
     run: echo
 `, []string{`dependency cycle: a -> c -> b -> a`}},
+		{"workflow env reads steps whole", `
+version: 1
+env:
+  A: ${{ get(steps, 'a')?.output ?? 'missing' }}
+steps:
+  - id: a
+    run: echo
+`, []string{`wf.yaml:3:9: workflow env A reads steps`}},
 		{"expr name", `
 version: 1
 steps:

@@ -55,7 +55,11 @@ type Dep struct {
 	ID string
 	// Explicit is true for needs:, false for an inferred reference.
 	Explicit bool
-	Pos      Pos
+	// Order is true for a dependency only on the order of the steps: a
+	// step that reads steps whole waits for every step above it (dag.go),
+	// but what became of them does not skip it.
+	Order bool
+	Pos   Pos
 }
 
 // Retry says how often and how patiently a failed attempt is retried.
