@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowrun/flowrun/internal/jsonenc"
 	"github.com/flowrun/flowrun/pkg/spec"
 )
 
@@ -107,11 +108,21 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 			obs.ItemFinished(s, res)
 		}
 		if rec != nil {
-			if err := rec.ItemDone(s, res); err != nil {
+			err := rec.ItemDone(s, res)
+			if errors.Is(err, jsonenc.ErrTooDeep) && res.Status == Succeeded {
+				// An output too deep to be read back fails its item,
+				// without it, rather than the block (and its report).
+				unrecordable(b, res)
+				err = rec.ItemDone(s, res)
+			}
+			if err != nil {
 				return &sourceError{fmt.Errorf("%s: step %q item %d: recording the result: %w", s.TypePos, s.ID, res.Index, err)}
 			}
 		}
 		if compact {
+			if _, err := res.EncodedOutput(); errors.Is(err, jsonenc.ErrTooDeep) && res.Status == Succeeded {
+				unrecordable(b, res)
+			}
 			compactOutput(res)
 		} else {
 			// Values read by expressions stay; their JSON, which the
@@ -339,6 +350,13 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	// (With a known count, items never taken are counted as cancelled.)
 	rep.unaligned = n < 0 && !drained.Load()
 	rep.Incomplete = rep.Summary.Cancelled > 0 || rep.unaligned
+}
+
+// unrecordable fails a succeeded item whose output is nested too deeply
+// to be written and read back (jsonenc.ErrTooDeep), and drops the output.
+func unrecordable(b *BoundStep, res *ItemResult) {
+	res.Status, res.Output, res.outJSON = Failed, nil, nil
+	res.Error = b.itemError(res, fmt.Errorf("its output cannot be recorded: %w", jsonenc.ErrTooDeep))
 }
 
 // sourceError stops a block whose items could not be read, or whose
