@@ -194,8 +194,19 @@ func (p *loader) cycle(list []*Step, stack []int, start int, closing Dep) {
 		path[i], path[j] = path[j], path[i]
 	}
 	path = append(path, list[start].ID)
-	p.errorf(closing.Pos.Line, closing.Pos.Column, "a step can only depend on steps that do not depend on it",
-		"dependency cycle: %s", strings.Join(path, " -> "))
+	fix := "a step can only depend on steps that do not depend on it"
+	byID := make(map[string]*Step, len(list))
+	for _, s := range list {
+		byID[s.ID] = s
+	}
+	for k := 0; k+1 < len(path); k++ {
+		for _, d := range byID[path[k]].Deps {
+			if d.ID == path[k+1] && d.Order {
+				fix = fmt.Sprintf("step %q reads steps whole (at %d:%d), so it waits for every step above it: name the steps it reads (steps.<id>) instead, or move it above %q", path[k], d.Pos.Line, d.Pos.Column, d.ID)
+			}
+		}
+	}
+	p.errorf(closing.Pos.Line, closing.Pos.Column, fix, "dependency cycle: %s", strings.Join(path, " -> "))
 }
 
 // Levels groups the main steps into levels: a step's level is one more
