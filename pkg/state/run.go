@@ -86,22 +86,33 @@ func SplitInputs(inputs map[string]any, secret func(name string) bool, hash func
 	return plain, hashed, nil
 }
 
-// writeRun stores r as dir/run.json, atomically, mode 0600.
-func writeRun(dir string, r *Run) error {
+// writeRun stores r as dir/run.json, atomically, mode 0600, refusing one
+// that would be limit bytes or more (see runFileHeadroom).
+func writeRun(dir string, r *Run, limit int) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("run %s: encoding run.json: %w", r.ID, err)
 	}
-	if len(data) >= maxRunFile {
+	if len(data) >= limit {
 		// It could not be read back: no resume, no runs list. (Its
 		// indentation grows as the square of the inputs' nesting.)
-		return fmt.Errorf("run %s: run.json would take %d bytes, more than the %d flowrun reads back: the inputs are too large or too deeply nested to record; pass large data as a file the workflow reads (items_from, a step)", r.ID, len(data), maxRunFile)
+		return fmt.Errorf("run %s: run.json would take %d bytes, more than the %d flowrun reads back with room for the run's end: the inputs are too large or too deeply nested to record; pass large data as a file the workflow reads (items_from, a step)", r.ID, len(data), limit)
 	}
 	return writeFileAtomic(filepath.Join(dir, RunFile), append(data, '\n'), 0o600)
 }
 
 // maxRunFile bounds what is read of a run.json: inputs are small.
 const maxRunFile = 16 << 20
+
+// runFileHeadroom is kept free in a run.json when the run starts, for what
+// its end adds (the end time, the counts, an error of at most
+// maxRunError bytes, escaped), so that a run.json written at the start
+// can still be written at the end.
+const runFileHeadroom = 64 << 10
+
+// maxRunError bounds the error text run.json keeps; the report and the
+// journal keep it whole.
+const maxRunError = 8 << 10
 
 // readRun reads dir/run.json.
 func readRun(dir string) (*Run, error) {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Session is a run being recorded by this process: its lock is held and its
@@ -108,7 +109,7 @@ func (d *Dir) Resume(id string) (*Session, *Replay, error) {
 	}
 	r.Resumes++
 	r.Status, r.Error, r.EndedAt, r.Items = StatusRunning, "", time.Time{}, nil
-	if err := writeRun(dir, r); err != nil {
+	if err := writeRun(dir, r, maxRunFile-runFileHeadroom); err != nil {
 		return fail(err)
 	}
 	w, err := openJournal(jname, off)
@@ -124,7 +125,7 @@ func (d *Dir) start(dir string, r *Run, off int64) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeRun(dir, r); err != nil {
+	if err := writeRun(dir, r, maxRunFile-runFileHeadroom); err != nil {
 		_ = lk.Release()
 		return nil, err
 	}
@@ -176,8 +177,15 @@ func (s *Session) End(status, errText string, counts *Counts) error {
 		errs = append(errs, err)
 		counts = &c
 	}
+	if len(errText) > maxRunError {
+		cut := maxRunError
+		for cut > 0 && !utf8.RuneStart(errText[cut]) {
+			cut--
+		}
+		errText = errText[:cut] + " …"
+	}
 	s.Run.Status, s.Run.Error, s.Run.EndedAt, s.Run.Items = status, errText, time.Now(), counts
-	errs = append(errs, writeRun(s.dir, s.Run))
+	errs = append(errs, writeRun(s.dir, s.Run, maxRunFile))
 	return errors.Join(errs...)
 }
 

@@ -333,19 +333,29 @@ func TestCreateRefusesUnreadableRun(t *testing.T) {
 	}
 	r := newRun("deep", "/w", time.Now())
 	r.Inputs = map[string]any{"x": deep}
-	if s, err := d.Create(r); err == nil || !strings.Contains(err.Error(), "more than the 16777216 flowrun reads back") {
+	if s, err := d.Create(r); err == nil || !strings.Contains(err.Error(), "flowrun reads back with room for the run's end") {
 		if s != nil {
 			s.Close()
 		}
 		t.Fatalf("Create: %v; want run.json refused for its size", err)
 	}
+	// Just within the start's limit, a run still ends, its long error
+	// cut, and reads back.
 	r = newRun("ok", "/w", time.Now())
+	r.Inputs = map[string]any{"x": strings.Repeat("x", maxRunFile-runFileHeadroom-1024)}
 	s, err := d.Create(r)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := s.End(StatusFailed, strings.Repeat("é", 1<<20), &Counts{}); err != nil {
+		t.Fatalf("End with a long error: %v", err)
+	}
 	s.Close()
-	if _, err := d.Get("ok"); err != nil {
+	in, err := d.Get("ok")
+	if err != nil {
 		t.Fatal(err)
+	}
+	if len(in.Run.Error) > maxRunError+8 || !strings.HasSuffix(in.Run.Error, "é …") {
+		t.Errorf("error kept in run.json: %d bytes ending %q; want it cut at a character to %d", len(in.Run.Error), in.Run.Error[len(in.Run.Error)-8:], maxRunError)
 	}
 }
