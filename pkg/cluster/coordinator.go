@@ -109,7 +109,17 @@ func (c *Coordinator) Dispatch(ctx context.Context, job *exec.Job) error {
 	if err != nil {
 		return err
 	}
-	data, err := json.Marshal(blockJob{Path: job.Path, Step: job.Step.ID, Type: job.Step.Type, Scope: job.Scope, Env: job.Env, Start: job.Start})
+	bj := blockJob{Path: job.Path, Step: job.Step.ID, Type: job.Step.Type, Env: job.Env, Start: job.Start}
+	if job.Scope != nil {
+		sc := *job.Scope
+		var in, st any
+		in, bj.InputsNonFinite = sendable(sc.Inputs)
+		st, bj.StepsNonFinite = sendable(sc.Steps)
+		sc.Inputs, _ = in.(map[string]any)
+		sc.Steps, _ = st.(map[string]any)
+		bj.Scope = &sc
+	}
+	data, err := json.Marshal(bj)
 	if err != nil {
 		return fmt.Errorf("the step's scope cannot be sent to workers: %w", err)
 	}
@@ -169,7 +179,9 @@ func (b *block) next(ctx context.Context) (Item, bool, error) {
 		if err != nil || !ok {
 			return Item{}, false, err
 		}
-		payload, err := json.Marshal(it)
+		p := itemPayload{Item: it}
+		p.Item.Value, p.NonFinite = sendable(it.Value)
+		payload, err := json.Marshal(p)
 		if err != nil {
 			res := b.job.Result(0, it.Index)
 			*res = exec.ItemResult{Index: it.Index, Key: it.Key, Status: exec.Failed,

@@ -90,8 +90,15 @@ func (h *ItemHandler) Handle(ctx context.Context, t Task) ([]byte, error) {
 	if hb.err != nil {
 		return nil, hb.err
 	}
-	var it exec.Item
-	if err := json.Unmarshal(t.Payload, &it); err != nil || it.Index != t.Index {
+	var p itemPayload
+	dec := json.NewDecoder(bytes.NewReader(t.Payload))
+	dec.UseNumber()
+	err := dec.Decode(&p)
+	it := p.Item
+	if err == nil {
+		it.Value, err = received(it.Value, p.NonFinite)
+	}
+	if err != nil || it.Index != t.Index {
 		return nil, fmt.Errorf("unreadable item %d: %v", t.Index, err)
 	}
 	res := hb.ir.RunItem(ctx, hb.step, hb.scope, it)
@@ -208,6 +215,13 @@ func (h *ItemHandler) decodeBlock(hb *handlerBlock, hr *handlerRun, data []byte)
 	hb.step = wf.Step(bj.Step)
 	if hb.step == nil || hb.step.Parallel == nil {
 		return fmt.Errorf("%s has no parallel step %q", wf.File, bj.Step)
+	}
+	var err error
+	if bj.Scope.Inputs, err = receivedMap(bj.Scope.Inputs, bj.InputsNonFinite); err == nil {
+		bj.Scope.Steps, err = receivedMap(bj.Scope.Steps, bj.StepsNonFinite)
+	}
+	if err != nil {
+		return fmt.Errorf("unreadable block data: %v", err)
 	}
 	hb.scope = bj.Scope
 	base := h.Environ

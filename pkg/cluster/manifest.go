@@ -9,11 +9,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/flowrun/flowrun/pkg/exec"
 	"github.com/flowrun/flowrun/pkg/spec"
 )
 
 // manifestVersion is the shape of Manifest; a worker refuses another.
-const manifestVersion = 1
+const manifestVersion = 2
 
 // Manifest is what a worker needs to compile a run's workflow as the
 // coordinator did: the workflow file and every file it calls, as bytes,
@@ -34,6 +35,8 @@ type Manifest struct {
 	// Inputs are the run's resolved inputs; the worker masks the secret
 	// ones in what it writes.
 	Inputs map[string]any `json:"inputs"`
+	// InputsNonFinite is where the inputs held a NaN or ±Inf (sendable).
+	InputsNonFinite [][]any `json:"inputs_nonfinite,omitempty"`
 	// MaxParsed is the run's bound on one parsed output
 	// (exec.Options.MaxParsed; --max-parsed-output): workers apply it to
 	// the items they run, as the coordinator would. 0: the default.
@@ -47,7 +50,9 @@ func NewManifest(wf *spec.Workflow, inputs map[string]any, maxParsed int64) ([]b
 	if err != nil {
 		return nil, fmt.Errorf("cluster: manifest: %w", err)
 	}
-	m := Manifest{Version: manifestVersion, File: wf.File, Dir: dir, Source: wf.Source, Callees: wf.Callees(), Inputs: inputs, MaxParsed: maxParsed}
+	in, paths := sendable(inputs)
+	sent, _ := in.(map[string]any)
+	m := Manifest{Version: manifestVersion, File: wf.File, Dir: dir, Source: wf.Source, Callees: wf.Callees(), Inputs: sent, InputsNonFinite: paths, MaxParsed: maxParsed}
 	data, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: manifest of %s: %w", wf.File, err)
@@ -70,6 +75,10 @@ func decodeManifest(data []byte) (*Manifest, error) {
 		return nil, errors.New("manifest without a workflow")
 	}
 	spec.Normalize(m.Inputs)
+	var err error
+	if m.Inputs, err = receivedMap(m.Inputs, m.InputsNonFinite); err != nil {
+		return nil, fmt.Errorf("unreadable manifest: inputs: %w", err)
+	}
 	return &m, nil
 }
 
@@ -82,6 +91,13 @@ func (m *Manifest) abs(path string) string {
 	return filepath.Join(m.Dir, path)
 }
 
+// itemPayload is an item as it travels: its value's NaN and ±Inf written
+// as strings, and where they were (sendable).
+type itemPayload struct {
+	Item      exec.Item `json:"item"`
+	NonFinite [][]any   `json:"nonfinite,omitempty"`
+}
+
 // blockJob is a block's Data: what every item of the block shares. Items
 // carry only themselves (exec.Item).
 type blockJob struct {
@@ -91,8 +107,12 @@ type blockJob struct {
 	Step string   `json:"step"`
 	// Type is the step's type, named when a worker lacks it.
 	Type string `json:"type"`
-	// Scope is the step's scope without the item.
-	Scope *spec.Scope `json:"scope"`
+	// Scope is the step's scope without the item; InputsNonFinite and
+	// StepsNonFinite are where its inputs and steps held a NaN or ±Inf
+	// (sendable).
+	Scope           *spec.Scope `json:"scope"`
+	InputsNonFinite [][]any     `json:"inputs_nonfinite,omitempty"`
+	StepsNonFinite  [][]any     `json:"steps_nonfinite,omitempty"`
 	// Env is what the run added to the process environment (exec.Job.Env).
 	Env []string `json:"env,omitempty"`
 	// Start is when the run started, for the items' offsets.

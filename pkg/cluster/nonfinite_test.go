@@ -95,3 +95,55 @@ func TestDecodeResultNonFinite(t *testing.T) {
 		})
 	}
 }
+
+// TestNonFiniteToWorkers: NaN and ±Inf travel to the workers too — in the
+// run's inputs (the manifest), in an earlier step's output the block
+// reads (its scope) and in the items themselves — and arrive as the
+// floats they were, while a string "NaN" arrives as a string: each item
+// sees what it would see locally.
+func TestNonFiniteToWorkers(t *testing.T) {
+	wf := loadFiles(t, map[string]string{"main.yaml": `
+version: 1
+inputs:
+  f: {type: number, default: 1}
+  zero: {type: number, default: 0}
+steps:
+  - id: stats
+    set: {ratio: "${{ inputs.zero / inputs.zero }}", text: "NaN", top: "${{ 1 / inputs.zero }}"}
+  - id: fan
+    parallel: {items: "${{ [inputs.zero / inputs.zero, 'NaN', -1 / inputs.zero, 2] }}", workers: 2}
+    set:
+      item_nan: "${{ type(item) == 'float' && item != item }}"
+      item_text: "${{ item == 'NaN' }}"
+      item_inf: "${{ type(item) == 'float' && item < -1e308 }}"
+      input_nan: "${{ inputs.f != inputs.f }}"
+      ratio_nan: "${{ steps.stats.output.ratio != steps.stats.output.ratio }}"
+      text: "${{ steps.stats.output.text }}"
+      top: "${{ steps.stats.output.top > 1e308 }}"
+`})
+	inputs, err := wf.ResolveInputs(map[string]any{"f": math.NaN()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := exec.Run(context.Background(), wf, exec.Options{Inputs: inputs})
+	tc := newCluster(t, wf, inputs, 1, nil, CoordinatorOptions{})
+	remote := exec.Run(context.Background(), wf, exec.Options{Inputs: inputs, Dispatcher: tc.coord})
+	if local.Status != exec.Succeeded || remote.Status != exec.Succeeded {
+		t.Fatalf("local %s %s; remote %s %s", local.Status, local.Error, remote.Status, remote.Error)
+	}
+	for i, res := range remote.Step("fan").Results {
+		want := local.Step("fan").Results[i].Output
+		if diff := gocmp.Diff(want, res.Output); diff != "" || res.Worker == "" {
+			t.Errorf("item %d from worker %q (-local +remote):\n%s", i, res.Worker, diff)
+		}
+	}
+	got := remote.Step("fan").Results[0].Output.(map[string]any)
+	for _, k := range []string{"item_nan", "input_nan", "ratio_nan", "top"} {
+		if got[k] != true {
+			t.Errorf("item 0 %s = %v; want true", k, got[k])
+		}
+	}
+	if got["text"] != "NaN" || remote.Step("fan").Results[1].Output.(map[string]any)["item_text"] != true || remote.Step("fan").Results[2].Output.(map[string]any)["item_inf"] != true {
+		t.Errorf("strings and -Inf: %v", remote.Step("fan").Results)
+	}
+}
