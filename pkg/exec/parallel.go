@@ -100,29 +100,34 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	// The outputs of a block that keeps them all but that nothing reads
 	// are kept as JSON (Options.CompactResults).
 	compact := r.opts.CompactResults && blk.Results == spec.ResultsAll && !blk.OutputsRead
+	// Outputs a report or results file writes.
+	written := blk.Results == spec.ResultsAll || blk.ResultsFile != nil
 	done := func(lane int, res *ItemResult) error {
 		if res.Attempts > 0 && !res.Restored {
 			res.Lane = lane + 1
 		}
-		if obs != nil {
-			obs.ItemFinished(s, res)
-		}
+		// An output too deep to be written and read back fails its item,
+		// without it, rather than the block and its report: found as the
+		// journal writes it, or, with no recorder, checked here. The
+		// observer hears of the item after, as it ended.
 		if rec != nil {
 			err := rec.ItemDone(s, res)
 			if errors.Is(err, jsonenc.ErrTooDeep) && res.Status == Succeeded {
-				// An output too deep to be read back fails its item,
-				// without it, rather than the block (and its report).
 				unrecordable(b, res)
 				err = rec.ItemDone(s, res)
 			}
 			if err != nil {
 				return &sourceError{fmt.Errorf("%s: step %q item %d: recording the result: %w", s.TypePos, s.ID, res.Index, err)}
 			}
-		}
-		if compact {
-			if _, err := res.EncodedOutput(); errors.Is(err, jsonenc.ErrTooDeep) && res.Status == Succeeded {
+		} else if written && res.Status == Succeeded && res.Output != nil {
+			if _, err := res.EncodedOutput(); errors.Is(err, jsonenc.ErrTooDeep) {
 				unrecordable(b, res)
 			}
+		}
+		if obs != nil {
+			obs.ItemFinished(s, res)
+		}
+		if compact {
 			compactOutput(res)
 		} else {
 			// Values read by expressions stay; their JSON, which the

@@ -98,8 +98,14 @@ func (r *run) blocked(sr *stepRun) string {
 // its list, in the order of its needs; a dependency on the order only
 // (spec.Dep.Order) is not upstream.
 func (r *run) upstream(sr *stepRun, of func(*stepRun) string) string {
+	return r.upstreamOf(sr, of, false)
+}
+
+// upstreamOf is upstream, over the dependencies on the order too when
+// order: what failure() sees of the steps a whole-steps read waited for.
+func (r *run) upstreamOf(sr *stepRun, of func(*stepRun) string, order bool) string {
 	for _, d := range sr.step.Deps {
-		if dep := r.steps[d.ID]; !d.Order && inList(sr, dep) {
+		if dep := r.steps[d.ID]; (order || !d.Order) && inList(sr, dep) {
 			if id := of(dep); id != "" {
 				return id
 			}
@@ -116,7 +122,7 @@ func (r *run) statusState(sr *stepRun, interrupted bool) spec.StatusState {
 	}
 	return spec.StatusState{
 		Success:   r.blocked(sr) == "",
-		Failure:   r.upstream(sr, func(dep *stepRun) string { return dep.failedUp }) != "",
+		Failure:   r.upstreamOf(sr, func(dep *stepRun) string { return dep.failedUp }, true) != "",
 		Cancelled: interrupted,
 	}
 }

@@ -86,8 +86,12 @@ func (p *loader) dag() {
 		}
 		for _, x := range exprsOf(s) {
 			for _, r := range x.Refs {
-				if !s.dependsOn(r) {
+				switch d := s.dep(r); {
+				case d == nil:
 					s.Deps = append(s.Deps, Dep{ID: r, Pos: x.Pos})
+				case d.Order:
+					// Named as well as read whole: a dependency like any.
+					*d = Dep{ID: r, Pos: x.Pos}
 				}
 			}
 			if x.ReadsAllSteps {
@@ -123,13 +127,16 @@ func (p *loader) dag() {
 	p.order(w.Finally)
 }
 
-func (s *Step) dependsOn(id string) bool {
-	for _, d := range s.Deps {
-		if d.ID == id {
-			return true
+func (s *Step) dependsOn(id string) bool { return s.dep(id) != nil }
+
+// dep returns the step's dependency on id, nil if none.
+func (s *Step) dep(id string) *Dep {
+	for i := range s.Deps {
+		if s.Deps[i].ID == id {
+			return &s.Deps[i]
 		}
 	}
-	return false
+	return nil
 }
 
 // order sorts steps topologically, file order breaking ties, and reports

@@ -186,6 +186,9 @@ steps:
   - id: computed
     needs: [a]
     run: echo ${{ get(steps, 'b') }}
+  - id: both
+    env: {ALL: "${{ keys(steps) }}"}
+    run: echo ${{ steps.b.output }}
 finally:
   - id: f1
     run: echo f1
@@ -206,11 +209,22 @@ finally:
 		"whole":    {"a", "b"},
 		"named":    {"a"},
 		"computed": {"a", "b", "whole", "named"},
+		"both":     {"a", "b", "whole", "named", "computed"},
 		"f1":       nil,
-		"f2":       {"a", "b", "whole", "named", "computed", "f1"},
+		"f2":       {"a", "b", "whole", "named", "computed", "both", "f1"},
 	} {
 		if got := deps(id); !slices.Equal(got, want) {
 			t.Errorf("%s depends on %v; want %v", id, got, want)
+		}
+	}
+	// Only what is read whole is a dependency on the order alone: what an
+	// expression names, or needs: lists, keeps its status rule, whichever
+	// field of the step comes first.
+	for id, named := range map[string][]string{"whole": nil, "computed": {"a"}, "both": {"b"}} {
+		for _, d := range w.Step(id).Deps {
+			if d.Order == slices.Contains(named, d.ID) {
+				t.Errorf("%s: dependency on %s: order only %v; want %v", id, d.ID, d.Order, !d.Order)
+			}
 		}
 	}
 	if d := w.Step("whole").Deps[0]; d.Explicit || d.Pos.Line != 8 {
