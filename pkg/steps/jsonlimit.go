@@ -42,6 +42,12 @@ func (*DepthError) Error() string {
 // more than limit bytes of memory (JSONCost; a *MemoryLimitError; limit
 // <= 0: no bound). It does not validate.
 func CheckJSON(text string, limit int64) error {
+	if len(text) <= MaxJSONDepth && (limit <= 0 || int64(len(text))*maxCostPerByte <= limit) {
+		// Too short to nest past the limit (a level takes a byte) or to
+		// cost more than limit (maxCostPerByte): nothing to scan. Most
+		// response bodies are.
+		return nil
+	}
 	s := jsonScan{limit: limit}
 	if !s.write(stringBytes(text)) {
 		// Counted to the end, for the message.
@@ -68,6 +74,13 @@ const (
 	costEmptyObject = 48  // a map header
 	costObject      = 320 // a map header and its first group of slots
 	costMember      = 48  // a member's share of the map's table and growth
+
+	// maxCostPerByte bounds JSONCost over the bytes of any text, JSON or
+	// not: each cost is counted for a byte that starts what it costs —
+	// an opening brace the most, costValue + costObject; a string, a
+	// number or a word at most 41 a byte of its own — so a text costs at
+	// most this many times its length (TestJSONCostPerByte).
+	maxCostPerByte = costValue + costObject
 )
 
 // JSONCost estimates the memory the value DecodeJSON makes of text takes,

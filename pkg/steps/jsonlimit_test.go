@@ -3,6 +3,7 @@ package steps
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
@@ -123,5 +124,52 @@ func TestJSONDepth(t *testing.T) {
 	}
 	if err := CheckJSON(`[`+strings.Repeat(`{"a":1},`, 1000)+`1]`, 1000); !errors.As(err, new(*MemoryLimitError)) {
 		t.Errorf("CheckJSON over the memory limit: %v; want a *MemoryLimitError", err)
+	}
+}
+
+// TestJSONCostPerByte holds JSONCost to its bound per byte, which lets
+// CheckJSON pass short texts unscanned: over every text of up to 5 bytes
+// of JSON's structural bytes and random texts of them, valid or not.
+func TestJSONCostPerByte(t *testing.T) {
+	alphabet := []byte(`{}[]:,"a1 t\-.e`)
+	check := func(text []byte) {
+		if c := JSONCost(string(text), 0); c > int64(len(text))*maxCostPerByte {
+			t.Fatalf("JSONCost(%q) = %d, over %d a byte", text, c, maxCostPerByte)
+		}
+	}
+	var build func(prefix []byte)
+	build = func(prefix []byte) {
+		check(prefix)
+		if len(prefix) == 5 {
+			return
+		}
+		for _, c := range alphabet {
+			build(append(prefix[:len(prefix):len(prefix)], c))
+		}
+	}
+	build(nil)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		text := make([]byte, 1+rng.IntN(200))
+		for i := range text {
+			text[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		check(text)
+	}
+	for _, s := range []string{`{"":{"":{"":0}}}`, strings.Repeat("{", 500), strings.Repeat(`{"a":`, 100)} {
+		check([]byte(s))
+	}
+}
+
+// TestCheckJSONShort: a text too short to pass a limit is not scanned,
+// and is passed; one that could is scanned as ever.
+func TestCheckJSONShort(t *testing.T) {
+	deep := strings.Repeat("[", MaxJSONDepth/2) + strings.Repeat("]", MaxJSONDepth/2)
+	if err := CheckJSON(deep, 1<<20); err != nil {
+		t.Errorf("a %d-byte text: %v", len(deep), err)
+	}
+	braces := strings.Repeat(`{"":0},`, 100) // 700 bytes, costing some 48 KB
+	if err := CheckJSON("["+braces+"0]", 10<<10); !errors.As(err, new(*MemoryLimitError)) {
+		t.Errorf("a short text over a small limit: %v; want a *MemoryLimitError", err)
 	}
 }
