@@ -3,10 +3,12 @@ package exec
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/flowrun/flowrun/internal/jsonenc"
 	"github.com/flowrun/flowrun/pkg/steps"
 )
 
@@ -53,6 +55,12 @@ func (r *run) evalOutputs() {
 		var v any
 		if err == nil {
 			v, err = o.Value.Eval(vars)
+		}
+		if err == nil {
+			// As deep as a report can hold and read back, like a step's.
+			if _, _, jerr := jsonenc.Output(nil, v); errors.Is(jerr, jsonenc.ErrTooDeep) {
+				err = jerr
+			}
 		}
 		if err != nil {
 			r.report.OutputErrors = append(r.report.OutputErrors, OutputError{Name: o.Name, Error: err.Error()})
