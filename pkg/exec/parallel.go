@@ -100,16 +100,14 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 	// The outputs of a block that keeps them all but that nothing reads
 	// are kept as JSON (Options.CompactResults).
 	compact := r.opts.CompactResults && blk.Results == spec.ResultsAll && !blk.OutputsRead
-	// Outputs a report or results file writes.
-	written := blk.Results == spec.ResultsAll || blk.ResultsFile != nil
 	done := func(lane int, res *ItemResult) error {
 		if res.Attempts > 0 && !res.Restored {
 			res.Lane = lane + 1
 		}
 		// An output too deep to be written and read back fails its item,
 		// without it, rather than the block and its report: found as the
-		// journal writes it, or, with no recorder, checked here. The
-		// observer hears of the item after, as it ended.
+		// journal writes it, or, with no recorder, as it is compacted.
+		// The observer hears of the item after, as it ended.
 		if rec != nil {
 			err := rec.ItemDone(s, res)
 			if errors.Is(err, jsonenc.ErrTooDeep) && res.Status == Succeeded {
@@ -119,7 +117,8 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 			if err != nil {
 				return &sourceError{fmt.Errorf("%s: step %q item %d: recording the result: %w", s.TypePos, s.ID, res.Index, err)}
 			}
-		} else if written && res.Status == Succeeded && res.Output != nil {
+		} else if compact && res.Status == Succeeded && res.Output != nil {
+			// Encoded here for the compaction below, which reuses it.
 			if _, err := res.EncodedOutput(); errors.Is(err, jsonenc.ErrTooDeep) {
 				unrecordable(b, res)
 			}

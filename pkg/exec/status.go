@@ -120,9 +120,10 @@ func (r *run) statusState(sr *stepRun, interrupted bool) spec.StatusState {
 	if sr.step.Finally {
 		return spec.StatusState{Success: r.status == Succeeded, Failure: r.status == Failed, Cancelled: r.status == Cancelled}
 	}
+	failure := r.upstreamOf(sr, func(dep *stepRun) string { return dep.failedUp }, true) != ""
 	return spec.StatusState{
-		Success:   r.blocked(sr) == "",
-		Failure:   r.upstreamOf(sr, func(dep *stepRun) string { return dep.failedUp }, true) != "",
+		Success:   r.blocked(sr) == "" && !failure,
+		Failure:   failure,
 		Cancelled: interrupted,
 	}
 }
@@ -138,7 +139,9 @@ func (r *run) settle(sr *stepRun) {
 		sr.cancelledUp = sr.step.ID
 	}
 	if sr.failedUp == "" {
-		sr.failedUp = r.upstream(sr, func(dep *stepRun) string { return dep.failedUp })
+		// Through the steps a whole-steps read waited for too, as
+		// failure() sees them.
+		sr.failedUp = r.upstreamOf(sr, func(dep *stepRun) string { return dep.failedUp }, true)
 	}
 	if sr.cancelledUp == "" {
 		sr.cancelledUp = r.upstream(sr, func(dep *stepRun) string { return dep.cancelledUp })
