@@ -65,14 +65,17 @@ func (r *ItemResult) encodeOutput(paths bool) ([]byte, [][]any, error) {
 // compactOutput replaces a result's output by its JSON, when EncodedOutput
 // keeps it: see Options.CompactResults. Outputs it does not keep (large,
 // of other than plain shapes, holding NaN or infinities, whose warnings
-// read the value) stay as they are.
-func compactOutput(res *ItemResult) {
+// read the value) stay as they are. It returns the error of encoding the
+// output, if any.
+func compactOutput(res *ItemResult) error {
 	if res.Status != Succeeded || res.Output == nil {
-		return
+		return nil
 	}
-	if _, err := res.EncodedOutput(); err == nil && res.outJSON != nil {
+	_, err := res.EncodedOutput()
+	if err == nil && res.outJSON != nil {
 		res.Output = json.RawMessage(res.outJSON)
 	}
+	return err
 }
 
 // maxKeptJSON bounds the JSON of an output kept with its result: kept

@@ -117,21 +117,18 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 			if err != nil {
 				return &sourceError{fmt.Errorf("%s: step %q item %d: recording the result: %w", s.TypePos, s.ID, res.Index, err)}
 			}
-		} else if compact && res.Status == Succeeded && res.Output != nil {
-			// Encoded here for the compaction below, which reuses it.
-			if _, err := res.EncodedOutput(); errors.Is(err, jsonenc.ErrTooDeep) {
-				unrecordable(b, res)
-			}
-		}
-		if obs != nil {
-			obs.ItemFinished(s, res)
 		}
 		if compact {
-			compactOutput(res)
+			if err := compactOutput(res); errors.Is(err, jsonenc.ErrTooDeep) {
+				unrecordable(b, res)
+			}
 		} else {
 			// Values read by expressions stay; their JSON, which the
 			// journal asked for, would double what the block keeps.
 			res.outJSON = nil
+		}
+		if obs != nil {
+			obs.ItemFinished(s, res)
 		}
 		col.lane(lane).record(res)
 		if err := col.fileErr(); err != nil {
