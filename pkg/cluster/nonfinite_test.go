@@ -111,11 +111,12 @@ steps:
   - id: stats
     set: {ratio: "${{ inputs.zero / inputs.zero }}", text: "NaN", top: "${{ 1 / inputs.zero }}"}
   - id: fan
-    parallel: {items: "${{ [inputs.zero / inputs.zero, 'NaN', -1 / inputs.zero, 2] }}", workers: 2}
+    parallel: {items: "${{ [inputs.zero / inputs.zero, 'NaN', -1 / inputs.zero, 9007199254740993] }}", workers: 2}
     set:
       item_nan: "${{ type(item) == 'float' && item != item }}"
       item_text: "${{ item == 'NaN' }}"
       item_inf: "${{ type(item) == 'float' && item < -1e308 }}"
+      item_big: "${{ item == 9007199254740993 && item != 9007199254740992 }}"
       input_nan: "${{ inputs.f != inputs.f }}"
       ratio_nan: "${{ steps.stats.output.ratio != steps.stats.output.ratio }}"
       text: "${{ steps.stats.output.text }}"
@@ -142,6 +143,9 @@ steps:
 		if got[k] != true {
 			t.Errorf("item 0 %s = %v; want true", k, got[k])
 		}
+	}
+	if big := remote.Step("fan").Results[3].Output.(map[string]any)["item_big"]; big != true {
+		t.Errorf("item 3, 9007199254740993 beside NaN items: item_big %v; want it exact", big)
 	}
 	if got["text"] != "NaN" || remote.Step("fan").Results[1].Output.(map[string]any)["item_text"] != true || remote.Step("fan").Results[2].Output.(map[string]any)["item_inf"] != true {
 		t.Errorf("strings and -Inf: %v", remote.Step("fan").Results)

@@ -142,19 +142,12 @@ steps:
 	}
 }
 
-// TestCompactResultsMaskSecrets: a secret in an output that is kept as
-// JSON is masked wherever the report goes.
-func TestCompactResultsMaskSecrets(t *testing.T) {
-	const secret = "hunter2-very-secret"
-	wf := load(t, `
-version: 1
-inputs:
-  token: {type: string, secret: true}
-steps:
-  - id: fan
-    parallel: {items: [1, 2]}
-    probe: {out: {token: "${{ inputs.token }}", n: "${{ item }}"}}
-`)
+// reportForms runs wf, whose secret input token is secret, with
+// CompactResults, and returns its report in every form flowrun writes it:
+// report.json of the masked report (as -o json and --report write it too)
+// and masked as it is written, and encoding/json over the masked report.
+func reportForms(t *testing.T, wf *spec.Workflow, secret string) *bytes.Buffer {
+	t.Helper()
 	m := mask.New()
 	resetProbes()
 	rep := Run(t.Context(), wf, Options{Inputs: map[string]any{"token": secret}, Mask: m, CompactResults: true})
@@ -168,11 +161,28 @@ steps:
 	if err := rep.WriteJSON(&buf, m); err != nil {
 		t.Fatal(err)
 	}
-	b, err := json.Marshal(rep.Masked(m)) // -o json
+	b, err := json.Marshal(rep.Masked(m))
 	if err != nil {
 		t.Fatal(err)
 	}
 	buf.Write(b)
+	return &buf
+}
+
+// TestCompactResultsMaskSecrets: a secret in an output that is kept as
+// JSON is masked wherever the report goes.
+func TestCompactResultsMaskSecrets(t *testing.T) {
+	const secret = "hunter2-very-secret"
+	wf := load(t, `
+version: 1
+inputs:
+  token: {type: string, secret: true}
+steps:
+  - id: fan
+    parallel: {items: [1, 2]}
+    probe: {out: {token: "${{ inputs.token }}", n: "${{ item }}"}}
+`)
+	buf := reportForms(t, wf, secret)
 	if strings.Contains(buf.String(), secret) {
 		t.Errorf("the secret reached the report: %s", buf.String())
 	}
@@ -250,24 +260,7 @@ steps:
     parallel: {items: [1, 2], results_file: `+dir+`/out.jsonl}
     probe: {out: {token: "${{ inputs.token }}", n: "${{ item }}"}}
 `)
-		m := mask.New()
-		resetProbes()
-		rep := Run(t.Context(), wf, Options{Inputs: map[string]any{"token": secret}, Mask: m, CompactResults: true})
-		if rep.Status != Succeeded {
-			t.Fatalf("%s: %s", rep.Status, rep.Error)
-		}
-		var buf bytes.Buffer
-		if err := rep.Masked(m).WriteJSON(&buf, nil); err != nil {
-			t.Fatal(err)
-		}
-		if err := rep.WriteJSON(&buf, m); err != nil {
-			t.Fatal(err)
-		}
-		b, err := json.Marshal(rep.Masked(m)) // -o json
-		if err != nil {
-			t.Fatal(err)
-		}
-		buf.Write(b)
+		buf := reportForms(t, wf, secret)
 		file, err := os.ReadFile(dir + "/out.jsonl")
 		if err != nil {
 			t.Fatal(err)

@@ -161,12 +161,12 @@ func TestJSONCostPerByte(t *testing.T) {
 	}
 }
 
-// TestCheckJSONShort: a text too short to pass a limit is not scanned,
-// and is passed; one that could is scanned as ever.
+// TestCheckJSONShort: only a text too short to pass either limit goes
+// unscanned: one a byte longer than MaxJSONDepth may nest past it, and a
+// short one may pass a small memory limit; both are scanned and refused.
 func TestCheckJSONShort(t *testing.T) {
-	deep := strings.Repeat("[", MaxJSONDepth/2) + strings.Repeat("]", MaxJSONDepth/2)
-	if err := CheckJSON(deep, 1<<20); err != nil {
-		t.Errorf("a %d-byte text: %v", len(deep), err)
+	if err := CheckJSON(strings.Repeat("[", MaxJSONDepth+1), 1<<30); !errors.As(err, new(*DepthError)) {
+		t.Errorf("%d opening brackets: %v; want a *DepthError", MaxJSONDepth+1, err)
 	}
 	braces := strings.Repeat(`{"":0},`, 100) // 700 bytes, costing some 48 KB
 	if err := CheckJSON("["+braces+"0]", 10<<10); !errors.As(err, new(*MemoryLimitError)) {
