@@ -3,9 +3,14 @@ package exec
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -387,3 +392,118 @@ steps:
 		}
 	}
 }
+
+// TestCompactHTTPOutputsWriteTheSameReport: an http block whose outputs
+// nothing reads gets the outputs of plain JSON bodies written as JSON by
+// the step itself (jsonenc.Checked), kept as they are; the report, masked
+// or not, says exactly what it says when the outputs are values, for
+// every kind of body and header, a secret and a URL's password included.
+func TestCompactHTTPOutputsWriteTheSameReport(t *testing.T) {
+	const secret = "s3cr3t-token-value"
+	bodies := map[string]struct{ ctype, body string }{
+		"compact":  {"application/json", `{"b":1,"a":[2,{"z":null}],"n":9007199254740993}`},
+		"newline":  {"application/json", "{\"a\": 1, \"f\": 2.5}\n"}, // (a number kept as text is as written: 2.50 stays)
+		"empty":    {"application/json", ""},
+		"escape":   {"application/json", `{"u":"\u00e9"}`},
+		"beyond":   {"application/json", `{"n":"é"}`},
+		"twice":    {"application/json", `{"a":1,"a":2}`},
+		"secret":   {"application/json", `{"token":"` + secret + `"}`},
+		"url":      {"application/json", `{"self":"https://user:pw@example.test/x"}`},
+		"text":     {"text/plain", "hello\n"},
+		"header":   {"application/json", `{"ok":true}`},
+		"headerpw": {"application/json", `{"ok":true}`},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := bodies[strings.TrimPrefix(r.URL.Path, "/")]
+		w.Header()["Date"] = nil // the same in both runs
+		w.Header().Set("Content-Type", b.ctype)
+		switch r.URL.Path {
+		case "/header":
+			w.Header().Set("X-Note", `é "quoted" \ `+secret)
+		case "/headerpw":
+			w.Header().Set("Location", "https://user:pw@example.test/next")
+		}
+		_, _ = io.WriteString(w, b.body)
+	}))
+	defer srv.Close()
+	var items []string
+	for k := range bodies {
+		items = append(items, k)
+	}
+	slices.Sort(items)
+	src := `
+version: 1
+inputs:
+  token: {type: string, secret: true}
+steps:
+  - id: fan
+    parallel: {items: ` + jsonText(t, items) + `}
+    http: ` + srv.URL + `/${{ item }}
+  - id: after
+    needs: [fan]
+    log: "${{ steps.fan.summary.total }}"
+`
+	wf := loadHTTP(t, src)
+	run := func(compact bool, rec Recorder) (*Report, *mask.Masker) {
+		m := mask.New()
+		rep := Run(t.Context(), wf, Options{Inputs: map[string]any{"token": secret}, Mask: m, CompactResults: compact, Recorder: rec})
+		if rep.Status != Succeeded {
+			t.Fatalf("%s: %s", rep.Status, rep.Error)
+		}
+		return rep, m
+	}
+	plain, pm := run(false, nil)
+	rec := &rawRecorder{raw: map[int]bool{}}
+	compact, cm := run(true, rec)
+	got := map[string]bool{}
+	for i := range rec.raw {
+		got[items[i]] = true
+	}
+	// Plain JSON bodies, and none: the others are decoded, or text.
+	want := map[string]bool{"compact": true, "newline": true, "empty": true, "secret": true, "url": true, "header": true, "headerpw": true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("outputs written as JSON by the step (-want +got):\n%s", diff)
+	}
+	noDuration := func(results []any) []any {
+		for _, r := range results {
+			if out, ok := r.(map[string]any)["output"].(map[string]any); ok {
+				delete(out, "duration_ms")
+			}
+		}
+		return results
+	}
+	for _, masked := range []bool{false, true} {
+		var want, got []any
+		if masked {
+			want = noDuration(reportResults(t, plain.Masked(pm), nil, "fan"))
+			got = noDuration(reportResults(t, compact.Masked(cm), nil, "fan"))
+		} else {
+			want = noDuration(reportResults(t, plain, nil, "fan"))
+			got = noDuration(reportResults(t, compact, nil, "fan"))
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("report (masked %v) differs with the step's own JSON (-values +JSON):\n%s", masked, diff)
+		}
+		if text := jsonText(t, got); masked && (strings.Contains(text, secret) || strings.Contains(text, "pw@")) {
+			t.Errorf("a secret or a password reached the masked report: %s", text)
+		}
+	}
+}
+
+// rawRecorder notes the items whose outputs reach the recorder as JSON
+// already, by index.
+type rawRecorder struct {
+	mu  sync.Mutex
+	raw map[int]bool
+}
+
+func (r *rawRecorder) ItemDone(_ *spec.Step, res *ItemResult) error {
+	if _, ok := res.Output.(json.RawMessage); ok {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.raw[res.Index] = true
+	}
+	return nil
+}
+func (*rawRecorder) StepDone(*spec.Step, *StepReport) error { return nil }
+func (*rawRecorder) RunDone(*Report) error                  { return nil }

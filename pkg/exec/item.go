@@ -3,6 +3,7 @@ package exec
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flowrun/flowrun/internal/jsonenc"
 	"github.com/flowrun/flowrun/pkg/spec"
 	"github.com/flowrun/flowrun/pkg/steps"
 )
@@ -79,6 +81,12 @@ func (b *BoundStep) Run(ctx context.Context, it Item, res *ItemResult) {
 		out, err := attemptOnce(ctx, s.Timeout, st, in)
 		if err != nil && in.Outcome.Kind == "" && isTimeout(err) {
 			in.Outcome.Kind = steps.KindTimeout
+		}
+		if c, ok := out.(jsonenc.Checked); ok && err == nil {
+			// Written by flowrun's own step as its JSON: kept as the
+			// output's encoding, not encoded and checked again.
+			res.Status, res.Output, res.outJSON = Succeeded, json.RawMessage(c), c
+			return
 		}
 		if err == nil {
 			out, err = parseOutput(out, s.Output, ir.maxParsed())

@@ -121,10 +121,12 @@ func readBody(rd io.Reader, contentLength, limit int64, isJSON, keepText bool, k
 		// message; compacted unless it is compact already (most bodies
 		// are), and copied out of the pooled buffer. A key twice in an
 		// object is decoded too (uniqueKeys).
+		// White space around the value (the newline most servers end
+		// a JSON body with) is not part of it: compact without it.
 		var out []byte
-		if jsonenc.PlainCompact(text) {
-			if json.Valid(text) {
-				out = bytes.Clone(text)
+		if v := bytes.Trim(text, " \t\r\n"); jsonenc.PlainCompact(v) {
+			if json.Valid(v) {
+				out = bytes.Clone(v)
 			}
 		} else if buf := bytes.NewBuffer(make([]byte, 0, len(text))); json.Compact(buf, text) == nil {
 			out = buf.Bytes()

@@ -110,7 +110,7 @@ type request struct {
 	// cached is the client of the run the last item ran in.
 	cached atomic.Pointer[runClient]
 	// lastHeaders is the headers output of the last response (headers).
-	lastHeaders atomic.Pointer[map[string]any]
+	lastHeaders atomic.Pointer[headerSet]
 }
 
 // Validate checks the configuration: a parseable http(s) URL, a known

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/flowrun/flowrun/internal/jsonenc"
 	"github.com/flowrun/flowrun/pkg/steps"
 )
 
@@ -23,7 +24,38 @@ func runUnread(t *testing.T, h *HTTP) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c, ok := out.(jsonenc.Checked); ok {
+		return fromChecked(t, c), nil
+	}
 	return out.(map[string]any), nil
+}
+
+// fromChecked returns the map an output written as JSON (encoded) stands
+// for, its body kept as its text, after checking that the JSON is what
+// jsonenc.Output writes for that map, plainly: what the executor takes
+// it for without encoding the map itself.
+func fromChecked(t *testing.T, c jsonenc.Checked) map[string]any {
+	t.Helper()
+	var parts struct {
+		Status     int             `json:"status"`
+		Headers    map[string]any  `json:"headers"`
+		Body       json.RawMessage `json:"body"`
+		DurationMS float64         `json:"duration_ms"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(c))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&parts); err != nil {
+		t.Fatalf("output %s: %v", c, err)
+	}
+	m := map[string]any{"status": parts.Status, "headers": parts.Headers, "body": parts.Body, "duration_ms": parts.DurationMS}
+	if string(parts.Body) == "null" {
+		m["body"] = nil
+	}
+	want, shape, err := jsonenc.Output(nil, m)
+	if err != nil || !shape.Plain || shape.NonFinite || !bytes.Equal(want, c) {
+		t.Fatalf("output written as\n%s\nOutput writes its map as\n%s (shape %+v, error %v)", c, want, shape, err)
+	}
+	return m
 }
 
 // TestUnreadBodyKeptAsText: when nobody reads the output, a JSON body is
@@ -38,6 +70,7 @@ func TestUnreadBodyKeptAsText(t *testing.T) {
 		wantErr    string
 	}{
 		{name: "object", body: "{\"b\": [1, 2.50, 9007199254740993],\n \"a\": {\"x\": null}}\n", raw: `{"b":[1,2.50,9007199254740993],"a":{"x":null}}`},
+		{name: "compact but for white space around it", body: "\r\n {\"a\":[1,{}]}\n", raw: `{"a":[1,{}]}`},
 		{name: "compact already", body: `{"b":[1,2.50,9007199254740993],"a":{"x":null}}`, raw: `{"b":[1,2.50,9007199254740993],"a":{"x":null}}`},
 		{name: "compact and invalid", body: `{"a":nope}`, wantErr: `response says it is JSON but is not: invalid character 'o' in literal null (expecting 'u'); body: {"a":nope}`},
 		{name: "compact with a second value", body: `{}{}`, wantErr: "response says it is JSON but is not: more than one JSON value; body: {}{}"},

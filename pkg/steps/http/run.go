@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,18 +12,21 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/flowrun/flowrun/internal/jsonenc"
 	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // Run sends the request for one item and checks the response against
-// Expect. Its output is a map with status, headers, body and duration_ms;
-// see the package documentation for which errors are retried.
+// Expect. Its output is a map with status, headers, body and duration_ms
+// (when nobody reads it, that map's JSON: see encoded); see the package
+// documentation for which errors are retried.
 func (h *HTTP) Run(ctx context.Context, in *steps.Input) (any, error) {
 	r, err := h.prepared, error(nil)
 	if r == nil {
@@ -192,7 +196,13 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker, o
 	if keep == keepNothing {
 		return nil, nil // all checked; the output would be dropped
 	}
-	out := response{Status: resp.StatusCode, Headers: r.headers(resp.Header), Body: b.value}
+	hs := r.headers(resp.Header)
+	if keep == keepJSONText {
+		if out, ok := encoded(resp.StatusCode, hs, b.value, elapsed); ok {
+			return out, nil
+		}
+	}
+	out := response{Status: resp.StatusCode, Headers: hs.m, Body: b.value}
 	if !r.check.IsZero() {
 		if err := checkJSON(r.check, out.Status, out.Headers, out.Body); err != nil {
 			o.Kind = steps.KindExpectation
@@ -203,8 +213,42 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker, o
 		"status":      out.Status,
 		"headers":     out.Headers,
 		"body":        out.Body,
-		"duration_ms": float64(elapsed.Microseconds()) / 1000,
+		"duration_ms": durationMS(elapsed),
 	}, nil
+}
+
+// durationMS is the output's duration_ms: milliseconds, to the
+// microsecond.
+func durationMS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// encoded writes the output of a response whose output nobody reads
+// (steps.Input.OutputUnread) straight as the JSON that jsonenc.Output
+// writes for its map — the keys sorted: body, duration_ms, headers,
+// status — so that the executor keeps it as it is (jsonenc.Checked)
+// instead of building the map and encoding it, its header map and its
+// body text once more for every item. It does so when the body is a JSON
+// text kept as it is (readBody's keepJSONText: plain, compact, checked)
+// or empty; for any other body (decoded, or not JSON) ok is false and
+// the output is the map.
+func encoded(status int, hs *headerSet, body any, elapsed time.Duration) (out jsonenc.Checked, ok bool) {
+	var text []byte
+	switch v := body.(type) {
+	case json.RawMessage:
+		text = v
+	case nil:
+		text = []byte("null")
+	default:
+		return nil, false
+	}
+	b := make([]byte, 0, len(`{"body":,"duration_ms":,"headers":,"status":}`)+len(text)+len(hs.json)+24)
+	b = append(append(b, `{"body":`...), text...)
+	b, err := jsonenc.AppendFloat(append(b, `,"duration_ms":`...), durationMS(elapsed))
+	if err != nil {
+		return nil, false // not a finite duration: cannot happen
+	}
+	b = append(append(b, `,"headers":`...), hs.json...)
+	b = strconv.AppendInt(append(b, `,"status":`...), int64(status), 10)
+	return jsonenc.Checked(append(b, '}')), true
 }
 
 // OutputShape is the output's fields: status, headers, body (parsed when
@@ -279,18 +323,28 @@ func drainAndClose(body io.ReadCloser) {
 	_ = body.Close()
 }
 
-// headers returns the output's headers: the map of the previous response
+// headerSet is the headers of a response as its output holds them: the
+// first value of each (firstValues), and that map's JSON as
+// jsonenc.Output writes it.
+type headerSet struct {
+	m    map[string]any
+	json []byte
+}
+
+// headers returns the output's headers: those of the previous response
 // when this one has the same headers, so that a block of responses that
-// differ only in their bodies keeps one map, not one per item. The map is
-// never written once made (outputs are read-only: expressions, masking
-// and reports copy what they change).
-func (r *request) headers(h http.Header) map[string]any {
-	if last := r.lastHeaders.Load(); last != nil && sameFirstValues(*last, h) {
-		return *last
+// differ only in their bodies keeps one map, not one per item, and
+// encodes it once. The map is never written once made (outputs are
+// read-only: expressions, masking and reports copy what they change).
+func (r *request) headers(h http.Header) *headerSet {
+	if last := r.lastHeaders.Load(); last != nil && sameFirstValues(last.m, h) {
+		return last
 	}
-	m := firstValues(h)
-	r.lastHeaders.Store(&m)
-	return m
+	hs := &headerSet{m: firstValues(h)}
+	// A map of strings always encodes, plainly (jsonenc.AppendShape).
+	hs.json, _ = jsonenc.AppendValue(nil, hs.m)
+	r.lastHeaders.Store(hs)
+	return hs
 }
 
 // sameFirstValues reports whether m is firstValues(h).
