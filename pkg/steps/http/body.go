@@ -116,20 +116,22 @@ func readBody(rd io.Reader, contentLength, limit int64, isJSON, keepText bool, k
 	if keep == keepNothing && json.Valid(text) {
 		return b, nil
 	}
-	if keep == keepJSONText && plainJSONText(text) {
-		// Checked to be one JSON value, or decoded for the decoder's
-		// message; compacted unless it is compact already (most bodies
-		// are), and copied out of the pooled buffer. A key twice in an
+	if keep == keepJSONText {
+		// Kept as its text when plain: checked to be one JSON value (or
+		// decoded, for the decoder's message), compacted unless it is
+		// compact already (most bodies are, but for the white space
+		// around the value, such as the newline most servers end one
+		// with), and copied out of the pooled buffer. A key twice in an
 		// object is decoded too (uniqueKeys).
-		// White space around the value (the newline most servers end
-		// a JSON body with) is not part of it: compact without it.
 		var out []byte
-		if v := bytes.Trim(text, " \t\r\n"); jsonenc.PlainCompact(v) {
+		if v := bytes.Trim(text, " \t\r\n"); jsonenc.PlainCompact(v) { // plain too
 			if json.Valid(v) {
 				out = bytes.Clone(v)
 			}
-		} else if buf := bytes.NewBuffer(make([]byte, 0, len(text))); json.Compact(buf, text) == nil {
-			out = buf.Bytes()
+		} else if plainJSONText(text) {
+			if buf := bytes.NewBuffer(make([]byte, 0, len(text))); json.Compact(buf, text) == nil {
+				out = buf.Bytes()
+			}
 		}
 		if out != nil && uniqueKeys(out) {
 			b.value = json.RawMessage(out)
@@ -200,10 +202,22 @@ func (c *counter) Read(p []byte) (int, error) {
 	n, err := c.lim.Read(p)
 	c.n += int64(n)
 	c.nhead += copy(c.head[c.nhead:], p[:n])
-	if c.blank && len(bytes.TrimSpace(p[:n])) > 0 {
+	if c.blank && !jsonSpace(p[:n]) {
 		c.blank = false
 	}
 	return n, err
+}
+
+// jsonSpace reports whether b is all white space as JSON has it: space,
+// tab, CR and LF (not the vertical tab, form feed or Unicode spaces that
+// bytes.TrimSpace also cuts, which make a body that is not JSON).
+func jsonSpace(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return false
+		}
+	}
+	return true
 }
 
 // start returns a copy of the bytes kept for error messages.

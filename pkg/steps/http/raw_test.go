@@ -78,6 +78,8 @@ func TestUnreadBodyKeptAsText(t *testing.T) {
 		{name: "beyond ASCII", body: `{"name": "é"}`},
 		{name: "read by expect.json", body: `{"ok": true}`, h: HTTP{Expect: Expect{JSON: mustExpr("body.ok")}}},
 		{name: "blank", body: "  \n"},
+		{name: "vertical tab", body: "\v", wantErr: "response says it is JSON but is not"},
+		{name: "no-break space", body: " \u00a0\n", wantErr: "response says it is JSON but is not"},
 		{name: "invalid", body: `{"a": nope}`, wantErr: `response says it is JSON but is not: invalid character 'o' in literal null (expecting 'u'); body: {"a": nope}`},
 		{name: "two values", body: `{} {}`, wantErr: "response says it is JSON but is not: more than one JSON value; body: {} {}"},
 		{name: "over the limit", body: `{"a": "` + string(make([]byte, 100)) + `"}`, h: HTTP{MaxBody: 50}, wantErr: "response body exceeds max_body of 50B"},
