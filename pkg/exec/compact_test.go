@@ -3,11 +3,14 @@ package exec
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/flowrun/flowrun/internal/jsonenc"
 	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/spec"
 )
@@ -396,13 +400,16 @@ steps:
 // TestCompactHTTPOutputsWriteTheSameReport: an http block whose outputs
 // nothing reads gets the outputs of plain JSON bodies written as JSON by
 // the step itself (jsonenc.Checked), kept as they are; the report, masked
-// or not, says exactly what it says when the outputs are values, for
-// every kind of body and header, a secret and a URL's password included.
+// or not, and a results file, say byte for byte what they say when the
+// outputs are values (but for durations), for every kind of body and
+// header: a secret, a URL's password, a large body whose keys are out of
+// order beside a header that masking changes.
 func TestCompactHTTPOutputsWriteTheSameReport(t *testing.T) {
 	const secret = "s3cr3t-token-value"
+	big := `{"zz":"` + strings.Repeat("x", 5000) + `","b":1,"a":2}`
 	bodies := map[string]struct{ ctype, body string }{
 		"compact":  {"application/json", `{"b":1,"a":[2,{"z":null}],"n":9007199254740993}`},
-		"newline":  {"application/json", "{\"a\": 1, \"f\": 2.5}\n"}, // (a number kept as text is as written: 2.50 stays)
+		"newline":  {"application/json", "{\"a\": 1, \"f\": 2.5}\n"}, // (kept as text, a number is as written: 2.50 would stay)
 		"empty":    {"application/json", ""},
 		"escape":   {"application/json", `{"u":"\u00e9"}`},
 		"beyond":   {"application/json", `{"n":"é"}`},
@@ -410,8 +417,10 @@ func TestCompactHTTPOutputsWriteTheSameReport(t *testing.T) {
 		"secret":   {"application/json", `{"token":"` + secret + `"}`},
 		"url":      {"application/json", `{"self":"https://user:pw@example.test/x"}`},
 		"text":     {"text/plain", "hello\n"},
-		"header":   {"application/json", `{"ok":true}`},
-		"headerpw": {"application/json", `{"ok":true}`},
+		"header":   {"application/json", `{"zz":1,"ok":true}`},
+		"headerpw": {"application/json", `{"zz":1,"ok":true}`},
+		"big":      {"application/json", big},
+		"bigplain": {"application/json", big},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b := bodies[strings.TrimPrefix(r.URL.Path, "/")]
@@ -420,8 +429,9 @@ func TestCompactHTTPOutputsWriteTheSameReport(t *testing.T) {
 		switch r.URL.Path {
 		case "/header":
 			w.Header().Set("X-Note", `é "quoted" \ `+secret)
-		case "/headerpw":
+		case "/headerpw", "/big":
 			w.Header().Set("Location", "https://user:pw@example.test/next")
+			w.Header().Set("Link", "<https://cdn.example.test/o?X-Amz-Signature=abcdef>; rel=next")
 		}
 		_, _ = io.WriteString(w, b.body)
 	}))
@@ -431,77 +441,179 @@ func TestCompactHTTPOutputsWriteTheSameReport(t *testing.T) {
 		items = append(items, k)
 	}
 	slices.Sort(items)
-	src := `
+	dir := t.TempDir()
+	wf := loadHTTP(t, `
 version: 1
 inputs:
   token: {type: string, secret: true}
+  file: {type: string}
 steps:
   - id: fan
-    parallel: {items: ` + jsonText(t, items) + `}
-    http: ` + srv.URL + `/${{ item }}
+    parallel: {items: `+jsonText(t, items)+`}
+    http: `+srv.URL+`/${{ item }}
+  - id: filed
+    parallel: {items: `+jsonText(t, items)+`, results: failures, results_file: "${{ inputs.file }}"}
+    http: `+srv.URL+`/${{ item }}
   - id: after
-    needs: [fan]
+    needs: [fan, filed]
     log: "${{ steps.fan.summary.total }}"
-`
-	wf := loadHTTP(t, src)
-	run := func(compact bool, rec Recorder) (*Report, *mask.Masker) {
+`)
+	run := func(compact bool, rec Recorder) (*Report, *mask.Masker, string) {
 		m := mask.New()
-		rep := Run(t.Context(), wf, Options{Inputs: map[string]any{"token": secret}, Mask: m, CompactResults: compact, Recorder: rec})
+		file := filepath.Join(dir, fmt.Sprintf("filed-%v.jsonl", compact))
+		rep := Run(t.Context(), wf, Options{Inputs: map[string]any{"token": secret, "file": file}, Mask: m, CompactResults: compact, Recorder: rec})
 		if rep.Status != Succeeded {
 			t.Fatalf("%s: %s", rep.Status, rep.Error)
 		}
-		return rep, m
+		return rep, m, file
 	}
-	plain, pm := run(false, nil)
-	rec := &rawRecorder{raw: map[int]bool{}}
-	compact, cm := run(true, rec)
-	got := map[string]bool{}
-	for i := range rec.raw {
-		got[items[i]] = true
-	}
+	plain, pm, _ := run(false, nil)
+	rec := &rawRecorder{raw: map[string]map[int]bool{}}
+	compact, cm, compactFile := run(true, rec)
 	// Plain JSON bodies, and none: the others are decoded, or text.
-	want := map[string]bool{"compact": true, "newline": true, "empty": true, "secret": true, "url": true, "header": true, "headerpw": true}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("outputs written as JSON by the step (-want +got):\n%s", diff)
-	}
-	noDuration := func(results []any) []any {
-		for _, r := range results {
-			if out, ok := r.(map[string]any)["output"].(map[string]any); ok {
-				delete(out, "duration_ms")
-			}
+	want := map[string]bool{"compact": true, "newline": true, "empty": true, "secret": true, "url": true, "header": true, "headerpw": true, "big": true, "bigplain": true}
+	for _, id := range []string{"fan", "filed"} {
+		got := map[string]bool{}
+		for i := range rec.raw[id] {
+			got[items[i]] = true
 		}
-		return results
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: outputs written as JSON by the step (-want +got):\n%s", id, diff)
+		}
 	}
+	// The values are those of outputs that are maps.
 	for _, masked := range []bool{false, true} {
 		var want, got []any
 		if masked {
-			want = noDuration(reportResults(t, plain.Masked(pm), nil, "fan"))
-			got = noDuration(reportResults(t, compact.Masked(cm), nil, "fan"))
+			want, got = reportResults(t, plain.Masked(pm), nil, "fan"), reportResults(t, compact.Masked(cm), nil, "fan")
 		} else {
-			want = noDuration(reportResults(t, plain, nil, "fan"))
-			got = noDuration(reportResults(t, compact, nil, "fan"))
+			want, got = reportResults(t, plain, nil, "fan"), reportResults(t, compact, nil, "fan")
+		}
+		for _, results := range [][]any{want, got} {
+			for _, r := range results {
+				if out, ok := r.(map[string]any)["output"].(map[string]any); ok {
+					delete(out, "duration_ms")
+				}
+			}
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("report (masked %v) differs with the step's own JSON (-values +JSON):\n%s", masked, diff)
 		}
-		if text := jsonText(t, got); masked && (strings.Contains(text, secret) || strings.Contains(text, "pw@")) {
-			t.Errorf("a secret or a password reached the masked report: %s", text)
+	}
+	// The bytes are those of the map the step wrote as JSON — its body
+	// kept as its text — masked and written: a member that masking
+	// leaves alone keeps its text.
+	masked := compact.Masked(cm)
+	gotOut := reportOutputs(t, masked)
+	var wantOut []string
+	for _, r := range compact.Step("fan").Results {
+		m := outputMap(t, r.Output.(json.RawMessage))
+		b, _, err := jsonenc.Output(nil, cm.Value(m))
+		if err != nil {
+			t.Fatal(err)
 		}
+		wantOut = append(wantOut, fmt.Sprintf("fan %d %s", r.Index, noDuration.ReplaceAll(b, nil)))
+	}
+	if diff := cmp.Diff(wantOut, gotOut[:len(wantOut)]); diff != "" {
+		t.Errorf("masked report outputs (-the map's +written):\n%s", diff)
+	}
+	if text := strings.Join(gotOut, "\n"); strings.Contains(text, secret) || strings.Contains(text, "pw@") || strings.Contains(text, "abcdef") {
+		t.Errorf("a secret or a password reached the masked report: %s", text)
+	}
+	// A results file writes each output as the report does.
+	lines, err := os.ReadFile(compactFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fileOut []string
+	for line := range strings.Lines(string(lines)) {
+		var r struct {
+			Index  int             `json:"index"`
+			Output json.RawMessage `json:"output"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		// (A results file escapes <, > and & as encoding/json does.)
+		text := htmlEscapes.Replace(string(noDuration.ReplaceAll(r.Output, nil)))
+		fileOut = append(fileOut, fmt.Sprintf("fan %d %s", r.Index, text))
+	}
+	slices.Sort(fileOut)
+	slices.Sort(wantOut)
+	if diff := cmp.Diff(wantOut, fileOut); diff != "" {
+		t.Errorf("results file outputs (-report +file):\n%s", diff)
 	}
 }
 
-// rawRecorder notes the items whose outputs reach the recorder as JSON
-// already, by index.
-type rawRecorder struct {
-	mu  sync.Mutex
-	raw map[int]bool
+// outputMap is the map an http output written as JSON stands for: its
+// body as its text (null: none).
+func outputMap(t *testing.T, raw json.RawMessage) map[string]any {
+	t.Helper()
+	var parts struct {
+		Status     int             `json:"status"`
+		Headers    map[string]any  `json:"headers"`
+		Body       json.RawMessage `json:"body"`
+		DurationMS float64         `json:"duration_ms"`
+	}
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]any{"status": parts.Status, "headers": parts.Headers, "body": parts.Body, "duration_ms": parts.DurationMS}
+	if string(parts.Body) == "null" {
+		m["body"] = nil
+	}
+	return m
 }
 
-func (r *rawRecorder) ItemDone(_ *spec.Step, res *ItemResult) error {
+var htmlEscapes = strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&")
+
+// noDuration matches an output's duration_ms, which differs between runs.
+var noDuration = regexp.MustCompile(`"duration_ms":[-+.0-9eE]+,?`)
+
+// reportOutputs returns the outputs of every step's results as the JSON
+// report writes them, byte for byte but for their durations.
+func reportOutputs(t *testing.T, rep *Report) []string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := rep.WriteJSON(&buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Steps []struct {
+			ID      string `json:"id"`
+			Results []struct {
+				Index  int             `json:"index"`
+				Output json.RawMessage `json:"output"`
+			} `json:"results"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, s := range doc.Steps {
+		for _, r := range s.Results {
+			out = append(out, fmt.Sprintf("%s %d %s", s.ID, r.Index, noDuration.ReplaceAll(r.Output, nil)))
+		}
+	}
+	return out
+}
+
+// rawRecorder notes the items whose outputs reach the recorder as JSON
+// already, by step and index.
+type rawRecorder struct {
+	mu  sync.Mutex
+	raw map[string]map[int]bool
+}
+
+func (r *rawRecorder) ItemDone(step *spec.Step, res *ItemResult) error {
 	if _, ok := res.Output.(json.RawMessage); ok {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		r.raw[res.Index] = true
+		if r.raw[step.ID] == nil {
+			r.raw[step.ID] = map[int]bool{}
+		}
+		r.raw[step.ID][res.Index] = true
 	}
 	return nil
 }

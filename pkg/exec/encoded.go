@@ -95,9 +95,27 @@ const maxPooledEncode = 64 << 10
 // decided from the JSON only when m masks no secret: URLs are then all it
 // redacts, and a string holds "://" exactly when its JSON does (the
 // escapes of JSON never touch ':' or '/').
+//
+// An output kept as its JSON object (compacted, or written so by the
+// http step) is masked member by member, as its map would be: a member
+// with nothing to mask keeps its text — an http body its keys' order —
+// whatever another member needs masked.
 func maskedOutput(m *mask.Masker, res *ItemResult) (any, bool) {
 	if res.outJSON != nil && m.Empty() && !m.Contains(res.outJSON) {
 		return res.Output, false
+	}
+	if raw, ok := res.Output.(json.RawMessage); ok && len(raw) > 0 && raw[0] == '{' {
+		var members map[string]json.RawMessage
+		if json.Unmarshal(raw, &members) == nil {
+			obj := make(map[string]any, len(members))
+			for k, v := range members {
+				obj[k] = v
+			}
+			if out, changed := m.ValueChanged(obj); changed {
+				return out, true
+			}
+			return res.Output, false
+		}
 	}
 	return m.ValueChanged(res.Output)
 }
