@@ -78,6 +78,14 @@ func compactOutput(res *ItemResult) error {
 	return err
 }
 
+// outputIsJSON reports whether the result's output is its kept JSON
+// itself (a json.RawMessage over the same bytes, as an output the step
+// wrote as JSON is): then keeping that JSON costs nothing.
+func outputIsJSON(res *ItemResult) bool {
+	raw, ok := res.Output.(json.RawMessage)
+	return ok && len(raw) > 0 && len(res.outJSON) == len(raw) && &raw[0] == &res.outJSON[0]
+}
+
 // maxKeptJSON bounds the JSON of an output kept with its result: kept
 // outputs are small ones, for which encoding is a large part of what an
 // item costs; a large one is encoded again by the report rather than held
@@ -104,7 +112,12 @@ func maskedOutput(m *mask.Masker, res *ItemResult) (any, bool) {
 	if res.outJSON != nil && m.Empty() && !m.Contains(res.outJSON) {
 		return res.Output, false
 	}
-	if raw, ok := res.Output.(json.RawMessage); ok && len(raw) > 0 && raw[0] == '{' {
+	if raw, ok := res.Output.(json.RawMessage); ok && res.outJSON != nil && len(raw) > 0 && raw[0] == '{' {
+		if !m.Contains(raw) {
+			// What masking it whole decides from its JSON (compact:
+			// outJSON), without a walk (mask.Masker.Value).
+			return res.Output, false
+		}
 		var members map[string]json.RawMessage
 		if json.Unmarshal(raw, &members) == nil {
 			obj := make(map[string]any, len(members))

@@ -122,7 +122,7 @@ func (r *run) runBlock(ctx context.Context, b *BoundStep, rep *StepReport) {
 			if err := compactOutput(res); errors.Is(err, jsonenc.ErrTooDeep) {
 				unrecordable(b, res)
 			}
-		} else {
+		} else if !outputIsJSON(res) {
 			// Values read by expressions stay; their JSON, which the
 			// journal asked for, would double what the block keeps.
 			res.outJSON = nil
