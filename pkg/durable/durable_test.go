@@ -838,3 +838,46 @@ steps:
 		}
 	}
 }
+
+// TestSecretFormsWithheld: the journal withholds an output that holds a
+// secret in a form only its decoded strings show — a line of a multi-line
+// secret holding quotes, which JSON escapes — or as a URL's credential,
+// which redacting the URL would hide from a comparison of the two.
+func TestSecretFormsWithheld(t *testing.T) {
+	const lines = "user=\"alice-x\"\npass=hunter22-x"
+	const token = "S3cr3t-Tok9-value"
+	f := newFixture(t, map[string]string{"main.yaml": `
+version: 1
+inputs:
+  creds: {type: string, secret: true}
+  token: {type: string, secret: true}
+steps:
+  - id: fan
+    parallel: {items: [line, url, plain], key: "${{ item }}", results: all}
+    work:
+      out: "${{ item == 'line' ? split(inputs.creds, '\\n')[0] : item == 'url' ? 'https://api.example.test/x?token=' + inputs.token : item }}"
+`})
+	resetLedger()
+	wf := f.load()
+	inputs, err := wf.ResolveInputs(map[string]any{"creds": lines, "token": token})
+	must(t, err)
+	run, err := NewRun(wf, inputs, f.key)
+	must(t, err)
+	j, err := Create(f.sd, run, mask.New(lines, token), nil)
+	must(t, err)
+	rep := exec.Run(context.Background(), wf, exec.Options{Inputs: inputs, RunID: j.ID(), Recorder: j, CompactResults: true})
+	must(t, j.Close())
+	if rep.Status != exec.Succeeded {
+		t.Fatalf("run %s: %s", rep.Status, rep.Error)
+	}
+	b, err := os.ReadFile(filepath.Join(f.sd.RunDir(j.ID()), state.JournalFile))
+	must(t, err)
+	for _, leak := range []string{`alice-x`, token} {
+		if strings.Contains(string(b), leak) {
+			t.Errorf("the journal holds %q:\n%s", leak, b)
+		}
+	}
+	if !strings.Contains(string(b), `"output":"plain"`) {
+		t.Errorf("the journal lost an output with no secret:\n%s", b)
+	}
+}

@@ -225,13 +225,13 @@ func (j *Journal) withhold(out any) (any, bool) {
 	return out, false
 }
 
-// holdsSecret reports whether an output's JSON holds a secret's value.
+// holdsSecret reports whether an output's JSON holds a secret's value, in
+// any of its forms, as JSON writes it (mask.Masker.HasSecret): also a
+// line of a multi-line secret holding a quote, and a secret that is a
+// URL's credential, which redacting the URL would hide from a comparison
+// of the masked text with the redacted one.
 func (j *Journal) holdsSecret(b []byte) bool {
-	if j.mask.Empty() {
-		return false
-	}
-	text := string(b)
-	return j.mask.String(text) != mask.URLs(text)
+	return j.mask.HasSecret(b)
 }
 
 // RunDone journals the run's end (synced). The report goes to

@@ -44,7 +44,7 @@ type Masker struct {
 // state is an immutable snapshot of the forms to mask.
 type state struct {
 	forms  []string // longest first
-	bforms [][]byte // forms, for Contains
+	bforms [][]byte // forms, and as JSON escapes them, for Contains
 	r      *strings.Replacer
 }
 
@@ -95,13 +95,42 @@ func (m *Masker) Add(secret string) bool {
 		return strings.Compare(a, b)
 	})
 	pairs := make([]string, 0, 2*len(st.forms))
+	seen := map[string]bool{}
 	for _, f := range st.forms {
 		pairs = append(pairs, f, Replacement)
-		st.bforms = append(st.bforms, []byte(f))
+		// Contains is asked about JSON text too: a form holding a
+		// character that JSON escapes (a quote in a line of the secret,
+		// the '&' of its URL escape) is looked for as JSON writes it,
+		// with and without the HTML escapes.
+		for _, b := range []string{f, jsonEscaped(f, false), jsonEscaped(f, true)} {
+			if !seen[b] {
+				seen[b] = true
+				st.bforms = append(st.bforms, []byte(b))
+			}
+		}
 	}
 	st.r = strings.NewReplacer(pairs...)
 	m.state.Store(st)
 	return true
+}
+
+// HasSecret reports whether b holds a secret in any of its forms, or in
+// JSON text a string that does (see Contains): not a URL, whose
+// credentials String would redact whether or not they are a secret.
+func (m *Masker) HasSecret(b []byte) bool {
+	if m == nil {
+		return false
+	}
+	st := m.state.Load()
+	if st == nil {
+		return false
+	}
+	for _, f := range st.bforms {
+		if bytes.Contains(b, f) {
+			return true
+		}
+	}
+	return false
 }
 
 // Empty reports whether the Masker masks no secret (it still redacts URLs).
@@ -129,23 +158,10 @@ func (m *Masker) Bytes(b []byte) []byte {
 }
 
 // Contains reports whether b holds anything String would change: a form
-// of a secret, or a URL (whose credentials, if any, String redacts). It
-// is a cheap test before masking a structured value.
+// of a secret, or a URL (whose credentials, if any, String redacts) — or
+// JSON text that holds a string String would change: a form is also
+// looked for as JSON escapes it. It is a cheap test before masking a
+// structured value, from its JSON or its text.
 func (m *Masker) Contains(b []byte) bool {
-	if hasURL(b) {
-		return true
-	}
-	if m == nil {
-		return false
-	}
-	st := m.state.Load()
-	if st == nil {
-		return false
-	}
-	for _, f := range st.bforms {
-		if bytes.Contains(b, f) {
-			return true
-		}
-	}
-	return false
+	return hasURL(b) || m.HasSecret(b)
 }

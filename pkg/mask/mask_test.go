@@ -235,3 +235,27 @@ func TestValueCopiesOnlyWhatChanges(t *testing.T) {
 		t.Errorf("the original was modified: %v", dirty)
 	}
 }
+
+// TestContainsJSONForms: Contains finds a form of a secret in JSON text
+// however JSON escapes it — the '&' of its URL escape as \u0026, a quote
+// in one of its lines as \" — so that a value judged by its JSON is
+// masked wherever its decoded strings hold one; HasSecret does the same
+// and leaves URLs alone.
+func TestContainsJSONForms(t *testing.T) {
+	m := New("pass&word!", "user=\"alice-x\"\npass=hunter22")
+	for _, text := range []string{
+		`{"a":"/u/pass\u0026word%21"}`,
+		`{"a":"/u/pass&word%21"}`,
+		`{"a":"user=\"alice-x\""}`,
+	} {
+		if !m.Contains([]byte(text)) || !m.HasSecret([]byte(text)) {
+			t.Errorf("Contains %v, HasSecret %v for %s; want both", m.Contains([]byte(text)), m.HasSecret([]byte(text)), text)
+		}
+	}
+	if m.HasSecret([]byte(`{"u":"https://user:pw@example.test/"}`)) {
+		t.Error("HasSecret took a URL for a secret")
+	}
+	if got := m.Value(json.RawMessage(`"pass&word%21"`)); got != Replacement {
+		t.Errorf("Value of the URL escape as JSON = %v; want %q", got, Replacement)
+	}
+}
