@@ -619,3 +619,44 @@ func (r *rawRecorder) ItemDone(step *spec.Step, res *ItemResult) error {
 }
 func (*rawRecorder) StepDone(*spec.Step, *StepReport) error { return nil }
 func (*rawRecorder) RunDone(*Report) error                  { return nil }
+
+// TestCompactResultsMaskEveryForm: a form of a secret that only a decoded
+// string shows (the URL escape of a secret holding '&', which JSON writes
+// as \u0026 with HTML escaping) is masked in an output kept as JSON even
+// when what set masking off (a URL) is in another member, and in a
+// results file's line, where nothing else does.
+func TestCompactResultsMaskEveryForm(t *testing.T) {
+	const secret = "pass&word!"
+	dir := t.TempDir()
+	wf := load(t, `
+version: 1
+inputs:
+  token: {type: string, secret: true}
+steps:
+  - id: fan
+    parallel: {items: [1]}
+    probe: {out: {a: "/u/pass&word%21", u: "https://example.test/"}}
+  - id: filed
+    parallel: {items: [1], results: failures, results_file: `+dir+`/out.jsonl}
+    probe: {out: {a: "/u/pass&word%21"}}
+`)
+	m := mask.New()
+	resetProbes()
+	rep := Run(t.Context(), wf, Options{Inputs: map[string]any{"token": secret}, Mask: m, CompactResults: true})
+	if rep.Status != Succeeded {
+		t.Fatalf("%s: %s", rep.Status, rep.Error)
+	}
+	var buf bytes.Buffer
+	if err := rep.Masked(m).WriteJSON(&buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(dir + "/out.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"report": buf.String(), "results file": string(file)} {
+		if strings.Contains(text, "word%21") || !strings.Contains(text, `"/u/`+mask.Replacement+`"`) {
+			t.Errorf("%s: the URL escape of the secret is not masked:\n%s", name, text)
+		}
+	}
+}

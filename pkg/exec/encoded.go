@@ -1,7 +1,10 @@
 package exec
 
 import (
+	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/flowrun/flowrun/internal/jsonenc"
@@ -78,6 +81,39 @@ func compactOutput(res *ItemResult) error {
 	return err
 }
 
+// maskedMembers masks a JSON object member by member: see maskedOutput.
+// ok is false for text that does not decode to an object (it is then
+// masked whole).
+func maskedMembers(m *mask.Masker, raw json.RawMessage) (out any, changed, ok bool) {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
+		return nil, false, false
+	}
+	obj := make(map[string]any, len(members))
+	// In key order, so that two keys that mask alike leave the same one
+	// whatever the map's order.
+	for _, k := range slices.Sorted(maps.Keys(members)) {
+		text := members[k]
+		dec := json.NewDecoder(bytes.NewReader(text))
+		dec.UseNumber() // whole numbers stay whole, as the JSON says
+		var v any
+		if dec.Decode(&v) != nil {
+			return nil, false, false
+		}
+		mv, c := m.ValueChanged(v)
+		mk := m.String(k)
+		if !c && mk == k {
+			obj[k] = text
+			continue
+		}
+		obj[mk], changed = mv, true
+	}
+	if !changed {
+		return raw, false, true
+	}
+	return obj, true, true
+}
+
 // outputIsJSON reports whether the result's output is its kept JSON
 // itself (a json.RawMessage over the same bytes, as an output the step
 // wrote as JSON is): then keeping that JSON costs nothing.
@@ -105,9 +141,10 @@ const maxPooledEncode = 64 << 10
 // escapes of JSON never touch ':' or '/').
 //
 // An output kept as its JSON object (compacted, or written so by the
-// http step) is masked member by member, as its map would be: a member
-// with nothing to mask keeps its text — an http body its keys' order —
-// whatever another member needs masked.
+// http step) is masked member by member: each decoded and masked whole,
+// as the output's map would be, and a member that masking leaves as it
+// was keeps its text — an http body its keys' order — whatever another
+// member needs masked.
 func maskedOutput(m *mask.Masker, res *ItemResult) (any, bool) {
 	if res.outJSON != nil && m.Empty() && !m.Contains(res.outJSON) {
 		return res.Output, false
@@ -118,16 +155,8 @@ func maskedOutput(m *mask.Masker, res *ItemResult) (any, bool) {
 			// outJSON), without a walk (mask.Masker.Value).
 			return res.Output, false
 		}
-		var members map[string]json.RawMessage
-		if json.Unmarshal(raw, &members) == nil {
-			obj := make(map[string]any, len(members))
-			for k, v := range members {
-				obj[k] = v
-			}
-			if out, changed := m.ValueChanged(obj); changed {
-				return out, true
-			}
-			return res.Output, false
+		if out, changed, ok := maskedMembers(m, raw); ok {
+			return out, changed
 		}
 	}
 	return m.ValueChanged(res.Output)
