@@ -17,8 +17,8 @@ func uniqueKeys(text []byte) bool {
 		start  int                 // where its keys start in keys
 		seen   map[string]struct{} // its keys, past smallObject of them
 	}
-	var stackBuf [32]frame
-	var keyBuf [64][]byte
+	var stackBuf [8]frame
+	var keyBuf [16][]byte
 	stack, keys := stackBuf[:0], keyBuf[:0]
 	for i := 0; i < len(text); i++ {
 		switch text[i] {

@@ -72,3 +72,14 @@ func TestUniqueKeysSeeds(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkUniqueKeys checks a small body, as most are: go test
+// ./pkg/steps/http -run '^$' -bench UniqueKeys.
+func BenchmarkUniqueKeys(b *testing.B) {
+	text := []byte(`{"backend":"users","n":1,"result":1}`)
+	for b.Loop() {
+		if !uniqueKeys(text) {
+			b.Fatal("a key twice")
+		}
+	}
+}
