@@ -881,3 +881,52 @@ steps:
 		t.Errorf("the journal lost an output with no secret:\n%s", b)
 	}
 }
+
+// TestSecretKeyNotJournaled: an item whose key holds a secret is
+// journaled under a hash of the key, not the key, and a resume given the
+// same secret still finds it: it restores the items that succeeded and
+// runs only the one that failed.
+func TestSecretKeyNotJournaled(t *testing.T) {
+	const token = "Sup3rSecretTok-x"
+	f := newFixture(t, map[string]string{"main.yaml": `
+version: 1
+inputs:
+  token: {type: string, secret: true}
+steps:
+  - id: fan
+    parallel: {items: [a, b, c], key: "${{ item }}-${{ inputs.token }}", results: all, on_error: continue}
+    work: {out: "${{ item }}"}
+`})
+	set := map[string]any{"token": token}
+	resetLedger("b-" + token)
+	wf := f.load()
+	inputs, err := wf.ResolveInputs(set)
+	must(t, err)
+	run, err := NewRun(wf, inputs, f.key)
+	must(t, err)
+	j, err := Create(f.sd, run, mask.New(token), nil)
+	must(t, err)
+	rep := exec.Run(context.Background(), wf, exec.Options{Inputs: inputs, RunID: j.ID(), Recorder: j, CompactResults: true})
+	must(t, j.Close())
+	if rep.Status != exec.Failed {
+		t.Fatalf("first run %s; want failed (item b)", rep.Status)
+	}
+	b, err := os.ReadFile(filepath.Join(f.sd.RunDir(j.ID()), state.JournalFile))
+	must(t, err)
+	if strings.Contains(string(b), token) {
+		t.Errorf("the journal holds the secret:\n%s", b)
+	}
+	resetLedger()
+	p, err := PrepareResume(f.sd, j.ID(), wf, set, f.key)
+	must(t, err)
+	j2, err := p.Open(mask.New(token), nil)
+	must(t, err)
+	rep = exec.Run(context.Background(), wf, exec.Options{Inputs: p.Inputs, RunID: j2.ID(), Recorder: j2, Restorer: j2, CompactResults: true})
+	must(t, j2.Close())
+	if got := ran(); !slices.Equal(got, []string{"b-" + token}) {
+		t.Errorf("resume ran %v; want only b", got)
+	}
+	if rep.Status != exec.Succeeded || rep.Step("fan").Restored != 2 {
+		t.Errorf("resume: %s, %d restored; want succeeded with a and c restored", rep.Status, rep.Step("fan").Restored)
+	}
+}

@@ -1,6 +1,8 @@
 package durable
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -163,7 +165,7 @@ func (j *Journal) ItemDone(s *spec.Step, res *exec.ItemResult) error {
 		}
 	}
 	return j.s.Journal.Item(&state.ItemRecord{
-		Step: s.ID, Index: res.Index, Key: res.Key, Status: string(res.Status),
+		Step: s.ID, Index: res.Index, Key: j.journalKey(res.Key), Status: string(res.Status),
 		Attempts:       max(res.Attempts-j.priorItem(s, res.Key), 0),
 		Output:         out,
 		OutputJSON:     enc,
@@ -272,7 +274,7 @@ func (j *Journal) Item(s *spec.Step, key string) (exec.Restored, error) {
 		return exec.Restored{}, nil
 	}
 	sk.asked.Add(1)
-	it, ok := sk.b.Item(key)
+	it, ok := sk.b.Item(j.journalKey(key))
 	if !ok {
 		return exec.Restored{}, nil
 	}
@@ -295,8 +297,21 @@ func (j *Journal) priorItem(s *spec.Step, key string) int {
 	if sk == nil {
 		return 0
 	}
-	it, _ := sk.b.Item(key)
+	it, _ := sk.b.Item(j.journalKey(key))
 	return it.Attempts
+}
+
+// journalKey is the key an item is journaled under, and looked up by on a
+// resume: the key itself, or, when it holds a secret (a key made of a
+// secret input), its SHA-256, so that the secret is not written to the
+// state directory while a resume still finds the item by its key — the
+// same secret given again makes the same key.
+func (j *Journal) journalKey(key string) string {
+	if !j.mask.HasSecret([]byte(key)) {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // decodeOutput decodes a journaled output as a step's output is read:
