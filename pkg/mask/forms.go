@@ -16,7 +16,9 @@ func forms(secret string) []string {
 	// and a stream is masked a line at a time.
 	if strings.ContainsAny(secret, "\r\n") {
 		for _, l := range strings.FieldsFunc(secret, func(r rune) bool { return r == '\n' || r == '\r' }) {
-			out = append(out, l)
+			// A line is printed inside JSON too (a program that logs
+			// its config as JSON): its quotes then escaped.
+			out = append(out, l, jsonEscaped(l, true), jsonEscaped(l, false))
 		}
 	}
 	out = append(out, jsonEscaped(secret, true), jsonEscaped(secret, false))

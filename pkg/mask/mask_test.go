@@ -259,3 +259,26 @@ func TestContainsJSONForms(t *testing.T) {
 		t.Errorf("Value of the URL escape as JSON = %v; want %q", got, Replacement)
 	}
 }
+
+// TestJSONLineMasked: a line of a multi-line secret holding quotes is
+// masked in text where a program printed it inside JSON, its quotes
+// escaped.
+func TestJSONLineMasked(t *testing.T) {
+	m := New("user=\"admin-x\"\npass=\"Kx9Qv-p4ss\"")
+	if got := m.String(`{"line": "pass=\"Kx9Qv-p4ss\""}`); strings.Contains(got, "Kx9Qv") {
+		t.Errorf("String = %s; want the line masked", got)
+	}
+}
+
+// TestValueKeysMaskedAlike: when two keys of a map mask to the same text,
+// the value kept is the same in every run: the last key's in sorted order.
+func TestValueKeysMaskedAlike(t *testing.T) {
+	m := New("pass&word!")
+	in := map[string]any{"pass&word!": 1, "pass&word%21": 2, "other": 3}
+	for range 50 {
+		got := m.Value(in).(map[string]any)
+		if want := map[string]any{Replacement: 2, "other": 3}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("Value = %v; want %v", got, want)
+		}
+	}
+}

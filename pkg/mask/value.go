@@ -5,7 +5,9 @@ import (
 	"encoding"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 )
 
@@ -60,6 +62,7 @@ func (m *Masker) value(v any, depth int) (any, bool) {
 		return m.String(string(v)), true
 	case map[string]any:
 		var out map[string]any // made at the first change
+		keyMasked := false
 		for k, x := range v {
 			mk := m.String(k)
 			mx, c := m.value(x, depth+1)
@@ -74,9 +77,19 @@ func (m *Masker) value(v any, depth int) (any, bool) {
 			}
 			delete(out, k)
 			out[mk] = mx
+			keyMasked = keyMasked || mk != k
 		}
 		if out == nil {
 			return v, false
+		}
+		if keyMasked {
+			// Two keys may mask alike: which value the one key keeps
+			// is then decided by the keys' order, not the map's.
+			out = make(map[string]any, len(v))
+			for _, k := range slices.Sorted(maps.Keys(v)) {
+				mx, _ := m.value(v[k], depth+1)
+				out[m.String(k)] = mx
+			}
 		}
 		return out, true
 	case []any:
