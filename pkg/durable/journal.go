@@ -1,8 +1,6 @@
 package durable
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +40,9 @@ type Journal struct {
 	rp   *state.Replay // nil for a run from scratch
 	mask *mask.Masker
 	warn func(string)
+	// key is the state directory's key: an item key that holds a secret
+	// is journaled as its keyed hash (journalKey).
+	key mask.Key
 
 	blocks sync.Map // step id -> *seenKeys, for a resume
 
@@ -55,18 +56,22 @@ type Journal struct {
 // Journal. m masks what it writes (errors, the report); warn, if not nil,
 // receives warnings.
 func Create(d *state.Dir, run *state.Run, m *mask.Masker, warn func(string)) (*Journal, error) {
+	key, err := mask.LoadKey(d.Path())
+	if err != nil {
+		return nil, err
+	}
 	s, err := d.Create(run)
 	if err != nil {
 		return nil, err
 	}
-	return newJournal(s, nil, m, warn), nil
+	return newJournal(s, nil, m, key, warn), nil
 }
 
-func newJournal(s *state.Session, rp *state.Replay, m *mask.Masker, warn func(string)) *Journal {
+func newJournal(s *state.Session, rp *state.Replay, m *mask.Masker, key mask.Key, warn func(string)) *Journal {
 	if m == nil {
 		m = mask.New()
 	}
-	return &Journal{s: s, rp: rp, mask: m, warn: warn}
+	return &Journal{s: s, rp: rp, mask: m, key: key, warn: warn}
 }
 
 // ID is the run's id: give it to exec.Options.RunID.
@@ -274,7 +279,7 @@ func (j *Journal) Item(s *spec.Step, key string) (exec.Restored, error) {
 		return exec.Restored{}, nil
 	}
 	sk.asked.Add(1)
-	it, ok := sk.b.Item(j.journalKey(key))
+	it, ok := j.lookup(sk, key)
 	if !ok {
 		return exec.Restored{}, nil
 	}
@@ -297,22 +302,36 @@ func (j *Journal) priorItem(s *spec.Step, key string) int {
 	if sk == nil {
 		return 0
 	}
-	it, _ := sk.b.Item(j.journalKey(key))
+	it, _ := j.lookup(sk, key)
 	return it.Attempts
 }
 
-// journalKey is the key an item is journaled under, and looked up by on a
-// resume: the key itself, or, when it holds a secret (a key made of a
-// secret input), its SHA-256, so that the secret is not written to the
-// state directory while a resume still finds the item by its key — the
-// same secret given again makes the same key.
+// lookup finds the journaled item of key: under the key itself, or,
+// where the block's journal holds hashed keys, under its keyed hash —
+// whether or not the masker knows the secret now (one a called workflow
+// declares is known only once its step runs, which a resume may skip).
+func (j *Journal) lookup(sk *seenKeys, key string) (state.ItemResult, bool) {
+	it, ok := sk.b.Item(key)
+	if !ok && sk.hashed {
+		it, ok = sk.b.Item(j.key.Sum(key))
+	}
+	return it, ok
+}
+
+// journalKey is the key an item is journaled under: the key itself, or,
+// when it holds a secret the masker knows (a key made of a secret input),
+// its keyed hash (mask.Key.Sum, HMAC-SHA256 with the state directory's
+// key), so that the secret is not written to the state directory, nor a
+// hash a guess could be checked against; lookup finds it either way.
 func (j *Journal) journalKey(key string) string {
 	if !j.mask.HasSecret([]byte(key)) {
 		return key
 	}
-	sum := sha256.Sum256([]byte(key))
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return j.key.Sum(key)
 }
+
+// isHashedKey reports whether a journaled key is journalKey's hash.
+func isHashedKey(key string) bool { return strings.HasPrefix(key, mask.SumPrefix) }
 
 // decodeOutput decodes a journaled output as a step's output is read:
 // numbers kept exact (UseNumber, then spec.Normalize: whole numbers as
@@ -340,6 +359,9 @@ type seenKeys struct {
 	b     *state.Block
 	bits  []atomic.Uint32
 	asked atomic.Int64 // lookups: every item of the block, once
+	// hashed is set when some of the block's keys are journaled hashed
+	// (journalKey): only then is a key not found looked up hashed.
+	hashed bool
 }
 
 // seen returns the block's keys to mark off; nil when the journal has no
@@ -355,7 +377,14 @@ func (j *Journal) seen(step string) *seenKeys {
 	if b == nil || b.Len() == 0 {
 		return nil
 	}
-	v, _ := j.blocks.LoadOrStore(step, &seenKeys{b: b, bits: make([]atomic.Uint32, (b.Len()+31)/32)})
+	sk := &seenKeys{b: b, bits: make([]atomic.Uint32, (b.Len()+31)/32)}
+	for key := range b.Keys() {
+		if isHashedKey(key) {
+			sk.hashed = true
+			break
+		}
+	}
+	v, _ := j.blocks.LoadOrStore(step, sk)
 	return v.(*seenKeys)
 }
 
@@ -381,7 +410,11 @@ func (j *Journal) reportGone(s *spec.Step, rep *exec.StepReport) {
 	for key := range sk.b.Keys() {
 		if sk.bits[seq/32].Load()&(1<<(seq%32)) == 0 {
 			if n++; n <= maxGoneListed {
-				gone = append(gone, fmt.Sprintf("%q", key))
+				if isHashedKey(key) {
+					gone = append(gone, "(a key holding a secret)")
+				} else {
+					gone = append(gone, fmt.Sprintf("%q", key))
+				}
 			}
 		}
 		seq++

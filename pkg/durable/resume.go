@@ -170,7 +170,11 @@ func (p *Resumption) Open(m *mask.Masker, warn func(string)) (*Journal, error) {
 	if diff := s.Run.Diff(p.now); len(diff) > 0 {
 		return nil, errors.Join(&Mismatch{ID: p.ID, Changes: diff}, s.Close())
 	}
-	j := newJournal(s, rp, m, warn)
+	key, err := mask.LoadKey(p.dir.Path())
+	if err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	j := newJournal(s, rp, m, key, warn)
 	for _, st := range p.wf.Steps {
 		blk := st.Parallel
 		if blk == nil || blk.Key != nil || blk.ItemsFrom == nil {

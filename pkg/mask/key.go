@@ -91,6 +91,9 @@ func readKey(path string) (Key, error) {
 	return k, nil
 }
 
+// SumPrefix starts every Sum.
+const SumPrefix = "hmac-sha256:"
+
 // Sum returns the keyed hash of v, "hmac-sha256:" and 64 hex digits. v is
 // hashed as JSON (map keys sorted), so equal values have equal sums
 // whatever their origin; a value that JSON cannot encode is hashed as its
@@ -102,7 +105,7 @@ func (k Key) Sum(v any) string {
 	}
 	mac := hmac.New(sha256.New, k)
 	mac.Write(b)
-	return "hmac-sha256:" + hex.EncodeToString(mac.Sum(nil))
+	return SumPrefix + hex.EncodeToString(mac.Sum(nil))
 }
 
 // Equal reports whether sum is the keyed hash of v, in constant time.
