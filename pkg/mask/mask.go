@@ -44,7 +44,7 @@ type Masker struct {
 // state is an immutable snapshot of the forms to mask.
 type state struct {
 	forms  []string // longest first
-	bforms [][]byte // forms, and as JSON escapes them, for Contains
+	bforms [][]byte // forms, and as JSON escapes them, for Contains and HasSecret
 	r      *strings.Replacer
 }
 
@@ -160,8 +160,9 @@ func (m *Masker) Bytes(b []byte) []byte {
 // Contains reports whether b holds anything String would change: a form
 // of a secret, or a URL (whose credentials, if any, String redacts) — or
 // JSON text that holds a string String would change: a form is also
-// looked for as JSON escapes it. It is a cheap test before masking a
-// structured value, from its JSON or its text.
+// looked for as JSON escapes it, so it may say yes where String on b
+// itself changes nothing. It is a cheap test before masking a structured
+// value, from its JSON or its text.
 func (m *Masker) Contains(b []byte) bool {
 	return hasURL(b) || m.HasSecret(b)
 }

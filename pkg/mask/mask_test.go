@@ -275,10 +275,15 @@ func TestJSONLineMasked(t *testing.T) {
 func TestValueKeysMaskedAlike(t *testing.T) {
 	m := New("pass&word!")
 	in := map[string]any{"pass&word!": 1, "pass&word%21": 2, "other": 3}
+	typed := map[string]string{"pass&word!": "1", "pass&word%21": "2", "other": "3"}
 	for range 50 {
 		got := m.Value(in).(map[string]any)
 		if want := map[string]any{Replacement: 2, "other": 3}; !reflect.DeepEqual(got, want) {
 			t.Fatalf("Value = %v; want %v", got, want)
+		}
+		gotTyped := m.Value(typed).(map[string]any)
+		if want := map[string]any{Replacement: "2", "other": "3"}; !reflect.DeepEqual(gotTyped, want) {
+			t.Fatalf("Value of a typed map = %v; want %v", gotTyped, want)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Value returns v, a value about to be written (an output, a result, an
@@ -174,11 +175,21 @@ func (m *Masker) value(v any, depth int) (any, bool) {
 		}
 		out := make(map[string]any, rv.Len())
 		changed := false
+		// In the keys' order, so that two keys that mask alike keep
+		// the same value in every run (as for map[string]any).
+		type entry struct {
+			k string
+			v reflect.Value
+		}
+		entries := make([]entry, 0, rv.Len())
 		for it := rv.MapRange(); it.Next(); {
-			k := fmt.Sprint(it.Key().Interface())
-			mk := m.String(k)
-			x, c := m.value(it.Value().Interface(), depth+1)
-			changed = changed || c || mk != k
+			entries = append(entries, entry{fmt.Sprint(it.Key().Interface()), it.Value()})
+		}
+		slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.k, b.k) })
+		for _, e := range entries {
+			mk := m.String(e.k)
+			x, c := m.value(e.v.Interface(), depth+1)
+			changed = changed || c || mk != e.k
 			out[mk] = x
 		}
 		if !changed {
