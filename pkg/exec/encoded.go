@@ -125,7 +125,8 @@ func outputIsJSON(res *ItemResult) bool {
 // maxKeptJSON bounds the JSON of an output kept with its result: kept
 // outputs are small ones, for which encoding is a large part of what an
 // item costs; a large one is encoded again by the report rather than held
-// twice.
+// twice. (An output a step wrote as its JSON, jsonenc.Checked, is kept
+// whatever its size: it is held once, as the output and its JSON.)
 const maxKeptJSON = 4 << 10
 
 // encodeBufs are scratch buffers for EncodedOutput, so that an output is
@@ -135,16 +136,19 @@ var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return 
 const maxPooledEncode = 64 << 10
 
 // maskedOutput masks an item's output for a report: when its JSON is kept
-// and masking would change nothing in it, without walking it. That is
-// decided from the JSON only when m masks no secret: URLs are then all it
-// redacts, and a string holds "://" exactly when its JSON does (the
-// escapes of JSON never touch ':' or '/').
+// and masking would change nothing in it, without walking it. For any
+// output whose JSON is kept, that is decided from the JSON when m masks
+// no secret: URLs are then all it redacts, and a string holds "://"
+// exactly when its JSON does (the escapes of JSON never touch ':' or
+// '/'). For an output that is its JSON object (compacted, or written so
+// by the http step), it is decided from the JSON with secrets too, as
+// masking a json.RawMessage always was: Contains looks for every form of
+// a secret as JSON escapes it.
 //
-// An output kept as its JSON object (compacted, or written so by the
-// http step) is masked member by member: each decoded and masked whole,
-// as the output's map would be, and a member that masking leaves as it
-// was keeps its text — an http body its keys' order — whatever another
-// member needs masked.
+// Such an output is masked member by member when Contains finds
+// something: each member decoded and masked whole, as the output's map
+// would be, and a member that masking leaves as it was keeps its text —
+// an http body its keys' order — whatever another member needs masked.
 func maskedOutput(m *mask.Masker, res *ItemResult) (any, bool) {
 	if res.outJSON != nil && m.Empty() && !m.Contains(res.outJSON) {
 		return res.Output, false

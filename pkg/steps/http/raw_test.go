@@ -219,6 +219,8 @@ func TestDiscardedOutputChecked(t *testing.T) {
 		{"object", HTTP{URL: bodyServer(t, "application/json", `{"a": [1, 2], "b": "x"}`)}},
 		{"escapes and beyond ASCII", HTTP{URL: bodyServer(t, "application/json", `{"u": "\u00e9 é", "a": 1, "a": 2}`)}},
 		{"blank", HTTP{URL: bodyServer(t, "application/json", "  \n")}},
+		{"vertical tab", HTTP{URL: bodyServer(t, "application/json", "\v")}},
+		{"no-break space", HTTP{URL: bodyServer(t, "application/json", "\u00a0")}},
 		{"text", HTTP{URL: srv.URL + "/text"}},
 		{"invalid", HTTP{URL: bodyServer(t, "application/json", `{"a": nope}`)}},
 		{"two values", HTTP{URL: bodyServer(t, "application/json", `{} {}`)}},

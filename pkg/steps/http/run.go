@@ -24,9 +24,10 @@ import (
 )
 
 // Run sends the request for one item and checks the response against
-// Expect. Its output is a map with status, headers, body and duration_ms
-// (when nobody reads it, that map's JSON: see encoded); see the package
-// documentation for which errors are retried.
+// Expect. Its output is a map with status, headers, body and duration_ms;
+// when nobody reads it (steps.Input.OutputUnread) and the body is plain
+// JSON or empty, that map's JSON instead, as a jsonenc.Checked (see
+// encoded). See the package documentation for which errors are retried.
 func (h *HTTP) Run(ctx context.Context, in *steps.Input) (any, error) {
 	r, err := h.prepared, error(nil)
 	if r == nil {
@@ -240,13 +241,14 @@ func encoded(status int, hs *headerSet, body any, elapsed time.Duration) (out js
 	default:
 		return nil, false
 	}
-	b := make([]byte, 0, len(`{"body":,"duration_ms":,"headers":,"status":}`)+len(text)+len(hs.json)+24)
+	headers := hs.json()
+	b := make([]byte, 0, len(`{"body":,"duration_ms":,"headers":,"status":}`)+len(text)+len(headers)+24)
 	b = append(append(b, `{"body":`...), text...)
 	b, err := jsonenc.AppendFloat(append(b, `,"duration_ms":`...), durationMS(elapsed))
 	if err != nil {
 		return nil, false // not a finite duration: cannot happen
 	}
-	b = append(append(b, `,"headers":`...), hs.json...)
+	b = append(append(b, `,"headers":`...), headers...)
 	b = strconv.AppendInt(append(b, `,"status":`...), int64(status), 10)
 	return jsonenc.Checked(append(b, '}')), true
 }
@@ -325,10 +327,11 @@ func drainAndClose(body io.ReadCloser) {
 
 // headerSet is the headers of a response as its output holds them: the
 // first value of each (firstValues), and that map's JSON as
-// jsonenc.Output writes it.
+// jsonenc.Output writes it, made the first time an output written as
+// JSON (encoded) asks for it.
 type headerSet struct {
 	m    map[string]any
-	json []byte
+	json func() []byte
 }
 
 // headers returns the output's headers: those of the previous response
@@ -341,8 +344,11 @@ func (r *request) headers(h http.Header) *headerSet {
 		return last
 	}
 	hs := &headerSet{m: firstValues(h)}
-	// A map of strings always encodes, plainly (jsonenc.AppendShape).
-	hs.json, _ = jsonenc.AppendValue(nil, hs.m)
+	hs.json = sync.OnceValue(func() []byte {
+		// A map of strings always encodes, plainly (jsonenc.AppendShape).
+		b, _ := jsonenc.AppendValue(nil, hs.m)
+		return b
+	})
 	r.lastHeaders.Store(hs)
 	return hs
 }

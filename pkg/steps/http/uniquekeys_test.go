@@ -3,6 +3,8 @@ package http
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -10,7 +12,16 @@ import (
 // finds, for every text it is given (valid JSON, ASCII without a
 // backslash).
 func FuzzUniqueKeys(f *testing.F) {
-	for _, s := range []string{`{"a":1,"a":2}`, `[{"a":{"a":1}},{"a" : 2, "b":[{"b":1,"b":2}]}]`, `{"":1," ":2}`, `"a:"`, `["a" , {"b":"c:"}]`} {
+	// Past the frames and keys uniqueKeys keeps on the stack: 12 levels,
+	// 20 keys, each with a key twice at the end or not.
+	deep := strings.Repeat(`{"a":[`, 12) + `{"x":1,"y":2,"x":3}` + strings.Repeat(`]}`, 12)
+	var wide strings.Builder
+	wide.WriteString("{")
+	for i := range 20 {
+		fmt.Fprintf(&wide, `"k%d":%d,`, i, i)
+	}
+	for _, s := range []string{`{"a":1,"a":2}`, `[{"a":{"a":1}},{"a" : 2, "b":[{"b":1,"b":2}]}]`, `{"":1," ":2}`, `"a:"`, `["a" , {"b":"c:"}]`,
+		deep, strings.Replace(deep, `"x":3`, `"z":3`, 1), wide.String() + `"k3":0}`, wide.String() + `"k20":0}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, doc string) {
