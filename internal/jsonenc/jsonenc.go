@@ -207,16 +207,6 @@ func Output(b []byte, v any) ([]byte, Shape, error) {
 	return append(b[:n], out...), Shape{NonFinite: true}, err
 }
 
-// Checked is JSON text that flowrun's own code wrote and vouches for:
-// byte for byte what Output writes, with a plain shape (Shape.Plain, no
-// NaN), for the value its maker holds. A step of flowrun's that already
-// has its output in that form (the http step, whose output nobody reads)
-// returns it as a Checked, and the executor keeps it as the output's
-// JSON instead of encoding the value and checking its parts once more.
-// It lives in an internal package so that only flowrun's code can make
-// one; its tests hold each maker to Output's bytes.
-type Checked []byte
-
 // appendRaw appends JSON text compacted, failing as json.Marshal does
 // on text that is not one JSON value. It is plain when its text is ASCII
 // without a backslash: then each string reads in it as it decodes, and

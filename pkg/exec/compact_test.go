@@ -2,6 +2,7 @@ package exec
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +22,8 @@ import (
 	"github.com/flowrun/flowrun/internal/jsonenc"
 	"github.com/flowrun/flowrun/pkg/mask"
 	"github.com/flowrun/flowrun/pkg/spec"
+	"github.com/flowrun/flowrun/pkg/stepjson"
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // compactSrc is a block whose outputs nothing reads (a later step reads
@@ -399,7 +402,7 @@ steps:
 
 // TestCompactHTTPOutputsWriteTheSameReport: an http block whose outputs
 // nothing reads gets the outputs of plain JSON bodies written as JSON by
-// the step itself (jsonenc.Checked), kept as they are; the report, masked
+// the step itself (a stepjson.Output), kept as they are; the report, masked
 // or not, and a results file, say byte for byte what they say when the
 // outputs are values (but for durations), for every kind of body and
 // header: a secret, a URL's password, a large body whose keys are out of
@@ -676,5 +679,52 @@ func TestMaskedMembersKeysAlike(t *testing.T) {
 		if !ok || !changed || !cmp.Equal(out, want) {
 			t.Fatalf("maskedMembers = %v, %v, %v; want %v", out, changed, ok, want)
 		}
+	}
+}
+
+// jsonOut is a step that returns its output written by package stepjson,
+// as a third party's step may.
+type jsonOut struct {
+	N int `yaml:"n"`
+}
+
+func (s *jsonOut) Run(context.Context, *steps.Input) (any, error) {
+	return stepjson.Object(stepjson.Field{Key: "n", Value: s.N}, stepjson.Field{Key: "name", Value: "x"})
+}
+
+// TestStepJSONOutput: an output a step wrote with package stepjson is
+// kept as that JSON where nothing reads it, and is its values where an
+// expression does.
+func TestStepJSONOutput(t *testing.T) {
+	reg := registry()
+	reg.Register(steps.Info{Type: "jsonout", New: func() steps.Step { return new(jsonOut) }})
+	wf := loadWith(t, reg, `
+version: 1
+steps:
+  - id: unread
+    parallel: {items: [1, 2]}
+    jsonout: {n: "${{ item }}"}
+  - id: read
+    parallel: {items: [1, 2]}
+    jsonout: {n: "${{ item }}"}
+  - id: sum
+    probe: {out: "${{ steps.read.outputs[1].n + 40 }}"}
+`)
+	resetProbes()
+	rep := Run(t.Context(), wf, Options{CompactResults: true})
+	if rep.Status != Succeeded {
+		t.Fatalf("%s: %s", rep.Status, rep.Error)
+	}
+	for _, r := range rep.Step("unread").Results {
+		raw, ok := r.Output.(json.RawMessage)
+		if !ok || string(raw) != fmt.Sprintf(`{"n":%d,"name":"x"}`, r.Index+1) || !outputIsJSON(r) {
+			t.Errorf("unread item %d: output %T %v; want its JSON, kept as it is", r.Index, r.Output, r.Output)
+		}
+	}
+	if got := rep.Step("sum").Output; got != 42 {
+		t.Errorf("an expression reading the outputs got %v; want 42", got)
+	}
+	if out, ok := rep.Step("read").Results[0].Output.(map[string]any); !ok || out["name"] != "x" {
+		t.Errorf("read item 0: output %T %v; want its values", rep.Step("read").Results[0].Output, rep.Step("read").Results[0].Output)
 	}
 }

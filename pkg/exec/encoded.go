@@ -125,7 +125,7 @@ func outputIsJSON(res *ItemResult) bool {
 // maxKeptJSON bounds the JSON of an output kept with its result: kept
 // outputs are small ones, for which encoding is a large part of what an
 // item costs; a large one is encoded again by the report rather than held
-// twice. (An output a step wrote as its JSON, jsonenc.Checked, is kept
+// twice. (An output a step wrote as its JSON, a stepjson.Output, is kept
 // whatever its size: it is held once, as the output and its JSON.)
 const maxKeptJSON = 4 << 10
 

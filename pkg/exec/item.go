@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flowrun/flowrun/internal/jsonenc"
 	"github.com/flowrun/flowrun/pkg/spec"
+	"github.com/flowrun/flowrun/pkg/stepjson"
 	"github.com/flowrun/flowrun/pkg/steps"
 )
 
@@ -82,11 +82,17 @@ func (b *BoundStep) Run(ctx context.Context, it Item, res *ItemResult) {
 		if err != nil && in.Outcome.Kind == "" && isTimeout(err) {
 			in.Outcome.Kind = steps.KindTimeout
 		}
-		if c, ok := out.(jsonenc.Checked); ok && err == nil {
-			// Written by flowrun's own step as its JSON: kept as the
-			// output's encoding, not encoded and checked again.
-			res.Status, res.Output, res.outJSON = Succeeded, json.RawMessage(c), c
-			return
+		if o, ok := out.(stepjson.Output); ok && err == nil {
+			if b.unread {
+				// Written as its JSON: kept as the output's encoding,
+				// not encoded and checked again (stepjson makes
+				// nothing else).
+				res.Status, res.Output, res.outJSON = Succeeded, json.RawMessage(o.Bytes()), o.Bytes()
+				return
+			}
+			// Read by expressions: its values, as if the step had
+			// returned them.
+			out, err = steps.DecodeJSON(bytes.NewReader(o.Bytes()))
 		}
 		if err == nil {
 			out, err = parseOutput(out, s.Output, ir.maxParsed())

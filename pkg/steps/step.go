@@ -97,11 +97,9 @@ type Input struct {
 	// return parts of it as a json.RawMessage holding valid JSON — text it
 	// received as JSON — rather than decode what nobody evaluates; flowrun
 	// writes that text as it is (compacted). Otherwise values must be
-	// plain (see DecodeJSON). (flowrun's own http step goes further: it
-	// writes its whole output as JSON, a type of an internal package
-	// that the executor keeps without checking it again — a shortcut
-	// only flowrun's code can take, held by its tests to the bytes its
-	// map would encode to.)
+	// plain (see DecodeJSON). A step may also return its whole output
+	// written as JSON by package stepjson, which flowrun keeps as it is
+	// (the http step does).
 	OutputUnread bool
 	// OutputDiscarded says that nothing reads or writes the output of a
 	// successful attempt either: its block keeps only failures (results:

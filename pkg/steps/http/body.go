@@ -7,10 +7,9 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"unicode/utf8"
 	"unsafe"
 
-	"github.com/flowrun/flowrun/internal/jsonenc"
+	"github.com/flowrun/flowrun/pkg/stepjson"
 	"github.com/flowrun/flowrun/pkg/steps"
 )
 
@@ -30,6 +29,9 @@ type body struct {
 	// head is the start of the body, for error messages, when the body
 	// could not be read or decoded; see start.
 	head []byte
+	// checked is value's text when the body is kept as its text
+	// (keepJSONText), for an output written as JSON.
+	checked stepjson.Text
 }
 
 // start is the start of the body for an error message.
@@ -61,8 +63,8 @@ const (
 // bytes of memory (steps.JSONCost; 0: no bound): a *steps.MemoryLimitError,
 // found before anything is decoded. With keepJSONText (the output is only
 // written: steps.Input.OutputUnread), a JSON body whose text is ASCII
-// without a backslash and has no key twice in an object (uniqueKeys) is
-// kept as that text, compacted, instead: such text reads as its value
+// without a backslash and has no key twice in an object
+// (stepjson.CheckText) is kept as that text, compacted, instead: such text reads as its value
 // writes — no escape hides a character from masking, which looks for
 // secrets and URLs in it — and decodes to it on a resume. The bound of
 // maxParsed applies to it all the same: a resume and masking decode it.
@@ -117,24 +119,12 @@ func readBody(rd io.Reader, contentLength, limit int64, isJSON, keepText bool, k
 		return b, nil
 	}
 	if keep == keepJSONText {
-		// Kept as its text when plain: checked to be one JSON value (or
-		// decoded, for the decoder's message), compacted unless it is
-		// compact already (most bodies are, but for the white space
-		// around the value, such as the newline most servers end one
-		// with), and copied out of the pooled buffer. A key twice in an
-		// object is decoded too (uniqueKeys).
-		var out []byte
-		if v := bytes.Trim(text, " \t\r\n"); jsonenc.PlainCompact(v) { // plain too
-			if json.Valid(v) {
-				out = bytes.Clone(v)
-			}
-		} else if plainJSONText(text) {
-			if buf := bytes.NewBuffer(make([]byte, 0, len(text))); json.Compact(buf, text) == nil {
-				out = buf.Bytes()
-			}
-		}
-		if out != nil && uniqueKeys(out) {
-			b.value = json.RawMessage(out)
+		// Kept as its text when it reads as the value it decodes to
+		// (stepjson.CheckText: plain, no key twice; compacted, and
+		// copied out of the pooled buffer); otherwise decoded, also
+		// for the decoder's message.
+		if t, ok := stepjson.CheckText(text); ok {
+			b.value, b.checked = json.RawMessage(t.Bytes()), t
 			return b, nil
 		}
 	}
@@ -164,16 +154,6 @@ func decodeJSON(text []byte) (any, error) {
 		return steps.DecodeJSONLimit(s, 0)
 	}
 	return steps.DecodeJSON(bytes.NewReader(text))
-}
-
-// plainJSONText reports whether text is ASCII without a backslash.
-func plainJSONText(text []byte) bool {
-	for _, c := range text {
-		if c >= utf8.RuneSelf || c == '\\' {
-			return false
-		}
-	}
-	return true
 }
 
 // bodyBufs hold bodies while they are read; a buffer that grew past

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/flowrun/flowrun/internal/jsonenc"
+	"github.com/flowrun/flowrun/pkg/stepjson"
 	"github.com/flowrun/flowrun/pkg/steps"
 )
 
@@ -24,17 +25,17 @@ func runUnread(t *testing.T, h *HTTP) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c, ok := out.(jsonenc.Checked); ok {
-		return fromChecked(t, c), nil
+	if o, ok := out.(stepjson.Output); ok {
+		return fromJSON(t, o.Bytes()), nil
 	}
 	return out.(map[string]any), nil
 }
 
-// fromChecked returns the map an output written as JSON (encoded) stands
+// fromJSON returns the map an output written as JSON (encoded) stands
 // for, its body kept as its text, after checking that the JSON is what
 // jsonenc.Output writes for that map, plainly: what the executor takes
 // it for without encoding the map itself.
-func fromChecked(t *testing.T, c jsonenc.Checked) map[string]any {
+func fromJSON(t *testing.T, c []byte) map[string]any {
 	t.Helper()
 	var parts struct {
 		Status     int             `json:"status"`

@@ -3,7 +3,6 @@ package http
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,21 +11,20 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/flowrun/flowrun/internal/jsonenc"
 	"github.com/flowrun/flowrun/pkg/mask"
+	"github.com/flowrun/flowrun/pkg/stepjson"
 	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // Run sends the request for one item and checks the response against
 // Expect. Its output is a map with status, headers, body and duration_ms;
 // when nobody reads it (steps.Input.OutputUnread) and the body is plain
-// JSON or empty, that map's JSON instead, as a jsonenc.Checked (see
+// JSON or empty, that map written as JSON (a stepjson.Output; see
 // encoded). See the package documentation for which errors are retried.
 func (h *HTTP) Run(ctx context.Context, in *steps.Input) (any, error) {
 	r, err := h.prepared, error(nil)
@@ -199,7 +197,7 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker, o
 	}
 	hs := r.headers(resp.Header)
 	if keep == keepJSONText {
-		if out, ok := encoded(resp.StatusCode, hs, b.value, elapsed); ok {
+		if out, ok := encoded(resp.StatusCode, hs, b, elapsed); ok {
 			return out, nil
 		}
 	}
@@ -223,34 +221,31 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker, o
 func durationMS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // encoded writes the output of a response whose output nobody reads
-// (steps.Input.OutputUnread) straight as the JSON that jsonenc.Output
-// writes for its map — the keys sorted: body, duration_ms, headers,
-// status — so that the executor keeps it as it is (jsonenc.Checked)
-// instead of building the map and encoding it, its header map and its
-// body text once more for every item. It does so when the body is a JSON
-// text kept as it is (readBody's keepJSONText: plain, compact, checked)
-// or empty; for any other body (decoded, or not JSON) ok is false and
-// the output is the map.
-func encoded(status int, hs *headerSet, body any, elapsed time.Duration) (out jsonenc.Checked, ok bool) {
-	var text []byte
-	switch v := body.(type) {
-	case json.RawMessage:
-		text = v
-	case nil:
-		text = []byte("null")
-	default:
-		return nil, false
+// (steps.Input.OutputUnread) straight as its JSON (stepjson.Object), so
+// that the executor keeps it as it is instead of building the map and
+// encoding it, its header map and its body text once more for every
+// item. It does so when the body is a JSON text kept as it is (readBody's
+// keepJSONText: stepjson.CheckText) or empty; for any other body
+// (decoded, or not JSON) ok is false and the output is the map.
+func encoded(status int, hs *headerSet, b body, elapsed time.Duration) (out stepjson.Output, ok bool) {
+	var text stepjson.Text // the zero Text: null, an empty body
+	switch {
+	case b.checked.Bytes() != nil:
+		text = b.checked
+	case b.value != nil:
+		return stepjson.Output{}, false
 	}
-	headers := hs.json()
-	b := make([]byte, 0, len(`{"body":,"duration_ms":,"headers":,"status":}`)+len(text)+len(headers)+24)
-	b = append(append(b, `{"body":`...), text...)
-	b, err := jsonenc.AppendFloat(append(b, `,"duration_ms":`...), durationMS(elapsed))
+	headers, err := hs.json()
 	if err != nil {
-		return nil, false // not a finite duration: cannot happen
+		return stepjson.Output{}, false // not plain headers: cannot happen
 	}
-	b = append(append(b, `,"headers":`...), headers...)
-	b = strconv.AppendInt(append(b, `,"status":`...), int64(status), 10)
-	return jsonenc.Checked(append(b, '}')), true
+	out, err = stepjson.Object(
+		stepjson.Field{Key: "body", Value: text},
+		stepjson.Field{Key: "duration_ms", Value: durationMS(elapsed)},
+		stepjson.Field{Key: "headers", Value: headers},
+		stepjson.Field{Key: "status", Value: status},
+	)
+	return out, err == nil
 }
 
 // OutputShape is the output's fields: status, headers, body (parsed when
@@ -331,7 +326,7 @@ func drainAndClose(body io.ReadCloser) {
 // JSON (encoded) asks for it.
 type headerSet struct {
 	m    map[string]any
-	json func() []byte
+	json func() (stepjson.Output, error)
 }
 
 // headers returns the output's headers: those of the previous response
@@ -344,11 +339,7 @@ func (r *request) headers(h http.Header) *headerSet {
 		return last
 	}
 	hs := &headerSet{m: firstValues(h)}
-	hs.json = sync.OnceValue(func() []byte {
-		// A map of strings always encodes, plainly (jsonenc.AppendShape).
-		b, _ := jsonenc.AppendValue(nil, hs.m)
-		return b
-	})
+	hs.json = sync.OnceValues(func() (stepjson.Output, error) { return stepjson.Value(hs.m) })
 	r.lastHeaders.Store(hs)
 	return hs
 }

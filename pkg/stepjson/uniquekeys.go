@@ -1,14 +1,19 @@
-package http
+package stepjson
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/flowrun/flowrun/pkg/steps"
+)
 
 // smallObject is the most keys of an object checked against each other
 // one by one; a larger object's keys go in a map.
 const smallObject = 16
 
-// uniqueKeys reports whether no object of text has a key twice. text must
-// be valid JSON, ASCII without a backslash (plainJSONText), so that a
-// string ends at the next quote. Decoding keeps the last of two equal
+// uniqueKeys reports whether no object of text has a key twice, and
+// text nests at most steps.MaxJSONDepth deep. text must be valid JSON,
+// ASCII without a backslash (plain), so that a string ends at the next
+// quote. Decoding keeps the last of two equal
 // keys, and the report writes that; text holding both would not read as
 // the value it decodes to (and some JSON readers refuse it).
 func uniqueKeys(text []byte) bool {
@@ -22,10 +27,11 @@ func uniqueKeys(text []byte) bool {
 	stack, keys := stackBuf[:0], keyBuf[:0]
 	for i := 0; i < len(text); i++ {
 		switch text[i] {
-		case '{':
-			stack = append(stack, frame{object: true, start: len(keys)})
-		case '[':
-			stack = append(stack, frame{})
+		case '{', '[':
+			if len(stack) == steps.MaxJSONDepth {
+				return false
+			}
+			stack = append(stack, frame{object: text[i] == '{', start: len(keys)})
 		case '}', ']':
 			top := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]

@@ -1,4 +1,4 @@
-package http
+package stepjson
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ func FuzzUniqueKeys(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, doc string) {
 		text := []byte(doc)
-		if !plainJSONText(text) || !json.Valid(text) {
+		if !plain(text) || !json.Valid(text) {
 			return
 		}
 		if got, want := uniqueKeys(text), decodedUnique(t, text); got != want {
@@ -85,7 +85,7 @@ func TestUniqueKeysSeeds(t *testing.T) {
 }
 
 // BenchmarkUniqueKeys checks a small body, as most are: go test
-// ./pkg/steps/http -run '^$' -bench UniqueKeys.
+// ./pkg/stepjson -run '^$' -bench UniqueKeys.
 func BenchmarkUniqueKeys(b *testing.B) {
 	text := []byte(`{"backend":"users","n":1,"result":1}`)
 	for b.Loop() {

@@ -1,0 +1,194 @@
+// Package stepjson lets a step hand flowrun its output already written as
+// JSON, so that an output nobody reads (steps.Input.OutputUnread) is not
+// built as values only for flowrun to encode them: flowrun keeps an Output
+// as the output's JSON, as it is, and writes those bytes to the journal,
+// the report and results files.
+//
+// It can do so without checking them again because this package is the
+// only way to make one: a Text is checked when it is made (CheckText),
+// and an Output is written from Texts and plain values only (Object,
+// Value), byte for byte as flowrun writes the value it stands for — an
+// object's keys sorted, strings escaped as flowrun escapes them — so that
+// masking, which may judge an output by its JSON, sees each string in the
+// form it decodes to.
+//
+// flowrun's http step uses it for responses whose body is plain JSON:
+//
+//	body, ok := stepjson.CheckText(text) // once per response
+//	out, err := stepjson.Object(
+//		stepjson.Field{Key: "status", Value: resp.StatusCode},
+//		stepjson.Field{Key: "body", Value: body},
+//	)
+//
+// A step that returns an Output while its output is read gets it decoded
+// to plain values, as if it had returned them.
+package stepjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/flowrun/flowrun/internal/jsonenc"
+)
+
+// Text is JSON text checked by CheckText: one value, compact, ASCII
+// without a backslash (so each string reads in it as it decodes), with no
+// key twice in an object, nested at most steps.MaxJSONDepth deep. The zero
+// Text holds nothing and is written as null.
+type Text struct{ b []byte }
+
+// CheckText returns text as a Text, a copy of its own, when it is one
+// JSON value that reads as the value it decodes to: ASCII without a
+// backslash, no key twice in an object, at most steps.MaxJSONDepth deep.
+// White space around the value and between its tokens is dropped. ok is
+// false for any other text (invalid JSON included): decode it instead.
+func CheckText(text []byte) (t Text, ok bool) {
+	// White space around the value (the newline most servers end a body
+	// with) is not part of it.
+	v := bytes.Trim(text, " \t\r\n")
+	var out []byte
+	if jsonenc.PlainCompact(v) { // plain too
+		if !json.Valid(v) {
+			return Text{}, false
+		}
+		out = bytes.Clone(v)
+	} else {
+		if !plain(v) {
+			return Text{}, false
+		}
+		buf := bytes.NewBuffer(make([]byte, 0, len(v)))
+		if json.Compact(buf, v) != nil {
+			return Text{}, false
+		}
+		out = buf.Bytes()
+	}
+	if !uniqueKeys(out) {
+		return Text{}, false
+	}
+	return Text{out}, true
+}
+
+// plain reports whether text is ASCII without a backslash.
+func plain(text []byte) bool {
+	for _, c := range text {
+		if c >= 0x80 || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// Bytes returns the text. Do not modify it.
+func (t Text) Bytes() []byte { return t.b }
+
+// Output is a step's output written as JSON by Object or Value. Return it
+// from Step.Run as the output.
+type Output struct{ b []byte }
+
+// Bytes returns the JSON. Do not modify it.
+func (o Output) Bytes() []byte { return o.b }
+
+// MarshalJSON returns the JSON, so that encoding/json writes an Output as
+// the value it stands for.
+func (o Output) MarshalJSON() ([]byte, error) { return o.b, nil }
+
+// Field is a member of an object Object writes.
+type Field struct {
+	Key   string
+	Value any
+}
+
+// stackFields is the most fields Object sorts on the stack.
+const stackFields = 8
+
+// Object writes the object of fields, in the order of their keys, which
+// must differ. A value is nil, a bool, a string, an int or int64, a
+// finite float64, a Text, an Output, or a map[string]any or []any of
+// those plain shapes (not of Texts or Outputs): anything else, a NaN, or
+// two fields of one key is an error.
+func Object(fields ...Field) (Output, error) {
+	var small [stackFields]Field
+	sorted := append(small[:0], fields...)
+	// Insertion sort: a few fields.
+	for i := 1; i < len(sorted); i++ {
+		for j := i; j > 0 && sorted[j-1].Key > sorted[j].Key; j-- {
+			sorted[j-1], sorted[j] = sorted[j], sorted[j-1]
+		}
+	}
+	n := 2
+	for i, f := range sorted {
+		if i > 0 && f.Key == sorted[i-1].Key {
+			return Output{}, fmt.Errorf("stepjson: two fields of key %q", f.Key)
+		}
+		n += len(f.Key) + 4
+		switch v := f.Value.(type) {
+		case Text:
+			n += len(v.b)
+		case Output:
+			n += len(v.b)
+		}
+	}
+	b := make([]byte, 0, n+16*len(sorted))
+	b = append(b, '{')
+	for i, f := range sorted {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(jsonenc.AppendString(b, f.Key), ':')
+		var err error
+		if b, err = appendValue(b, f.Value); err != nil {
+			return Output{}, fmt.Errorf("stepjson: field %q: %w", f.Key, err)
+		}
+	}
+	return Output{append(b, '}')}, nil
+}
+
+// Value writes v, one of the values Object takes but a Text or an Output.
+func Value(v any) (Output, error) {
+	switch v.(type) {
+	case Text, Output:
+		return Output{}, fmt.Errorf("stepjson: a %T is written already", v)
+	}
+	b, err := appendValue(nil, v)
+	if err != nil {
+		return Output{}, fmt.Errorf("stepjson: %w", err)
+	}
+	return Output{b}, nil
+}
+
+// appendValue appends one of the values Object takes.
+func appendValue(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case Text:
+		if v.b == nil {
+			return append(b, "null"...), nil
+		}
+		return append(b, v.b...), nil
+	case Output:
+		if v.b == nil {
+			return append(b, "null"...), nil
+		}
+		return append(b, v.b...), nil
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return b, fmt.Errorf("%v has no JSON form", v)
+		}
+		return jsonenc.AppendFloat(b, v)
+	case nil, bool, string, int64, map[string]any, []any:
+		n := len(b)
+		b, sh, err := jsonenc.AppendShape(b, v)
+		if err == nil && (!sh.Plain || sh.NonFinite) {
+			err = fmt.Errorf("a value of other than plain shapes, or holding NaN or ±Inf")
+		}
+		if err != nil {
+			return b[:n], err
+		}
+		return b, nil
+	}
+	return b, fmt.Errorf("a value of type %T", v)
+}
