@@ -40,9 +40,11 @@ type Journal struct {
 	rp   *state.Replay // nil for a run from scratch
 	mask *mask.Masker
 	warn func(string)
-	// key is the state directory's key: an item key that holds a secret
-	// is journaled as its keyed hash (journalKey).
-	key mask.Key
+	// key is the state directory's key, and keyMask the secrets the run
+	// was started with: an item key that holds one of them is journaled
+	// as its keyed hash (journalKey).
+	key     mask.Key
+	keyMask *mask.Masker
 
 	blocks sync.Map // step id -> *seenKeys, for a resume
 
@@ -71,7 +73,11 @@ func newJournal(s *state.Session, rp *state.Replay, m *mask.Masker, key mask.Key
 	if m == nil {
 		m = mask.New()
 	}
-	return &Journal{s: s, rp: rp, mask: m, key: key, warn: warn}
+	// The secrets known now, before the run starts: a called workflow's
+	// secret, which the masker learns when its step runs (or not, on a
+	// resume that restores the step), must not decide how a key is
+	// journaled, or a resume would look it up in another form.
+	return &Journal{s: s, rp: rp, mask: m, key: key, keyMask: m.Copy(), warn: warn}
 }
 
 // ID is the run's id: give it to exec.Options.RunID.
@@ -279,7 +285,7 @@ func (j *Journal) Item(s *spec.Step, key string) (exec.Restored, error) {
 		return exec.Restored{}, nil
 	}
 	sk.asked.Add(1)
-	it, ok := j.lookup(sk, key)
+	it, ok := sk.b.Item(j.journalKey(key))
 	if !ok {
 		return exec.Restored{}, nil
 	}
@@ -302,32 +308,22 @@ func (j *Journal) priorItem(s *spec.Step, key string) int {
 	if sk == nil {
 		return 0
 	}
-	it, _ := j.lookup(sk, key)
+	it, _ := sk.b.Item(j.journalKey(key))
 	return it.Attempts
 }
 
-// lookup finds the journaled item of key: under the key itself, or,
-// where the block's journal holds hashed keys, under its keyed hash —
-// whether or not the masker knows the secret now (one a called workflow
-// declares is known only once its step runs, which a resume may skip).
-func (j *Journal) lookup(sk *seenKeys, key string) (state.ItemResult, bool) {
-	it, ok := sk.b.Item(key)
-	if !ok && sk.hashed {
-		it, ok = sk.b.Item(j.key.Sum(key))
-	}
-	return it, ok
-}
-
-// journalKey is the key an item is journaled under: the key itself, or,
-// when it holds a secret the masker knows (a key made of a secret input),
-// its keyed hash (mask.Key.Sum, HMAC-SHA256 with the state directory's
-// key), so that the secret is not written to the state directory, nor a
-// hash a guess could be checked against; lookup finds it either way.
+// journalKey is the key an item is journaled under, and looked up by on
+// a resume: the key itself, or, when it holds one of the secrets the run
+// was started with (keyMask: a key made of a secret input), its keyed
+// hash (mask.Key.SumText, HMAC-SHA256 with the state directory's key), so
+// that neither the secret nor a hash a guess could be checked against is
+// written to the state directory. The same key always takes the same
+// form: a resume must be given the same secrets (PrepareResume).
 func (j *Journal) journalKey(key string) string {
-	if !j.mask.HasSecret([]byte(key)) {
+	if !j.keyMask.HasSecret([]byte(key)) {
 		return key
 	}
-	return j.key.Sum(key)
+	return j.key.SumText(key)
 }
 
 // isHashedKey reports whether a journaled key is journalKey's hash.
@@ -359,9 +355,6 @@ type seenKeys struct {
 	b     *state.Block
 	bits  []atomic.Uint32
 	asked atomic.Int64 // lookups: every item of the block, once
-	// hashed is set when some of the block's keys are journaled hashed
-	// (journalKey): only then is a key not found looked up hashed.
-	hashed bool
 }
 
 // seen returns the block's keys to mark off; nil when the journal has no
@@ -377,14 +370,7 @@ func (j *Journal) seen(step string) *seenKeys {
 	if b == nil || b.Len() == 0 {
 		return nil
 	}
-	sk := &seenKeys{b: b, bits: make([]atomic.Uint32, (b.Len()+31)/32)}
-	for key := range b.Keys() {
-		if isHashedKey(key) {
-			sk.hashed = true
-			break
-		}
-	}
-	v, _ := j.blocks.LoadOrStore(step, sk)
+	v, _ := j.blocks.LoadOrStore(step, &seenKeys{b: b, bits: make([]atomic.Uint32, (b.Len()+31)/32)})
 	return v.(*seenKeys)
 }
 

@@ -108,6 +108,16 @@ func (k Key) Sum(v any) string {
 	return SumPrefix + hex.EncodeToString(mac.Sum(nil))
 }
 
+// SumText returns the keyed hash of text's bytes as they are (invalid
+// UTF-8 included, which Sum's JSON would make U+FFFD), in Sum's form but
+// apart from any Sum: the text is hashed after a prefix of its own.
+func (k Key) SumText(text string) string {
+	mac := hmac.New(sha256.New, k)
+	mac.Write([]byte("text\x00"))
+	mac.Write([]byte(text))
+	return SumPrefix + hex.EncodeToString(mac.Sum(nil))
+}
+
 // Equal reports whether sum is the keyed hash of v, in constant time.
 func (k Key) Equal(sum string, v any) bool {
 	return hmac.Equal([]byte(sum), []byte(k.Sum(v)))

@@ -2,6 +2,7 @@ package mask
 
 import (
 	"bytes"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -131,6 +132,22 @@ func (m *Masker) HasSecret(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// Copy returns a Masker of the secrets m masks now, which later Adds to
+// m do not change (a nil m: none).
+func (m *Masker) Copy() *Masker {
+	out := New()
+	if m == nil {
+		return out
+	}
+	m.mu.Lock()
+	secrets := slices.Collect(maps.Keys(m.secrets))
+	m.mu.Unlock()
+	for _, s := range secrets {
+		out.Add(s)
+	}
+	return out
 }
 
 // Empty reports whether the Masker masks no secret (it still redacts URLs).
