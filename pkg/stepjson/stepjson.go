@@ -37,8 +37,9 @@ import (
 // Text is JSON text checked by CheckText: one value, compact, ASCII
 // without a backslash (so each string reads in it as it decodes), with no
 // key twice in an object, nested at most steps.MaxJSONDepth deep. The zero
-// Text holds nothing and is written as null.
-type Text struct{ b []byte }
+// Text holds nothing and is written as null. (A pointer inside, so that
+// a Text goes into an interface without a copy.)
+type Text struct{ p *[]byte }
 
 // CheckText returns text as a Text, a copy of its own, when it is one
 // JSON value that reads as the value it decodes to: ASCII without a
@@ -68,7 +69,7 @@ func CheckText(text []byte) (t Text, ok bool) {
 	if !uniqueKeys(out) {
 		return Text{}, false
 	}
-	return Text{out}, true
+	return Text{&out}, true
 }
 
 // plain reports whether text is ASCII without a backslash.
@@ -81,19 +82,34 @@ func plain(text []byte) bool {
 	return true
 }
 
-// Bytes returns the text. Do not modify it.
-func (t Text) Bytes() []byte { return t.b }
+// Bytes returns the text, nil for the zero Text. Do not modify it.
+func (t Text) Bytes() []byte {
+	if t.p == nil {
+		return nil
+	}
+	return *t.p
+}
 
 // Output is a step's output written as JSON by Object or Value. Return it
-// from Step.Run as the output.
-type Output struct{ b []byte }
+// from Step.Run as the output. (A pointer inside, as in Text.)
+type Output struct{ p *[]byte }
 
-// Bytes returns the JSON. Do not modify it.
-func (o Output) Bytes() []byte { return o.b }
+// Bytes returns the JSON, nil for the zero Output. Do not modify it.
+func (o Output) Bytes() []byte {
+	if o.p == nil {
+		return nil
+	}
+	return *o.p
+}
 
-// MarshalJSON returns the JSON, so that encoding/json writes an Output as
-// the value it stands for.
-func (o Output) MarshalJSON() ([]byte, error) { return o.b, nil }
+// MarshalJSON returns the JSON (null for the zero Output), so that
+// encoding/json writes an Output as the value it stands for.
+func (o Output) MarshalJSON() ([]byte, error) {
+	if o.p == nil {
+		return []byte("null"), nil
+	}
+	return *o.p, nil
+}
 
 // Field is a member of an object Object writes.
 type Field struct {
@@ -126,9 +142,9 @@ func Object(fields ...Field) (Output, error) {
 		n += len(f.Key) + 4
 		switch v := f.Value.(type) {
 		case Text:
-			n += len(v.b)
+			n += len(v.Bytes())
 		case Output:
-			n += len(v.b)
+			n += len(v.Bytes())
 		}
 	}
 	b := make([]byte, 0, n+16*len(sorted))
@@ -137,14 +153,39 @@ func Object(fields ...Field) (Output, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(jsonenc.AppendString(b, f.Key), ':')
+		b = append(appendKey(b, f.Key), ':')
 		var err error
 		if b, err = appendValue(b, f.Value); err != nil {
 			return Output{}, fmt.Errorf("stepjson: field %q: %w", f.Key, err)
 		}
 	}
-	return Output{append(b, '}')}, nil
+	b = append(b, '}')
+	return Output{&b}, nil
 }
+
+// appendKey appends a key as a JSON string: as it is when JSON escapes
+// none of its bytes (the keys a step names are such), else as
+// jsonenc.AppendString escapes it.
+func appendKey(b []byte, key string) []byte {
+	for i := 0; i < len(key); i++ {
+		if escaped[key[i]] {
+			return jsonenc.AppendString(b, key)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, key...)
+	return append(b, '"')
+}
+
+// escaped marks the bytes a JSON string may not hold as they are, or that
+// begin a character jsonenc.AppendString may rewrite: control
+// characters, the quote, the backslash, and every byte past ASCII.
+var escaped = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\'
+	}
+	return t
+}()
 
 // Value writes v, one of the values Object takes but a Text or an Output.
 func Value(v any) (Output, error) {
@@ -156,22 +197,22 @@ func Value(v any) (Output, error) {
 	if err != nil {
 		return Output{}, fmt.Errorf("stepjson: %w", err)
 	}
-	return Output{b}, nil
+	return Output{&b}, nil
 }
 
 // appendValue appends one of the values Object takes.
 func appendValue(b []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case Text:
-		if v.b == nil {
+		if v.p == nil {
 			return append(b, "null"...), nil
 		}
-		return append(b, v.b...), nil
+		return append(b, *v.p...), nil
 	case Output:
-		if v.b == nil {
+		if v.p == nil {
 			return append(b, "null"...), nil
 		}
-		return append(b, v.b...), nil
+		return append(b, *v.p...), nil
 	case int:
 		return strconv.AppendInt(b, int64(v), 10), nil
 	case float64:

@@ -95,3 +95,19 @@ func TestObjectRefuses(t *testing.T) {
 		t.Error("Value of a Text: no error")
 	}
 }
+
+// TestObjectKeys: a key is written as jsonenc.AppendString writes it,
+// whatever bytes it holds.
+func TestObjectKeys(t *testing.T) {
+	for c := range 256 {
+		key := "k" + string([]byte{byte(c)}) + "é"[:1+c%2]
+		out, err := Object(Field{key, 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := string(jsonenc.AppendString([]byte("{"), key)) + ":1}"
+		if string(out.Bytes()) != want {
+			t.Errorf("key %q written %s; want %s", key, out.Bytes(), want)
+		}
+	}
+}
