@@ -728,3 +728,20 @@ steps:
 		t.Errorf("read item 0: output %T %v; want its values", rep.Step("read").Results[0].Output, rep.Step("read").Results[0].Output)
 	}
 }
+
+// TestMaskedMembersKeyTwice: a secret in the first of two equal keys,
+// which decoding drops, is not written with the output's text.
+func TestMaskedMembersKeyTwice(t *testing.T) {
+	const secret = "s3cr3t-T0ken-value"
+	m := mask.New(secret)
+	for _, raw := range []string{
+		`{"k":"` + secret + `","k":"x"}`,
+		`{"body":{"a":"` + secret + `","a":"x"},"n":1}`,
+	} {
+		out, _ := maskedOutput(m, &ItemResult{Status: Succeeded, Output: json.RawMessage(raw), outJSON: []byte(raw)})
+		b, _, err := jsonenc.Output(nil, out)
+		if err != nil || strings.Contains(string(b), secret) {
+			t.Errorf("%s masked to %s (%v)", raw, b, err)
+		}
+	}
+}

@@ -102,15 +102,19 @@ func maskedMembers(m *mask.Masker, raw json.RawMessage) (out any, changed, ok bo
 		}
 		mv, c := m.ValueChanged(v)
 		mk := m.String(k)
-		if !c && mk == k {
+		// Its text stays only if it holds no secret either: one that
+		// decoding hid (the first of a key twice) must not be written.
+		if !c && mk == k && !m.HasSecret(text) {
 			obj[k] = text
 			continue
 		}
 		obj[mk], changed = mv, true
 	}
-	if !changed {
+	if !changed && !m.HasSecret(raw) {
 		return raw, false, true
 	}
+	// A secret that no member held as decoded (in a member that a key
+	// twice dropped) goes with the text: the members as decoded.
 	return obj, true, true
 }
 

@@ -30,8 +30,10 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/flowrun/flowrun/internal/jsonenc"
+	"github.com/flowrun/flowrun/pkg/steps"
 )
 
 // Text is JSON text checked by CheckText: one value, compact, ASCII
@@ -39,7 +41,18 @@ import (
 // key twice in an object, nested at most steps.MaxJSONDepth deep. The zero
 // Text holds nothing and is written as null. (A pointer inside, so that
 // a Text goes into an interface without a copy.)
-type Text struct{ p *[]byte }
+type Text struct{ p *written }
+
+// written is JSON this package wrote or checked, and how deep it nests.
+type written struct {
+	b     []byte
+	depth int
+}
+
+// maxDepth bounds how deep an Output nests: what flowrun writes and reads
+// back (jsonenc refuses deeper values; a Text nests at most
+// steps.MaxJSONDepth deep, so an object of Texts fits).
+const maxDepth = 2 * steps.MaxJSONDepth
 
 // CheckText returns text as a Text, a copy of its own, when it is one
 // JSON value that reads as the value it decodes to: ASCII without a
@@ -66,10 +79,11 @@ func CheckText(text []byte) (t Text, ok bool) {
 		}
 		out = buf.Bytes()
 	}
-	if !uniqueKeys(out) {
+	depth, ok := checkKeys(out)
+	if !ok {
 		return Text{}, false
 	}
-	return Text{&out}, true
+	return Text{&written{out, depth}}, true
 }
 
 // plain reports whether text is ASCII without a backslash.
@@ -87,19 +101,19 @@ func (t Text) Bytes() []byte {
 	if t.p == nil {
 		return nil
 	}
-	return *t.p
+	return t.p.b
 }
 
 // Output is a step's output written as JSON by Object or Value. Return it
 // from Step.Run as the output. (A pointer inside, as in Text.)
-type Output struct{ p *[]byte }
+type Output struct{ p *written }
 
 // Bytes returns the JSON, nil for the zero Output. Do not modify it.
 func (o Output) Bytes() []byte {
 	if o.p == nil {
 		return nil
 	}
-	return *o.p
+	return o.p.b
 }
 
 // MarshalJSON returns the JSON (null for the zero Output), so that
@@ -108,7 +122,7 @@ func (o Output) MarshalJSON() ([]byte, error) {
 	if o.p == nil {
 		return []byte("null"), nil
 	}
-	return *o.p, nil
+	return o.p.b, nil
 }
 
 // Field is a member of an object Object writes.
@@ -121,10 +135,11 @@ type Field struct {
 const stackFields = 8
 
 // Object writes the object of fields, in the order of their keys, which
-// must differ. A value is nil, a bool, a string, an int or int64, a
-// finite float64, a Text, an Output, or a map[string]any or []any of
-// those plain shapes (not of Texts or Outputs): anything else, a NaN, or
-// two fields of one key is an error.
+// must differ and be valid UTF-8. A value is nil, a bool, a string, an
+// int or int64, a finite float64, a Text, an Output, or a map[string]any
+// (keys valid UTF-8) or []any of those plain shapes (not of Texts,
+// Outputs or json.RawMessage): anything else, a NaN, two fields of one
+// key, or an object nested more than 2,000 levels deep is an error.
 func Object(fields ...Field) (Output, error) {
 	var small [stackFields]Field
 	sorted := append(small[:0], fields...)
@@ -134,11 +149,21 @@ func Object(fields ...Field) (Output, error) {
 			sorted[j-1], sorted[j] = sorted[j], sorted[j-1]
 		}
 	}
-	n := 2
+	n, depth := 2, 1
 	for i, f := range sorted {
 		if i > 0 && f.Key == sorted[i-1].Key {
 			return Output{}, fmt.Errorf("stepjson: two fields of key %q", f.Key)
 		}
+		if !utf8.ValidString(f.Key) {
+			// Two keys that are not could be written, and read back, as
+			// one.
+			return Output{}, fmt.Errorf("stepjson: key %q is not UTF-8", f.Key)
+		}
+		d, err := depthOf(f.Value, 1)
+		if err != nil {
+			return Output{}, fmt.Errorf("stepjson: field %q: %w", f.Key, err)
+		}
+		depth = max(depth, d)
 		n += len(f.Key) + 4
 		switch v := f.Value.(type) {
 		case Text:
@@ -160,7 +185,7 @@ func Object(fields ...Field) (Output, error) {
 		}
 	}
 	b = append(b, '}')
-	return Output{&b}, nil
+	return Output{&written{b, depth}}, nil
 }
 
 // appendKey appends a key as a JSON string: as it is when JSON escapes
@@ -193,11 +218,15 @@ func Value(v any) (Output, error) {
 	case Text, Output:
 		return Output{}, fmt.Errorf("stepjson: a %T is written already", v)
 	}
+	depth, err := depthOf(v, 0)
+	if err != nil {
+		return Output{}, fmt.Errorf("stepjson: %w", err)
+	}
 	b, err := appendValue(nil, v)
 	if err != nil {
 		return Output{}, fmt.Errorf("stepjson: %w", err)
 	}
-	return Output{&b}, nil
+	return Output{&written{b, depth}}, nil
 }
 
 // appendValue appends one of the values Object takes.
@@ -207,12 +236,12 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		if v.p == nil {
 			return append(b, "null"...), nil
 		}
-		return append(b, *v.p...), nil
+		return append(b, v.p.b...), nil
 	case Output:
 		if v.p == nil {
 			return append(b, "null"...), nil
 		}
-		return append(b, *v.p...), nil
+		return append(b, v.p.b...), nil
 	case int:
 		return strconv.AppendInt(b, int64(v), 10), nil
 	case float64:
@@ -221,15 +250,89 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		}
 		return jsonenc.AppendFloat(b, v)
 	case nil, bool, string, int64, map[string]any, []any:
-		n := len(b)
-		b, sh, err := jsonenc.AppendShape(b, v)
-		if err == nil && (!sh.Plain || sh.NonFinite) {
-			err = fmt.Errorf("a value of other than plain shapes, or holding NaN or ±Inf")
-		}
-		if err != nil {
-			return b[:n], err
-		}
-		return b, nil
+		// Plain shapes only, depthOf has checked.
+		return jsonenc.AppendValue(b, v)
 	}
 	return b, fmt.Errorf("a value of type %T", v)
+}
+
+// depthOf returns how deep v nests, in containers, when it sits d
+// containers down and is a value Object takes: the plain shapes, finite,
+// with keys that are valid UTF-8, and Texts and Outputs but inside a map
+// or a list; an error for anything else, or past maxDepth.
+func depthOf(v any, d int) (int, error) {
+	if err := depthWithin(d); err != nil {
+		return 0, err
+	}
+	switch v := v.(type) {
+	case nil, bool, string, int, int64:
+		return d, nil
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, fmt.Errorf("%v has no JSON form", v)
+		}
+		return d, nil
+	case Text:
+		return d + v.depth(), depthWithin(d + v.depth())
+	case Output:
+		return d + v.depth(), depthWithin(d + v.depth())
+	case map[string]any:
+		deepest := d + 1
+		for k, x := range v {
+			if !utf8.ValidString(k) {
+				return 0, fmt.Errorf("key %q is not UTF-8", k)
+			}
+			if _, nested := x.(Text); nested {
+				return 0, fmt.Errorf("a Text inside a map")
+			}
+			if _, nested := x.(Output); nested {
+				return 0, fmt.Errorf("an Output inside a map")
+			}
+			xd, err := depthOf(x, d+1)
+			if err != nil {
+				return 0, err
+			}
+			deepest = max(deepest, xd)
+		}
+		return deepest, depthWithin(deepest)
+	case []any:
+		deepest := d + 1
+		for _, x := range v {
+			switch x.(type) {
+			case Text, Output:
+				return 0, fmt.Errorf("a %T inside a list", x)
+			}
+			xd, err := depthOf(x, d+1)
+			if err != nil {
+				return 0, err
+			}
+			deepest = max(deepest, xd)
+		}
+		return deepest, depthWithin(deepest)
+	}
+	return 0, fmt.Errorf("a value of type %T", v)
+}
+
+// depthWithin is the error for a depth past maxDepth.
+func depthWithin(d int) error {
+	if d > maxDepth {
+		return fmt.Errorf("nested more than %d levels deep", maxDepth)
+	}
+	return nil
+}
+
+// depth is how deep the Text nests (0 for the zero Text).
+func (t Text) depth() int {
+	if t.p == nil {
+		return 0
+	}
+	return t.p.depth
+}
+
+// depth is how deep the Output nests (0 for the zero Output).
+func (o Output) depth() int {
+	if o.p == nil {
+		return 0
+	}
+	return o.p.depth
 }

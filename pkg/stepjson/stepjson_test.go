@@ -97,17 +97,86 @@ func TestObjectRefuses(t *testing.T) {
 }
 
 // TestObjectKeys: a key is written as jsonenc.AppendString writes it,
-// whatever bytes it holds.
+// whatever bytes it holds; a key that is not UTF-8 is refused (two such
+// keys could be written, and read back, as one).
 func TestObjectKeys(t *testing.T) {
 	for c := range 256 {
-		key := "k" + string([]byte{byte(c)}) + "é"[:1+c%2]
+		key := "k" + string([]byte{byte(c)}) + "é"
 		out, err := Object(Field{key, 1})
+		if c >= 0x80 {
+			if err == nil {
+				t.Errorf("key %q: no error", key)
+			}
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := string(jsonenc.AppendString([]byte("{"), key)) + ":1}"
 		if string(out.Bytes()) != want {
 			t.Errorf("key %q written %s; want %s", key, out.Bytes(), want)
+		}
+	}
+	if _, err := Object(Field{"k\xfe", 1}, Field{"k\xff", 2}); err == nil {
+		t.Error("keys that are not UTF-8: no error")
+	}
+	if _, err := Value(map[string]any{"k\xfe": 1, "k\xff": 2}); err == nil {
+		t.Error("map keys that are not UTF-8: no error")
+	}
+}
+
+// TestDepthBounded: an Output nests at most 2,000 levels, however it is
+// built — Objects of Objects, maps of maps, Texts — so that flowrun can
+// write it and read it back.
+func TestDepthBounded(t *testing.T) {
+	o, err := Value(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 * steps.MaxJSONDepth {
+		if o, err = Object(Field{"a", o}); err != nil {
+			t.Fatalf("level %d: %v", i+1, err)
+		}
+	}
+	if _, err := Object(Field{"a", o}); err == nil {
+		t.Error("an Object 2,001 levels deep: no error")
+	}
+	deep := any(1)
+	for range 2*steps.MaxJSONDepth + 1 {
+		deep = map[string]any{"a": deep}
+	}
+	if _, err := Value(deep); err == nil {
+		t.Error("a map 2,001 levels deep: no error")
+	}
+	text, ok := CheckText([]byte(strings.Repeat("[", steps.MaxJSONDepth) + strings.Repeat("]", steps.MaxJSONDepth)))
+	if !ok {
+		t.Fatal("CheckText refused 1,000 levels")
+	}
+	wrapped := Output{}
+	if wrapped, err = Object(Field{"t", text}); err != nil || wrapped.depth() != steps.MaxJSONDepth+1 {
+		t.Errorf("an Object of a 1,000-deep Text: depth %d, %v", wrapped.depth(), err)
+	}
+	for range steps.MaxJSONDepth - 1 {
+		wrapped, _ = Object(Field{"a", wrapped})
+	}
+	if _, err := Object(Field{"a", wrapped}); err == nil {
+		t.Error("Objects around a Text, 2,001 levels deep: no error")
+	}
+	if b := wrapped.Bytes(); !json.Valid(b) {
+		t.Error("a 2,000-deep Output is not valid JSON")
+	}
+}
+
+func TestRawMessageRefused(t *testing.T) {
+	for _, v := range []any{
+		map[string]any{"x": json.RawMessage(`{"a":1,"a":2}`)},
+		[]any{json.RawMessage(`1`)},
+	} {
+		if _, err := Value(v); err == nil {
+			t.Errorf("Value(%v): no error", v)
+		}
+		if _, err := Object(Field{"v", v}); err == nil {
+			t.Errorf("Object of %v: no error", v)
 		}
 	}
 }

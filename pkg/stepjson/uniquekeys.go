@@ -17,6 +17,13 @@ const smallObject = 16
 // keys, and the report writes that; text holding both would not read as
 // the value it decodes to (and some JSON readers refuse it).
 func uniqueKeys(text []byte) bool {
+	_, ok := checkKeys(text)
+	return ok
+}
+
+// checkKeys is uniqueKeys, also returning how deep text nests (0 for a
+// value that is neither an object nor a list).
+func checkKeys(text []byte) (depth int, ok bool) {
 	type frame struct {
 		object bool
 		start  int                 // where its keys start in keys
@@ -29,9 +36,10 @@ func uniqueKeys(text []byte) bool {
 		switch text[i] {
 		case '{', '[':
 			if len(stack) == steps.MaxJSONDepth {
-				return false
+				return 0, false
 			}
 			stack = append(stack, frame{object: text[i] == '{', start: len(keys)})
+			depth = max(depth, len(stack))
 		case '}', ']':
 			top := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
@@ -41,7 +49,7 @@ func uniqueKeys(text []byte) bool {
 		case '"':
 			n := bytes.IndexByte(text[i+1:], '"')
 			if n < 0 {
-				return false // not the valid JSON it must be
+				return 0, false // not the valid JSON it must be
 			}
 			s := text[i+1 : i+1+n]
 			i += n + 1
@@ -56,14 +64,14 @@ func uniqueKeys(text []byte) bool {
 			f := &stack[len(stack)-1]
 			if f.seen != nil {
 				if _, dup := f.seen[string(s)]; dup {
-					return false
+					return 0, false
 				}
 				f.seen[string(s)] = struct{}{}
 				continue
 			}
 			for _, k := range keys[f.start:] {
 				if bytes.Equal(k, s) {
-					return false
+					return 0, false
 				}
 			}
 			keys = append(keys, s)
@@ -76,5 +84,5 @@ func uniqueKeys(text []byte) bool {
 			}
 		}
 	}
-	return true
+	return depth, true
 }
