@@ -154,11 +154,6 @@ func Object(fields ...Field) (Output, error) {
 		if i > 0 && f.Key == sorted[i-1].Key {
 			return Output{}, fmt.Errorf("stepjson: two fields of key %q", f.Key)
 		}
-		if !utf8.ValidString(f.Key) {
-			// Two keys that are not could be written, and read back, as
-			// one.
-			return Output{}, fmt.Errorf("stepjson: key %q is not UTF-8", f.Key)
-		}
 		d, err := depthOf(f.Value, 1)
 		if err != nil {
 			return Output{}, fmt.Errorf("stepjson: field %q: %w", f.Key, err)
@@ -178,7 +173,13 @@ func Object(fields ...Field) (Output, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(appendKey(b, f.Key), ':')
+		var ok bool
+		if b, ok = appendKey(b, f.Key); !ok {
+			// Two keys that are not could be written, and read back, as
+			// one.
+			return Output{}, fmt.Errorf("stepjson: key %q is not UTF-8", f.Key)
+		}
+		b = append(b, ':')
 		var err error
 		if b, err = appendValue(b, f.Value); err != nil {
 			return Output{}, fmt.Errorf("stepjson: field %q: %w", f.Key, err)
@@ -190,16 +191,20 @@ func Object(fields ...Field) (Output, error) {
 
 // appendKey appends a key as a JSON string: as it is when JSON escapes
 // none of its bytes (the keys a step names are such), else as
-// jsonenc.AppendString escapes it.
-func appendKey(b []byte, key string) []byte {
+// jsonenc.AppendString escapes it; ok is false for a key that is not
+// valid UTF-8.
+func appendKey(b []byte, key string) (out []byte, ok bool) {
 	for i := 0; i < len(key); i++ {
 		if escaped[key[i]] {
-			return jsonenc.AppendString(b, key)
+			if !utf8.ValidString(key) {
+				return b, false
+			}
+			return jsonenc.AppendString(b, key), true
 		}
 	}
 	b = append(b, '"')
 	b = append(b, key...)
-	return append(b, '"')
+	return append(b, '"'), true
 }
 
 // escaped marks the bytes a JSON string may not hold as they are, or that
