@@ -646,16 +646,7 @@ steps:
     parallel: {items: [1], results: failures, results_file: `+dir+`/out.jsonl}
     probe: {out: {a: "/u/pass&word%21"}}
 `)
-	m := mask.New()
-	resetProbes()
-	rep := Run(t.Context(), wf, Options{Inputs: map[string]any{"token": secret}, Mask: m, CompactResults: true})
-	if rep.Status != Succeeded {
-		t.Fatalf("%s: %s", rep.Status, rep.Error)
-	}
-	var buf bytes.Buffer
-	if err := rep.Masked(m).WriteJSON(&buf, nil); err != nil {
-		t.Fatal(err)
-	}
+	buf := reportForms(t, wf, secret)
 	file, err := os.ReadFile(dir + "/out.jsonl")
 	if err != nil {
 		t.Fatal(err)
