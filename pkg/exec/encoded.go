@@ -1,10 +1,7 @@
 package exec
 
 import (
-	"bytes"
 	"encoding/json"
-	"maps"
-	"slices"
 	"sync"
 
 	"github.com/flowrun/flowrun/internal/jsonenc"
@@ -81,43 +78,6 @@ func compactOutput(res *ItemResult) error {
 	return err
 }
 
-// maskedMembers masks a JSON object member by member: see maskedOutput.
-// ok is false for text that does not decode to an object (it is then
-// masked whole).
-func maskedMembers(m *mask.Masker, raw json.RawMessage) (out any, changed, ok bool) {
-	var members map[string]json.RawMessage
-	if json.Unmarshal(raw, &members) != nil {
-		return nil, false, false
-	}
-	obj := make(map[string]any, len(members))
-	// In key order, so that two keys that mask alike leave the same one
-	// whatever the map's order.
-	for _, k := range slices.Sorted(maps.Keys(members)) {
-		text := members[k]
-		dec := json.NewDecoder(bytes.NewReader(text))
-		dec.UseNumber() // whole numbers stay whole, as the JSON says
-		var v any
-		if dec.Decode(&v) != nil {
-			return nil, false, false
-		}
-		mv, c := m.ValueChanged(v)
-		mk := m.String(k)
-		// Its text stays only if it holds no secret either: one that
-		// decoding hid (the first of a key twice) must not be written.
-		if !c && mk == k && !m.HasSecret(text) {
-			obj[k] = text
-			continue
-		}
-		obj[mk], changed = mv, true
-	}
-	if !changed && !m.HasSecret(raw) {
-		return raw, false, true
-	}
-	// A secret that no member held as decoded (in a member that a key
-	// twice dropped) goes with the text: the members as decoded.
-	return obj, true, true
-}
-
 // outputIsJSON reports whether the result's output is its kept JSON
 // itself (a json.RawMessage over the same bytes, as an output the step
 // wrote as JSON is): then keeping that JSON costs nothing.
@@ -140,32 +100,15 @@ var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return 
 const maxPooledEncode = 64 << 10
 
 // maskedOutput masks an item's output for a report: when its JSON is kept
-// and masking would change nothing in it, without walking it. For any
-// output whose JSON is kept, that is decided from the JSON when m masks
-// no secret: URLs are then all it redacts, and a string holds "://"
-// exactly when its JSON does (the escapes of JSON never touch ':' or
-// '/'). For an output that is its JSON object (compacted, or written so
-// by the http step), it is decided from the JSON with secrets too, as
-// masking a json.RawMessage always was: Contains looks for every form of
-// a secret as JSON escapes it.
-//
-// Such an output is masked member by member when Contains finds
-// something: each member decoded and masked whole, as the output's map
-// would be, and a member that masking leaves as it was keeps its text —
-// an http body its keys' order — whatever another member needs masked.
+// and masking would change nothing in it, without walking it. That is
+// decided from the JSON only when m masks no secret: URLs are then all it
+// redacts, and a string holds "://" exactly when its JSON does (the
+// escapes of JSON never touch ':' or '/'). An output kept as its JSON
+// (compacted, or written so by its step) is masked by the masker as JSON
+// text: member by member, members it leaves alone keeping their bytes.
 func maskedOutput(m *mask.Masker, res *ItemResult) (any, bool) {
 	if res.outJSON != nil && m.Empty() && !m.Contains(res.outJSON) {
 		return res.Output, false
-	}
-	if raw, ok := res.Output.(json.RawMessage); ok && res.outJSON != nil && len(raw) > 0 && raw[0] == '{' {
-		if !m.Contains(raw) {
-			// What masking it whole decides from its JSON (compact:
-			// outJSON), without a walk (mask.Masker.Value).
-			return res.Output, false
-		}
-		if out, changed, ok := maskedMembers(m, raw); ok {
-			return out, changed
-		}
 	}
 	return m.ValueChanged(res.Output)
 }

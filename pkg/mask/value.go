@@ -61,6 +61,8 @@ func (m *Masker) value(v any, depth int) (any, bool) {
 	case []byte:
 		// As text: outputs hold bytes a step read.
 		return m.String(string(v)), true
+	case json.RawMessage:
+		return m.rawJSON(v, depth)
 	case map[string]any:
 		var out map[string]any // made at the first change
 		keyMasked := false
@@ -252,6 +254,59 @@ func (m *Masker) opaque(v any, depth int) (any, bool) {
 		}
 	}
 	return m.String(text), true
+}
+
+// rawJSON masks JSON text by the value it decodes to, judged from the
+// text first (Contains looks for every form of a secret as JSON escapes
+// it). An object is masked member by member: a member that masking leaves
+// as it was keeps its text — its keys' order, its numbers as written —
+// whatever another member needs masked. Text that holds a secret which
+// decoding hid (the first of a key twice) is never written as it is: the
+// member, or the value, is then written as decoded. Text that is not
+// JSON is masked by what writers make of it (opaque).
+func (m *Masker) rawJSON(v json.RawMessage, depth int) (any, bool) {
+	if !m.Contains(v) {
+		return v, false
+	}
+	if !json.Valid(v) {
+		return m.opaque(v, depth)
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(v, &members); err != nil || members == nil {
+		// Not an object: masked whole.
+		mx, c := m.value(decodeNumbers(v), depth+1)
+		if !c && !m.HasSecret(v) {
+			return v, false
+		}
+		return mx, true
+	}
+	out := make(map[string]any, len(members))
+	changed := false
+	// In key order, so that two keys that mask alike keep the same value
+	// in every run (as in a map).
+	for _, k := range slices.Sorted(maps.Keys(members)) {
+		text := members[k]
+		mx, c := m.value(decodeNumbers(text), depth+1)
+		mk := m.String(k)
+		if !c && mk == k && !m.HasSecret(text) {
+			out[k] = text
+			continue
+		}
+		out[mk], changed = mx, true
+	}
+	if !changed && !m.HasSecret(v) {
+		return v, false
+	}
+	return out, true
+}
+
+// decodeNumbers decodes valid JSON text, whole numbers kept whole.
+func decodeNumbers(text []byte) any {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.UseNumber()
+	var v any
+	_ = dec.Decode(&v) // valid: checked by the caller
+	return v
 }
 
 // number masks a number whose text is a secret: it becomes the string

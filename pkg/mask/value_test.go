@@ -136,3 +136,37 @@ func TestMaskerValueOpaqueUnchanged(t *testing.T) {
 		t.Errorf("a secret in JSON: %s, %v", b, changed)
 	}
 }
+
+// TestRawJSONMembers: JSON text is masked member by member: a member
+// masking leaves alone keeps its bytes, two keys that mask alike keep the
+// last one's value in sorted order in every run, and a secret that
+// decoding hides (the first of a key twice, at any depth) is never
+// written with the text.
+func TestRawJSONMembers(t *testing.T) {
+	m := New("pass&word!")
+	got, changed := m.ValueChanged(json.RawMessage(`{"zz":{"b":1,"a":2},"u":"https://x.test/?token=pass&word!"}`))
+	want := map[string]any{"zz": json.RawMessage(`{"b":1,"a":2}`), "u": "https://x.test/?token=***"}
+	if !changed || !reflect.DeepEqual(got, want) {
+		t.Errorf("member by member: %#v; want %#v", got, want)
+	}
+	for range 50 {
+		got, _ := m.ValueChanged(json.RawMessage(`{"other":3,"pass&word!":1,"pass&word%21":2}`))
+		if want := map[string]any{Replacement: json.Number("2"), "other": json.RawMessage(`3`)}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("keys masked alike: %#v; want %#v", got, want)
+		}
+	}
+	for _, raw := range []string{
+		`{"k":"pass&word!","k":"x"}`,
+		`{"body":{"a":"pass&word!","a":"x"},"n":1}`,
+		`[{"a":"pass&word!","a":"x"}]`,
+	} {
+		got, _ := m.ValueChanged(json.RawMessage(raw))
+		b, err := json.Marshal(got)
+		if err != nil || strings.Contains(string(b), "word") {
+			t.Errorf("%s masked to %s (%v)", raw, b, err)
+		}
+	}
+	if got, changed := m.ValueChanged(json.RawMessage(`{"u":"https://x.test/"}`)); changed || string(got.(json.RawMessage)) != `{"u":"https://x.test/"}` {
+		t.Errorf("a URL with nothing to redact: %v, %v; want the text as it is", got, changed)
+	}
+}
