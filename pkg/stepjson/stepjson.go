@@ -29,7 +29,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/flowrun/flowrun/internal/jsonenc"
@@ -43,10 +42,33 @@ import (
 // a Text goes into an interface without a copy.)
 type Text struct{ p *written }
 
-// written is JSON this package wrote or checked, and how deep it nests.
+// written is JSON this package wrote or checked, and how deep it nests;
+// nil writes as null.
 type written struct {
 	b     []byte
 	depth int
+}
+
+func (w *written) bytes() []byte {
+	if w == nil {
+		return nil
+	}
+	return w.b
+}
+
+func (w *written) nesting() int {
+	if w == nil {
+		return 0
+	}
+	return w.depth
+}
+
+// appendTo appends the JSON, null for nil.
+func (w *written) appendTo(b []byte) []byte {
+	if w == nil {
+		return append(b, "null"...)
+	}
+	return append(b, w.b...)
 }
 
 // maxDepth bounds how deep an Output nests: what flowrun writes and reads
@@ -97,33 +119,18 @@ func plain(text []byte) bool {
 }
 
 // Bytes returns the text, nil for the zero Text. Do not modify it.
-func (t Text) Bytes() []byte {
-	if t.p == nil {
-		return nil
-	}
-	return t.p.b
-}
+func (t Text) Bytes() []byte { return t.p.bytes() }
 
 // Output is a step's output written as JSON by Object or Value. Return it
 // from Step.Run as the output. (A pointer inside, as in Text.)
 type Output struct{ p *written }
 
 // Bytes returns the JSON, nil for the zero Output. Do not modify it.
-func (o Output) Bytes() []byte {
-	if o.p == nil {
-		return nil
-	}
-	return o.p.b
-}
+func (o Output) Bytes() []byte { return o.p.bytes() }
 
 // MarshalJSON returns the JSON (null for the zero Output), so that
 // encoding/json writes an Output as the value it stands for.
-func (o Output) MarshalJSON() ([]byte, error) {
-	if o.p == nil {
-		return []byte("null"), nil
-	}
-	return o.p.b, nil
-}
+func (o Output) MarshalJSON() ([]byte, error) { return o.p.appendTo(nil), nil }
 
 // Field is a member of an object Object writes.
 type Field struct {
@@ -154,18 +161,23 @@ func Object(fields ...Field) (Output, error) {
 		if i > 0 && f.Key == sorted[i-1].Key {
 			return Output{}, fmt.Errorf("stepjson: two fields of key %q", f.Key)
 		}
-		d, err := depthOf(f.Value, 1)
+		var d int
+		var err error
+		switch v := f.Value.(type) {
+		case Text:
+			d, err = 1+v.p.nesting(), depthWithin(1+v.p.nesting())
+			n += len(v.Bytes())
+		case Output:
+			d, err = 1+v.p.nesting(), depthWithin(1+v.p.nesting())
+			n += len(v.Bytes())
+		default:
+			d, err = depthOf(v, 1)
+		}
 		if err != nil {
 			return Output{}, fmt.Errorf("stepjson: field %q: %w", f.Key, err)
 		}
 		depth = max(depth, d)
 		n += len(f.Key) + 4
-		switch v := f.Value.(type) {
-		case Text:
-			n += len(v.Bytes())
-		case Output:
-			n += len(v.Bytes())
-		}
 	}
 	b := make([]byte, 0, n+16*len(sorted))
 	b = append(b, '{')
@@ -180,9 +192,13 @@ func Object(fields ...Field) (Output, error) {
 			return Output{}, fmt.Errorf("stepjson: key %q is not UTF-8", f.Key)
 		}
 		b = append(b, ':')
-		var err error
-		if b, err = appendValue(b, f.Value); err != nil {
-			return Output{}, fmt.Errorf("stepjson: field %q: %w", f.Key, err)
+		switch v := f.Value.(type) {
+		case Text:
+			b = v.p.appendTo(b)
+		case Output:
+			b = v.p.appendTo(b)
+		default:
+			b, _ = jsonenc.AppendValue(b, v) // plain shapes: depthOf checked
 		}
 	}
 	b = append(b, '}')
@@ -219,52 +235,19 @@ var escaped = func() (t [256]bool) {
 
 // Value writes v, one of the values Object takes but a Text or an Output.
 func Value(v any) (Output, error) {
-	switch v.(type) {
-	case Text, Output:
-		return Output{}, fmt.Errorf("stepjson: a %T is written already", v)
-	}
 	depth, err := depthOf(v, 0)
 	if err != nil {
 		return Output{}, fmt.Errorf("stepjson: %w", err)
 	}
-	b, err := appendValue(nil, v)
-	if err != nil {
-		return Output{}, fmt.Errorf("stepjson: %w", err)
-	}
+	b, _ := jsonenc.AppendValue(nil, v) // plain shapes: depthOf checked
 	return Output{&written{b, depth}}, nil
 }
 
-// appendValue appends one of the values Object takes.
-func appendValue(b []byte, v any) ([]byte, error) {
-	switch v := v.(type) {
-	case Text:
-		if v.p == nil {
-			return append(b, "null"...), nil
-		}
-		return append(b, v.p.b...), nil
-	case Output:
-		if v.p == nil {
-			return append(b, "null"...), nil
-		}
-		return append(b, v.p.b...), nil
-	case int:
-		return strconv.AppendInt(b, int64(v), 10), nil
-	case float64:
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return b, fmt.Errorf("%v has no JSON form", v)
-		}
-		return jsonenc.AppendFloat(b, v)
-	case nil, bool, string, int64, map[string]any, []any:
-		// Plain shapes only, depthOf has checked.
-		return jsonenc.AppendValue(b, v)
-	}
-	return b, fmt.Errorf("a value of type %T", v)
-}
-
 // depthOf returns how deep v nests, in containers, when it sits d
-// containers down and is a value Object takes: the plain shapes, finite,
-// with keys that are valid UTF-8, and Texts and Outputs but inside a map
-// or a list; an error for anything else, or past maxDepth.
+// containers down and is of the plain shapes: nil, a bool, a string, an
+// int or int64, a finite float64, a map[string]any with keys that are
+// valid UTF-8 or a []any of them; an error for anything else (a Text, an
+// Output, a json.RawMessage among them), or past maxDepth.
 func depthOf(v any, d int) (int, error) {
 	if err := depthWithin(d); err != nil {
 		return 0, err
@@ -277,21 +260,11 @@ func depthOf(v any, d int) (int, error) {
 			return 0, fmt.Errorf("%v has no JSON form", v)
 		}
 		return d, nil
-	case Text:
-		return d + v.depth(), depthWithin(d + v.depth())
-	case Output:
-		return d + v.depth(), depthWithin(d + v.depth())
 	case map[string]any:
 		deepest := d + 1
 		for k, x := range v {
 			if !utf8.ValidString(k) {
 				return 0, fmt.Errorf("key %q is not UTF-8", k)
-			}
-			if _, nested := x.(Text); nested {
-				return 0, fmt.Errorf("a Text inside a map")
-			}
-			if _, nested := x.(Output); nested {
-				return 0, fmt.Errorf("an Output inside a map")
 			}
 			xd, err := depthOf(x, d+1)
 			if err != nil {
@@ -303,10 +276,6 @@ func depthOf(v any, d int) (int, error) {
 	case []any:
 		deepest := d + 1
 		for _, x := range v {
-			switch x.(type) {
-			case Text, Output:
-				return 0, fmt.Errorf("a %T inside a list", x)
-			}
 			xd, err := depthOf(x, d+1)
 			if err != nil {
 				return 0, err
@@ -315,7 +284,7 @@ func depthOf(v any, d int) (int, error) {
 		}
 		return deepest, depthWithin(deepest)
 	}
-	return 0, fmt.Errorf("a value of type %T", v)
+	return 0, fmt.Errorf("a value of type %T (a Text or an Output only as a field of Object)", v)
 }
 
 // depthWithin is the error for a depth past maxDepth.
@@ -324,20 +293,4 @@ func depthWithin(d int) error {
 		return fmt.Errorf("nested more than %d levels deep", maxDepth)
 	}
 	return nil
-}
-
-// depth is how deep the Text nests (0 for the zero Text).
-func (t Text) depth() int {
-	if t.p == nil {
-		return 0
-	}
-	return t.p.depth
-}
-
-// depth is how deep the Output nests (0 for the zero Output).
-func (o Output) depth() int {
-	if o.p == nil {
-		return 0
-	}
-	return o.p.depth
 }

@@ -153,8 +153,8 @@ func TestDepthBounded(t *testing.T) {
 		t.Fatal("CheckText refused 1,000 levels")
 	}
 	wrapped := Output{}
-	if wrapped, err = Object(Field{"t", text}); err != nil || wrapped.depth() != steps.MaxJSONDepth+1 {
-		t.Errorf("an Object of a 1,000-deep Text: depth %d, %v", wrapped.depth(), err)
+	if wrapped, err = Object(Field{"t", text}); err != nil || wrapped.p.nesting() != steps.MaxJSONDepth+1 {
+		t.Errorf("an Object of a 1,000-deep Text: depth %d, %v", wrapped.p.nesting(), err)
 	}
 	for range steps.MaxJSONDepth - 1 {
 		wrapped, _ = Object(Field{"a", wrapped})
