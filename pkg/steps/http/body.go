@@ -64,9 +64,10 @@ const (
 // found before anything is decoded. With keepJSONText (the output is only
 // written: steps.Input.OutputUnread), a JSON body whose text is ASCII
 // without a backslash and has no key twice in an object
-// (stepjson.CheckText) is kept as that text, compacted, instead: such text reads as its value
-// writes — no escape hides a character from masking, which looks for
-// secrets and URLs in it — and decodes to it on a resume. The bound of
+// (stepjson.CheckText) is kept as that text, compacted, instead: such
+// text reads as its value writes — no escape hides a character from
+// masking, which looks for secrets and URLs in it — and decodes to it on
+// a resume. The bound of
 // maxParsed applies to it all the same: a resume and masking decode it.
 // With keepNothing the body is checked as JSON, and bounded, as ever,
 // and its value is nil: an item fails on the same bodies whether or not

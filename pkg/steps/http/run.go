@@ -195,7 +195,7 @@ func (r *request) do(ctx context.Context, client *http.Client, m *mask.Masker, o
 	if keep == keepNothing {
 		return nil, nil // all checked; the output would be dropped
 	}
-	hs := r.headers(resp.Header)
+	hs := r.headers(resp.Header, keep == keepJSONText)
 	if keep == keepJSONText {
 		if out, ok := encoded(resp.StatusCode, hs, b, elapsed); ok {
 			return out, nil
@@ -227,7 +227,7 @@ func durationMS(d time.Duration) float64 { return float64(d.Microseconds()) / 10
 // item. It does so when the body is a JSON text kept as it is (readBody's
 // keepJSONText: stepjson.CheckText) or empty; for any other body
 // (decoded, or not JSON) ok is false and the output is the map.
-func encoded(status int, hs *headerSet, b body, elapsed time.Duration) (out stepjson.Output, ok bool) {
+func encoded(status int, hs *headerSet, b body, elapsed time.Duration) (stepjson.Output, bool) {
 	var text stepjson.Text // the zero Text: null, an empty body
 	switch {
 	case b.checked.Bytes() != nil:
@@ -235,14 +235,13 @@ func encoded(status int, hs *headerSet, b body, elapsed time.Duration) (out step
 	case b.value != nil:
 		return stepjson.Output{}, false
 	}
-	headers, err := hs.json()
-	if err != nil {
-		return stepjson.Output{}, false // not plain headers: cannot happen
+	if hs.jsonErr != nil {
+		return stepjson.Output{}, false // headers JSON cannot hold as they are: the map
 	}
-	out, err = stepjson.Object(
+	out, err := stepjson.Object(
 		stepjson.Field{Key: "body", Value: text},
 		stepjson.Field{Key: "duration_ms", Value: durationMS(elapsed)},
-		stepjson.Field{Key: "headers", Value: headers},
+		stepjson.Field{Key: "headers", Value: hs.json},
 		stepjson.Field{Key: "status", Value: status},
 	)
 	return out, err == nil
@@ -321,25 +320,30 @@ func drainAndClose(body io.ReadCloser) {
 }
 
 // headerSet is the headers of a response as its output holds them: the
-// first value of each (firstValues), and that map's JSON as
-// jsonenc.Output writes it, made the first time an output written as
-// JSON (encoded) asks for it.
+// first value of each (firstValues), and, for outputs written as JSON
+// (encoded), that map's JSON (stepjson.Value).
 type headerSet struct {
-	m    map[string]any
-	json func() (stepjson.Output, error)
+	m        map[string]any
+	withJSON bool // json and jsonErr are set
+	json     stepjson.Output
+	jsonErr  error
 }
 
 // headers returns the output's headers: those of the previous response
 // when this one has the same headers, so that a block of responses that
 // differ only in their bodies keeps one map, not one per item, and
-// encodes it once. The map is never written once made (outputs are
-// read-only: expressions, masking and reports copy what they change).
-func (r *request) headers(h http.Header) *headerSet {
-	if last := r.lastHeaders.Load(); last != nil && sameFirstValues(last.m, h) {
+// encodes it once. withJSON asks for the map's JSON too (every item of a
+// step asks alike: whether its outputs are read is the step's). The map
+// is never written once made (outputs are read-only: expressions,
+// masking and reports copy what they change).
+func (r *request) headers(h http.Header, withJSON bool) *headerSet {
+	if last := r.lastHeaders.Load(); last != nil && (last.withJSON || !withJSON) && sameFirstValues(last.m, h) {
 		return last
 	}
-	hs := &headerSet{m: firstValues(h)}
-	hs.json = sync.OnceValues(func() (stepjson.Output, error) { return stepjson.Value(hs.m) })
+	hs := &headerSet{m: firstValues(h), withJSON: withJSON}
+	if withJSON {
+		hs.json, hs.jsonErr = stepjson.Value(hs.m)
+	}
 	r.lastHeaders.Store(hs)
 	return hs
 }
