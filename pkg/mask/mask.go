@@ -142,10 +142,10 @@ func (m *Masker) Copy() *Masker {
 		return out
 	}
 	m.mu.Lock()
-	secrets := slices.Collect(maps.Keys(m.secrets))
-	m.mu.Unlock()
-	for _, s := range secrets {
-		out.Add(s)
+	defer m.mu.Unlock()
+	maps.Copy(out.secrets, m.secrets)
+	if st := m.state.Load(); st != nil {
+		out.state.Store(st) // immutable: Add makes a new one
 	}
 	return out
 }

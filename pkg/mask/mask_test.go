@@ -287,3 +287,21 @@ func TestValueKeysMaskedAlike(t *testing.T) {
 		}
 	}
 }
+
+// TestCopy: a copy masks the secrets its masker had when copied, and
+// neither learns the other's later secrets.
+func TestCopy(t *testing.T) {
+	m := New("first-secret")
+	c := m.Copy()
+	m.Add("later-secret")
+	c.Add("copy-secret")
+	if got := c.String("first-secret later-secret copy-secret"); got != Replacement+" later-secret "+Replacement {
+		t.Errorf("copy masks %q", got)
+	}
+	if got := m.String("first-secret later-secret copy-secret"); got != Replacement+" "+Replacement+" copy-secret" {
+		t.Errorf("masker masks %q", got)
+	}
+	if !New().Copy().Empty() || !(*Masker)(nil).Copy().Empty() {
+		t.Error("a copy of no secrets masks some")
+	}
+}
