@@ -175,9 +175,10 @@ func (j *Journal) ItemDone(s *spec.Step, res *exec.ItemResult) error {
 			out, enc, nonFinite = nil, nil, nil
 		}
 	}
+	key := j.journalKey(res.Key)
 	return j.s.Journal.Item(&state.ItemRecord{
-		Step: s.ID, Index: res.Index, Key: j.journalKey(res.Key), Status: string(res.Status),
-		Attempts:       max(res.Attempts-j.priorItem(s, res.Key), 0),
+		Step: s.ID, Index: res.Index, Key: key, Status: string(res.Status),
+		Attempts:       max(res.Attempts-j.priorItem(s, key), 0),
 		Output:         out,
 		OutputJSON:     enc,
 		NonFinite:      nonFinite,
@@ -302,13 +303,14 @@ func (j *Journal) Item(s *spec.Step, key string) (exec.Restored, error) {
 	return exec.Restored{Succeeded: true, Output: out, Attempts: it.Attempts, DurationMS: it.DurationMS}, nil
 }
 
-// priorItem is the attempts earlier attempts made at the item with key.
+// priorItem is the attempts earlier attempts made at the item journaled
+// under key (journalKey).
 func (j *Journal) priorItem(s *spec.Step, key string) int {
 	sk := j.seen(s.ID)
 	if sk == nil {
 		return 0
 	}
-	it, _ := sk.b.Item(j.journalKey(key))
+	it, _ := sk.b.Item(key)
 	return it.Attempts
 }
 
