@@ -954,6 +954,9 @@ steps:
 	if rep.Status != exec.Succeeded || rep.Step("fan").Restored != 2 {
 		t.Errorf("resume: %s, %d restored; want succeeded with a and c restored", rep.Status, rep.Step("fan").Restored)
 	}
+	if got := rep.Step("fan").Results[1].Attempts; got != 2 {
+		t.Errorf("item b: %d attempts; want 2, its first run's found under its hashed key", got)
+	}
 	b, err = os.ReadFile(filepath.Join(f.sd.RunDir(j.ID()), state.JournalFile))
 	must(t, err)
 	if !late && strings.Contains(string(b), token) {
