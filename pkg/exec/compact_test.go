@@ -52,27 +52,18 @@ steps:
 // them, decoded, without their timings.
 func reportResults(t *testing.T, rep *Report, m *mask.Masker, id string) []any {
 	t.Helper()
-	var buf bytes.Buffer
-	if err := rep.WriteJSON(&buf, m); err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Steps []struct {
-			ID      string           `json:"id"`
-			Results []map[string]any `json:"results"`
-		} `json:"steps"`
-	}
-	dec := json.NewDecoder(&buf)
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range doc.Steps {
+	for _, s := range writtenSteps(t, rep, m) {
 		if s.ID != id {
 			continue
 		}
 		var out []any
-		for _, r := range s.Results {
+		for _, line := range s.Results {
+			var r map[string]any
+			dec := json.NewDecoder(bytes.NewReader(line))
+			dec.UseNumber()
+			if err := dec.Decode(&r); err != nil {
+				t.Fatal(err)
+			}
 			delete(r, "offset_ms")
 			delete(r, "duration_ms")
 			delete(r, "lane")
@@ -82,6 +73,30 @@ func reportResults(t *testing.T, rep *Report, m *mask.Masker, id string) []any {
 	}
 	t.Fatalf("no step %q in the report", id)
 	return nil
+}
+
+// writtenStep is a step of the JSON report as written: its results as
+// their JSON.
+type writtenStep struct {
+	ID      string            `json:"id"`
+	Results []json.RawMessage `json:"results"`
+}
+
+// writtenSteps writes rep as the JSON report, masked by m, and returns its
+// steps.
+func writtenSteps(t *testing.T, rep *Report, m *mask.Masker) []writtenStep {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := rep.WriteJSON(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Steps []writtenStep `json:"steps"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Steps
 }
 
 // TestCompactResultsWriteTheSameReport: with CompactResults, the outputs
@@ -580,25 +595,16 @@ var noDuration = regexp.MustCompile(`"duration_ms":[-+.0-9eE]+,?`)
 // report writes them, byte for byte but for their durations.
 func reportOutputs(t *testing.T, rep *Report) []string {
 	t.Helper()
-	var buf bytes.Buffer
-	if err := rep.WriteJSON(&buf, nil); err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Steps []struct {
-			ID      string `json:"id"`
-			Results []struct {
+	var out []string
+	for _, s := range writtenSteps(t, rep, nil) {
+		for _, line := range s.Results {
+			var r struct {
 				Index  int             `json:"index"`
 				Output json.RawMessage `json:"output"`
-			} `json:"results"`
-		} `json:"steps"`
-	}
-	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, s := range doc.Steps {
-		for _, r := range s.Results {
+			}
+			if err := json.Unmarshal(line, &r); err != nil {
+				t.Fatal(err)
+			}
 			out = append(out, fmt.Sprintf("%s %d %s", s.ID, r.Index, noDuration.ReplaceAll(r.Output, nil)))
 		}
 	}
